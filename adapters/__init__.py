@@ -1,0 +1,1 @@
+"""Platform adapters: each translates between its platform and ChatTask / Reply."""

@@ -1,0 +1,1 @@
+"""Discord adapter: the discord.py gateway bot, the interactions endpoint, posting."""

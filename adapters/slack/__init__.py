@@ -1,0 +1,1 @@
+"""Slack adapter: slack-bolt listeners in, Block Kit replies out."""

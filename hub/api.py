@@ -1,0 +1,87 @@
+"""The message API: the `web` platform's way in (`POST /api/messages`) and task status."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hub import tasks
+from hub.models import ChatTask
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str
+    kind: Literal["ask", "code", "docs", "faq", "help"] = "ask"
+    workspace: str = "default"
+    thread: str | None = Field(default=None, max_length=200)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _parse_message() -> MessageIn:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest('send a JSON object, e.g. {"text": "How do I deploy?"} '
+                         "with Content-Type: application/json")
+    try:
+        message = MessageIn.model_validate(data)
+    except ValidationError as exc:
+        raise BadRequest("; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors())) from None
+    limit = current_app.config["MORNINGAI"].settings.max_message_chars
+    if len(message.text) > limit:
+        raise BadRequest(f"text: {len(message.text)} characters is longer than the {limit} allowed")
+    return message
+
+
+@bp.post("/messages")
+def post_message():
+    rt = current_app.config["MORNINGAI"]
+    try:
+        message = _parse_message()
+    except BadRequest as exc:
+        return jsonify(error=str(exc)), 400
+    # Clients that retry may send Idempotency-Key: the same key finds the same task.
+    event_id = request.headers.get("Idempotency-Key") or str(uuid.uuid4())
+    task = ChatTask(platform="web", workspace=message.workspace, platform_event_id=event_id[:200],
+                    text=message.text, kind=message.kind, thread=message.thread,
+                    channel="playground", user=request.remote_addr or "")
+    try:
+        submitted = tasks.submit(rt.db, rt.queue, task)
+    except tasks.UnknownWorkspace:
+        return jsonify(error=f"workspace: no workspace named {message.workspace!r}"), 400
+    location = url_for("api.get_task", task_id=submitted.task_id)
+    body = {"id": str(submitted.task_id), "status": submitted.status, "url": location}
+    return jsonify(body), (202 if submitted.created else 200), {"Location": location}
+
+
+@bp.get("/tasks/<uuid:task_id>")
+def get_task(task_id: uuid.UUID):
+    row = tasks.get(current_app.config["MORNINGAI"].db, task_id)
+    if row is None:
+        return jsonify(error=f"no task with id {task_id}"), 404
+    return jsonify(
+        id=str(row["id"]), status=row["status"], kind=row["kind"], text=row["text"],
+        platform=row["platform"], workspace=row["workspace"], thread=row["thread"],
+        trace_id=str(row["trace_id"]), attempts=row["attempts"], error=row["error"],
+        reply=row["reply"] if row["status"] in ("posted", "failed") else None,
+        times={k: row[k].isoformat() if row[k] else None
+               for k in ("received_at", "queued_at", "started_at", "posted_at", "failed_at")},
+    )

@@ -1,0 +1,286 @@
+"""The `morningai` command: run the hub, its parts, and ask it questions."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from typing import Annotated
+
+import psycopg
+import requests
+import typer
+from redis.exceptions import RedisError
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from hub import migrate as migrations
+from hub import reconciler, tasks, worker
+from hub.config import ConfigError, Settings, load_settings
+from hub.embedded import EmbeddedServiceError
+from hub.models import KINDS, ChatTask
+from hub.runtime import Runtime
+from hub.supervisor import Supervisor
+
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+                  help="MorningAI hub: your team's knowledge, answered in Slack and Discord.")
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+class CommandError(Exception):
+    """Ends the command with one line on stderr and exit code 1."""
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _open(settings: Settings) -> Runtime:
+    rt = Runtime.open(settings)
+    for name in rt.embedded:
+        url = rt.database_url if name == "PostgreSQL" else rt.redis_url
+        err.print(f"[dim]started embedded {name} at {url} (data in {settings.home.absolute()})[/dim]")
+    return rt
+
+
+def _apply_migrations(rt: Runtime) -> None:
+    applied = migrations.migrate(rt.db)
+    for migration in applied:
+        err.print(f"[dim]applied migration {migration.version}_{migration.name}[/dim]")
+
+
+@app.command()
+def config() -> None:
+    """Print the effective settings (secrets masked)."""
+    settings = load_settings()
+    table = Table(box=None, pad_edge=False)
+    table.add_column("variable", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("meaning")
+    for row in settings.described():
+        table.add_row(*row)
+    out.print(table)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    settings = load_settings()
+    rt = _open(settings)
+    try:
+        applied = migrations.migrate(rt.db)
+        names = ", ".join(f"{m.version}_{m.name}" for m in applied)
+        out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date")
+    finally:
+        rt.close()
+
+
+@app.command("worker")
+def worker_command(
+    burst: Annotated[bool, typer.Option(help="Exit once the queue is empty.")] = False,
+) -> None:
+    """Run a worker that answers queued tasks (and reconciles stuck ones)."""
+    settings = load_settings()
+    _setup_logging(settings)
+    worker.serve(settings, burst=burst)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port} ({exc.strerror}): "
+                               "stop what uses it, or choose another with --port / PORT") from None
+
+
+def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "-c", "python:hub.gunicorn_conf",
+            "--bind", f"{host}:{port}", "--workers", str(workers), "hub.app:create_app()"]
+
+
+@app.command()
+def web(
+    host: Annotated[str | None, typer.Option(help="Address to bind [default: MORNINGAI_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: PORT]")] = None,
+    workers: Annotated[int | None, typer.Option(help="Web processes [default: WEB_CONCURRENCY]")] = None,
+) -> None:
+    """Serve the web app and API with gunicorn."""
+    settings = load_settings()
+    host, port = host or settings.host, port or settings.port
+    _check_port_free(host, port)
+    os.execv(sys.executable, _gunicorn_argv(host, port, workers or settings.web_concurrency))
+
+
+def _wait_ready(url: str, timeout: float, children: Supervisor) -> dict:
+    deadline = time.monotonic() + timeout
+    report: dict = {}
+    while time.monotonic() < deadline:
+        children.check()
+        try:
+            response = requests.get(f"{url}/readyz", timeout=2)
+            report = response.json()
+            if response.status_code == 200:
+                return report
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    return report
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Address to bind [default: MORNINGAI_HOST, 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: PORT, 8000]")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes")] = 1,
+) -> None:
+    """Run the whole hub on this machine: services, migrations, web, workers."""
+    settings = load_settings()
+    _setup_logging(settings)
+    host, port = host or settings.host, port or settings.port
+    _check_port_free(host, port)
+    rt = _open(settings)
+    stopping = False
+
+    def _stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    children = Supervisor({**os.environ, "DATABASE_URL": rt.database_url, "REDIS_URL": rt.redis_url,
+                           "MORNINGAI_HOME": str(settings.home.absolute())})
+    try:
+        _apply_migrations(rt)
+        posters = worker.build_posters(rt)
+        reconciler.sweep(rt, lambda task: worker.announce_failure(rt, posters, task))
+        children.spawn("web", _gunicorn_argv(host, port, settings.web_concurrency))
+        for n in range(workers):
+            children.spawn(f"worker {n + 1}", [sys.executable, "-m", "hub", "worker"])
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+        report = _wait_ready(url, 60, children) if not stopping else {}
+        if report.get("status") == "ready":
+            out.print(f"[bold green]MorningAI hub is ready[/] at {url}  "
+                      f"(health: {url}/readyz, API: {url}/api/messages)")
+            out.print(f'Ask it something: morningai ask "hello"    Stop: Ctrl-C')
+        elif not stopping:
+            err.print(f"[yellow]the hub is running but not ready:[/] {'; '.join(report.get('problems', ['no answer from the web process']))}")
+        while not stopping:
+            children.check()
+            time.sleep(0.2)
+        err.print("stopping…")
+    finally:
+        children.stop()
+        rt.close()
+
+
+def _hub_url(settings: Settings) -> str:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def _ask_running_hub(url: str, text: str, kind: str, workspace: str, timeout: float) -> dict | None:
+    """The finished task from the hub at `url`, or None if no hub answers there."""
+    try:
+        response = requests.post(f"{url}/api/messages", json={"text": text, "kind": kind, "workspace": workspace},
+                                 timeout=5)
+    except requests.ConnectionError:
+        return None
+    if response.status_code >= 400:
+        raise CommandError(f"the hub at {url} refused the message: {response.json().get('error', response.text)}")
+    task_url = f"{url}{response.json()['url']}"
+    deadline = time.monotonic() + timeout
+    task = {"status": "received"}
+    while time.monotonic() < deadline:
+        try:
+            task = requests.get(task_url, timeout=5).json()
+        except requests.RequestException as exc:
+            raise CommandError(f"lost the hub at {url} while waiting for {task_url}: {exc}") from None
+        if task["status"] in ("posted", "failed"):
+            return task
+        time.sleep(0.05)
+    raise CommandError(f"no reply within {timeout:.0f}s; the task is still {task['status']}: see {task_url}")
+
+
+def _ask_in_process(settings: Settings, text: str, kind: str, workspace: str) -> dict:
+    rt = _open(settings)
+    try:
+        _apply_migrations(rt)
+        task = ChatTask(platform="web", workspace=workspace, platform_event_id=str(uuid.uuid4()),
+                        text=text, kind=kind, channel="cli", user=os.environ.get("USER", ""))
+        try:
+            submitted = tasks.submit(rt.db, rt.queue, task)
+        except tasks.UnknownWorkspace:
+            raise CommandError(f"no workspace named {workspace!r}") from None
+        worker.run_in_process(rt)
+        return _jsonable(tasks.get(rt.db, submitted.task_id))
+    finally:
+        rt.close()
+
+
+def _jsonable(row: dict) -> dict:
+    return json.loads(json.dumps(row, default=str))
+
+
+@app.command()
+def ask(
+    text: Annotated[str, typer.Argument(help="Your question or request")],
+    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(KINDS)}")] = "ask",
+    workspace: Annotated[str, typer.Option(help="Workspace whose knowledge to use")] = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole task as JSON")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the reply")] = 120,
+) -> None:
+    """Ask the running hub (or, if none is running, answer in this process)."""
+    if kind not in KINDS:
+        raise CommandError(f"--kind: {kind!r} is not one of {', '.join(KINDS)}")
+    if not text.strip():
+        raise CommandError("the question is empty")
+    settings = load_settings()
+    url = _hub_url(settings)
+    task = _ask_running_hub(url, text, kind, workspace, timeout)
+    where = f"answered by the hub at {url}"
+    if task is None:
+        err.print(f"[dim]no hub running at {url}; answering in this process[/dim]")
+        task = _ask_in_process(settings, text, kind, workspace)
+        where = "answered in this process (no hub was running)"
+    if as_json:
+        out.print_json(data=task)
+    else:
+        _print_reply(task, where)
+    if task["status"] != "posted":
+        raise typer.Exit(1)
+
+
+def _print_reply(task: dict, where: str) -> None:
+    reply = task.get("reply") or {}
+    out.print(Markdown(reply.get("text") or f"(no reply: {task.get('error')})"))
+    for block in reply.get("code", []):
+        out.print(Markdown(f"```{block['language']}\n{block['code']}\n```"))
+    for n, citation in enumerate(reply.get("citations", []), 1):
+        out.print(f"[{n}] {citation['title']} — {citation['location']}")
+    out.print(f"[dim]{where} · task {task['id']} · trace {task['trace_id']}[/dim]")
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        err.print(f"configuration error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except (CommandError, EmbeddedServiceError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except psycopg.OperationalError as exc:
+        err.print(f"error: cannot reach PostgreSQL: {str(exc).splitlines()[0]}", markup=False, highlight=False)
+        sys.exit(1)
+    except RedisError as exc:
+        err.print(f"error: cannot reach Redis: {exc}", markup=False, highlight=False)
+        sys.exit(1)

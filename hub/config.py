@@ -1,0 +1,127 @@
+"""Settings, read once from the environment (and `.env`), documented in `.env.example`."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and says how to fix it."""
+
+
+def _env(name: str, *, default, description: str, **kwargs):
+    return Field(default, validation_alias=AliasChoices(name), description=description, **kwargs)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str | None = _env(
+        "DATABASE_URL", default=None,
+        description="PostgreSQL (with pgvector) URL; unset starts an embedded server under MORNINGAI_HOME")
+    redis_url: str | None = _env(
+        "REDIS_URL", default=None,
+        description="Redis URL for the task queue; unset starts an embedded server under MORNINGAI_HOME")
+    home: Path = _env(
+        "MORNINGAI_HOME", default=Path(".morningai"),
+        description="Data directory of the embedded services and the generated secret key")
+    secret_key_value: SecretStr | None = _env(
+        "MORNINGAI_SECRET_KEY", default=None,
+        description="Signs sessions and encrypts stored tokens; unset generates one into MORNINGAI_HOME")
+    host: str = _env("MORNINGAI_HOST", default="127.0.0.1",
+                     description="Address the web server binds (`up` and `web`)")
+    port: int = _env("PORT", default=8000, ge=1, le=65535, description="Port the web server listens on")
+    web_concurrency: int = _env("WEB_CONCURRENCY", default=2, ge=1, le=64,
+                                description="gunicorn worker processes")
+    queue_name: str = _env("MORNINGAI_QUEUE", default="morningai", min_length=1,
+                           description="Name of the RQ queue tasks go on")
+    task_timeout: int = _env("MORNINGAI_TASK_TIMEOUT", default=300, ge=1,
+                             description="Seconds one task may run before it is stopped and retried")
+    max_attempts: int = _env("MORNINGAI_MAX_ATTEMPTS", default=3, ge=1, le=20,
+                             description="Runs of one task before it is marked failed and the user told")
+    reconcile_interval: float = _env(
+        "MORNINGAI_RECONCILE_INTERVAL", default=10.0, gt=0,
+        description="Seconds between reconciler sweeps; a worker silent for 3x this is presumed dead")
+    max_message_chars: int = _env("MORNINGAI_MAX_MESSAGE_CHARS", default=20_000, ge=1,
+                                  description="Longest message text accepted")
+    log_level: str = _env("LOG_LEVEL", default="INFO", description="Logging level")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_scheme(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("postgres", "postgresql"):
+            raise ValueError("must start with postgresql:// (e.g. postgresql://user:pass@host:5432/db)")
+        return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must start with redis://, rediss:// or unix:// (e.g. redis://localhost:6379/0)")
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        levels = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        if value.upper() not in levels:
+            raise ValueError(f"must be one of {', '.join(levels)}")
+        return value.upper()
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The configured key, or one generated on first use and kept in MORNINGAI_HOME."""
+        if self.secret_key_value is not None:
+            return self.secret_key_value.get_secret_value()
+        path = self.home / "secret_key"
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def described(self) -> list[tuple[str, str, str]]:
+        """(variable, effective value with secrets masked, description) for `morningai config`."""
+        rows = []
+        for name, info in type(self).model_fields.items():
+            variable = info.validation_alias.choices[0]
+            value = getattr(self, name)
+            if name == "secret_key_value":
+                shown = "(set)" if value else f"(generated, in {self.home / 'secret_key'})"
+            elif name in ("database_url", "redis_url"):
+                shown = mask_url(value) if value else "(embedded)"
+            else:
+                shown = str(value)
+            rows.append((variable, shown, info.description or ""))
+        return rows
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced, so it can be printed and logged."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = f"{parts.username or ''}:****@{parts.hostname}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings, turning validation errors into one line per bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            variable = ".".join(str(part) for part in error["loc"]) or "settings"
+            given = error.get("input")
+            shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+            problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}{shown}")
+        raise ConfigError("; ".join(problems)) from None

@@ -1,0 +1,32 @@
+"""gunicorn settings for the web side (`gunicorn -c python:hub.gunicorn_conf 'hub.app:create_app()'`).
+
+The master resolves the database and Redis before forking, starting embedded servers when
+DATABASE_URL / REDIS_URL are unset, so every web worker shares the same ones.
+"""
+
+import os
+
+from hub.config import load_settings
+from hub.embedded import EmbeddedServices
+
+_settings = load_settings()
+_services = EmbeddedServices(_settings.home)
+
+bind = f"{_settings.host}:{_settings.port}"
+workers = _settings.web_concurrency
+# Threads let one process wait on Postgres and Redis for several requests at once.
+worker_class = "gthread"
+threads = 4
+timeout = 30
+graceful_timeout = 5
+accesslog = "-"
+loglevel = _settings.log_level.lower()
+
+
+def on_starting(server):
+    database_url, redis_url = _services.start(_settings.database_url, _settings.redis_url)
+    os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = database_url, redis_url
+
+
+def on_exit(server):
+    _services.stop()

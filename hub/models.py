@@ -1,0 +1,82 @@
+"""The shared nouns: what a chat message becomes (ChatTask) and what comes back (Reply).
+
+Every room of the hub speaks in these types, so this module imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+Platform = Literal["slack", "discord", "web"]
+Kind = Literal["ask", "code", "docs", "faq", "help"]
+Status = Literal["received", "queued", "running", "posted", "failed"]
+
+PLATFORMS: tuple[str, ...] = get_args(Platform)
+KINDS: tuple[str, ...] = get_args(Kind)
+STATUSES: tuple[str, ...] = get_args(Status)
+
+
+@dataclass(frozen=True)
+class ChatTask:
+    """One message addressed to the bot, normalized across platforms.
+
+    `reply_target` holds whatever the platform's poster needs to answer in the right
+    place: a channel and thread, a response_url, an interaction token, ...
+    """
+
+    platform: Platform
+    workspace: str
+    platform_event_id: str
+    text: str
+    kind: Kind = "ask"
+    channel: str = ""
+    thread: str | None = None
+    user: str = ""
+    reply_target: dict[str, Any] = field(default_factory=dict)
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    trace_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    status: Status = "received"
+    attempts: int = 0
+    posted_id: str | None = None
+    error: str | None = None
+    times: dict[str, datetime | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Citation:
+    title: str
+    location: str  # a URL, or a path inside the team's sources
+    snippet: str = ""
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    code: str
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says back: markdown, code, the sources it used, and how it got there."""
+
+    text: str
+    code: tuple[CodeBlock, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    is_error: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        return cls(
+            text=data["text"],
+            code=tuple(CodeBlock(**block) for block in data.get("code", ())),
+            citations=tuple(Citation(**c) for c in data.get("citations", ())),
+            metadata=dict(data.get("metadata", {})),
+            is_error=bool(data.get("is_error", False)),
+        )

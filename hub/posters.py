@@ -1,0 +1,33 @@
+"""Where replies go: one poster per platform, looked up by the task's platform.
+
+A poster turns a Reply into a message on its platform and returns that message's id, which
+the worker records so a task is never posted twice.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from hub.models import ChatTask, Reply
+
+
+class Poster(Protocol):
+    def post(self, task: ChatTask, reply: Reply) -> str: ...
+
+
+class NoPoster(LookupError):
+    pass
+
+
+class PosterRegistry:
+    def __init__(self) -> None:
+        self._posters: dict[str, Poster] = {}
+
+    def register(self, platform: str, poster: Poster) -> None:
+        self._posters[platform] = poster
+
+    def for_task(self, task: ChatTask) -> Poster:
+        try:
+            return self._posters[task.platform]
+        except KeyError:
+            raise NoPoster(f"no poster for platform {task.platform!r}: is that integration configured?") from None

@@ -1,0 +1,69 @@
+"""The reconciler: no accepted message is silently dropped.
+
+A sweep finds tasks that stopped moving and sets them going again:
+- `received` for a while: the enqueue was lost (Redis was down) -> queue it;
+- `queued` but its job is gone from Redis (Redis lost its data) -> queue it again;
+- `running` but no live worker is running its job (the worker died) -> queue it again, or,
+  once max_attempts runs are spent, mark it failed;
+- `failed` and the user not told yet -> tell them in the chat.
+Each action first claims the row it read, so any number of reconcilers can sweep at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from redis.exceptions import RedisError
+
+from hub import tasks
+from hub.models import ChatTask
+from hub.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def sweep(rt: Runtime, announce_failure: Callable[[ChatTask], None]) -> Counter:
+    """One pass over stuck tasks; returns what it did, by action."""
+    done: Counter = Counter()
+    grace = rt.settings.reconcile_interval
+    for row in tasks.unfinished(rt.db, idle_seconds=grace):
+        try:
+            action = _reconcile(rt, row, announce_failure)
+        except RedisError as exc:
+            log.warning("reconciler: Redis unreachable (%s); will try again", exc)
+            break
+        if action:
+            log.info("reconciler: task %s (%s): %s", row["id"], row["status"], action)
+            done[action] += 1
+    return done
+
+
+def _reconcile(rt: Runtime, row: dict, announce_failure: Callable[[ChatTask], None]) -> str | None:
+    status = row["status"]
+    if status == "received":
+        if tasks.claim(rt.db, row):
+            return "enqueued" if tasks.enqueue(rt.db, rt.queue, row["id"], row["attempts"]) == "queued" else None
+    elif status == "queued":
+        if not rt.queue.has_job(row["id"]) and tasks.requeue(rt.db, row):
+            rt.queue.forget(row["id"])
+            tasks.enqueue(rt.db, rt.queue, row["id"], row["attempts"])
+            return "re-enqueued lost job"
+    elif status == "running":
+        if rt.queue.job_running_on(row["worker"] or "") == str(row["id"]):
+            return None  # still being worked on
+        if row["attempts"] >= rt.settings.max_attempts:
+            reason = f"the worker stopped while answering, {row['attempts']} times"
+            if tasks.mark_failed(rt.db, row["id"], reason):
+                announce_failure(tasks.load(rt.db, row["id"]))
+                return "failed"
+        elif tasks.requeue(rt.db, row):
+            rt.queue.forget(row["id"])
+            tasks.enqueue(rt.db, rt.queue, row["id"], row["attempts"])
+            return "re-enqueued from dead worker"
+    elif status == "failed":
+        if tasks.claim(rt.db, row):
+            announce_failure(tasks.to_task(row))
+            return "announced failure"
+    return None

@@ -1,0 +1,217 @@
+"""The task lifecycle: one row per platform event, received -> queued -> running -> posted | failed.
+
+This module owns the `tasks` table; every status change is one conditional UPDATE, so two
+processes racing on a task can never both move it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from redis.exceptions import RedisError
+
+from hub.db import Database
+from hub.models import ChatTask, Reply
+from hub.queue import TaskQueue
+
+log = logging.getLogger(__name__)
+
+
+class UnknownWorkspace(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Submitted:
+    task_id: uuid.UUID
+    created: bool  # False: the platform redelivered an event we already have
+    status: str
+
+
+def submit(db: Database, queue: TaskQueue, task: ChatTask) -> Submitted:
+    """Store the task and queue it. A redelivered event returns the existing task.
+
+    If Redis is unreachable the task stays `received` and the reconciler queues it later:
+    the message is accepted either way.
+    """
+    with db.connection() as conn:
+        row = conn.execute(
+            """
+            INSERT INTO tasks (id, platform, platform_event_id, workspace_id, channel, thread,
+                               user_id, text, kind, reply_target, trace_id)
+            SELECT %s, %s, %s, w.id, %s, %s, %s, %s, %s, %s, %s FROM workspaces w WHERE w.name = %s
+            ON CONFLICT (platform, platform_event_id) DO NOTHING
+            RETURNING id
+            """,
+            (task.id, task.platform, task.platform_event_id, task.channel, task.thread, task.user,
+             task.text, task.kind, Jsonb(task.reply_target), task.trace_id, task.workspace),
+        ).fetchone()
+        if row is None:
+            existing = conn.execute(
+                "SELECT id, status FROM tasks WHERE platform = %s AND platform_event_id = %s",
+                (task.platform, task.platform_event_id),
+            ).fetchone()
+            if existing is None:
+                raise UnknownWorkspace(task.workspace)
+            return Submitted(existing["id"], created=False, status=existing["status"])
+    return Submitted(task.id, created=True, status=enqueue(db, queue, task.id))
+
+
+def enqueue(db: Database, queue: TaskQueue, task_id: uuid.UUID, attempts_so_far: int = 0) -> str:
+    """Put a `received` task on the queue; returns its status afterwards."""
+    try:
+        queue.enqueue(task_id, attempts_so_far)
+    except RedisError as exc:
+        log.warning("task %s stays received: could not reach Redis (%s)", task_id, exc)
+        return "received"
+    with db.connection() as conn:
+        # The worker may already have started it: only a task still `received` becomes `queued`.
+        conn.execute(
+            "UPDATE tasks SET status = 'queued', queued_at = now(), updated_at = now() "
+            "WHERE id = %s AND status = 'received'",
+            (task_id,),
+        )
+    return "queued"
+
+
+def start(db: Database, task_id: uuid.UUID, worker: str) -> ChatTask | None:
+    """Claim a task for one run. None when it is not runnable: already running elsewhere,
+    posted or failed. That check is what keeps a job that runs twice from posting twice.
+
+    A task `running` on this same worker is claimable: a worker runs one job at a time, so
+    that earlier run's work-horse died (RQ retries such a job)."""
+    with db.connection() as conn:
+        row = conn.execute(
+            """
+            UPDATE tasks t SET status = 'running', attempts = attempts + 1, worker = %s,
+                   started_at = now(), updated_at = now()
+            FROM workspaces w
+            WHERE t.id = %s AND w.id = t.workspace_id
+              AND (t.status IN ('received', 'queued') OR (t.status = 'running' AND t.worker = %s))
+            RETURNING t.*, w.name AS workspace
+            """,
+            (worker, task_id, worker),
+        ).fetchone()
+    return to_task(row) if row else None
+
+
+def stored_reply(db: Database, task_id: uuid.UUID) -> Reply | None:
+    """The reply of an earlier run that answered but did not post; reused instead of re-asking."""
+    with db.connection() as conn:
+        row = conn.execute("SELECT reply FROM tasks WHERE id = %s", (task_id,)).fetchone()
+    return Reply.from_dict(row["reply"]) if row and row["reply"] else None
+
+
+def record_reply(db: Database, task_id: uuid.UUID, reply: Reply) -> None:
+    with db.connection() as conn:
+        conn.execute("UPDATE tasks SET reply = %s, updated_at = now() WHERE id = %s",
+                     (Jsonb(reply.to_dict()), task_id))
+
+
+def mark_posted(db: Database, task_id: uuid.UUID, posted_id: str) -> None:
+    with db.connection() as conn:
+        conn.execute(
+            "UPDATE tasks SET status = 'posted', posted_id = %s, posted_at = now(), error = NULL, "
+            "updated_at = now() WHERE id = %s AND status = 'running'",
+            (posted_id, task_id),
+        )
+
+
+def mark_retrying(db: Database, task_id: uuid.UUID, error: str) -> None:
+    """A run failed and RQ will run it again: back to `queued`, keeping the error for the trace."""
+    with db.connection() as conn:
+        conn.execute(
+            "UPDATE tasks SET status = 'queued', error = %s, queued_at = now(), updated_at = now() "
+            "WHERE id = %s AND status = 'running'",
+            (error, task_id),
+        )
+
+
+def mark_failed(db: Database, task_id: uuid.UUID, error: str, *, from_status: str = "running") -> bool:
+    with db.connection() as conn:
+        cur = conn.execute(
+            "UPDATE tasks SET status = 'failed', error = %s, failed_at = now(), updated_at = now() "
+            "WHERE id = %s AND status = %s",
+            (error, task_id, from_status),
+        )
+    return cur.rowcount == 1
+
+
+def record_failure_posted(db: Database, task_id: uuid.UUID, posted_id: str) -> None:
+    with db.connection() as conn:
+        conn.execute("UPDATE tasks SET posted_id = %s, updated_at = now() WHERE id = %s",
+                     (posted_id, task_id))
+
+
+def get(db: Database, task_id: uuid.UUID) -> dict[str, Any] | None:
+    """The task as the API shows it."""
+    with db.connection() as conn:
+        row = conn.execute(
+            "SELECT t.*, w.name AS workspace FROM tasks t JOIN workspaces w ON w.id = t.workspace_id "
+            "WHERE t.id = %s",
+            (task_id,),
+        ).fetchone()
+    return row
+
+
+def load(db: Database, task_id: uuid.UUID) -> ChatTask | None:
+    row = get(db, task_id)
+    return to_task(row) if row else None
+
+
+def to_task(row: dict[str, Any]) -> ChatTask:
+    """A tasks row (joined with its workspace's name) as the shared noun."""
+    return ChatTask(
+        id=row["id"], platform=row["platform"], workspace=row["workspace"],
+        platform_event_id=row["platform_event_id"], channel=row["channel"], thread=row["thread"],
+        user=row["user_id"], text=row["text"], kind=row["kind"], reply_target=row["reply_target"],
+        trace_id=row["trace_id"], status=row["status"], attempts=row["attempts"],
+        posted_id=row["posted_id"], error=row["error"],
+        times={k: row[k] for k in ("received_at", "queued_at", "started_at", "posted_at", "failed_at")},
+    )
+
+
+# --- what the reconciler reads and changes -------------------------------------------------
+
+def unfinished(db: Database, idle_seconds: float, limit: int = 500) -> list[dict[str, Any]]:
+    """Tasks untouched for idle_seconds that are not done, and failures nobody was told about."""
+    with db.connection() as conn:
+        return conn.execute(
+            """
+            SELECT t.*, w.name AS workspace,
+                   extract(epoch FROM now() - coalesce(t.started_at, t.received_at)) AS age
+            FROM tasks t JOIN workspaces w ON w.id = t.workspace_id
+            WHERE (t.status IN ('received', 'queued', 'running')
+                   OR (t.status = 'failed' AND t.posted_id IS NULL
+                       AND t.failed_at > now() - interval '1 hour'))
+              AND t.updated_at < now() - make_interval(secs => %s)
+            ORDER BY t.updated_at
+            LIMIT %s
+            """,
+            (idle_seconds, limit),
+        ).fetchall()
+
+
+def requeue(db: Database, row: dict[str, Any]) -> bool:
+    """Send a stuck task back to `received`, if nobody changed it since `row` was read."""
+    with db.connection() as conn:
+        cur = conn.execute(
+            "UPDATE tasks SET status = 'received', updated_at = now() "
+            "WHERE id = %s AND status = %s AND updated_at = %s",
+            (row["id"], row["status"], row["updated_at"]),
+        )
+    return cur.rowcount == 1
+
+
+def claim(db: Database, row: dict[str, Any]) -> bool:
+    """Touch the task if nobody changed it since `row` was read, so one reconciler acts on it."""
+    with db.connection() as conn:
+        cur = conn.execute(
+            "UPDATE tasks SET updated_at = now() WHERE id = %s AND status = %s AND updated_at = %s",
+            (row["id"], row["status"], row["updated_at"]),
+        )
+    return cur.rowcount == 1

@@ -1,0 +1,126 @@
+"""The worker: RQ runs `run_task` for each queued task id.
+
+`run_task` claims the task, answers it (reusing the reply of an earlier run that answered
+but did not post), hands the Reply to the platform's poster and records the posted id.
+Next to RQ's loop each worker process keeps a heartbeat and runs the reconciler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+
+from rq import Worker, get_current_job
+
+import agents
+from hub import reconciler, tasks
+from hub.config import Settings, load_settings
+from hub.models import ChatTask, Reply
+from hub.playground import WebPoster
+from hub.posters import PosterRegistry
+from hub.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Set by the process that runs RQ (`serve`); a work-horse forked from it inherits both.
+_runtime: Runtime | None = None
+_posters: PosterRegistry | None = None
+
+
+def build_posters(rt: Runtime) -> PosterRegistry:
+    posters = PosterRegistry()
+    posters.register("web", WebPoster(rt.db))
+    return posters
+
+
+def _context() -> tuple[Runtime, PosterRegistry]:
+    global _runtime, _posters
+    if _runtime is None:  # a job run by a plain `rq worker`: wire up from the environment
+        _runtime = Runtime.open(load_settings())
+        _posters = build_posters(_runtime)
+    return _runtime, _posters
+
+
+def run_task(task_id: str) -> str:
+    rt, posters = _context()
+    job = get_current_job()
+    worker_name = job.worker_name if job and job.worker_name else socket.gethostname()
+    task = tasks.start(rt.db, uuid.UUID(task_id), worker_name)
+    if task is None:
+        return "not runnable (already done, or running elsewhere)"
+    try:
+        reply = tasks.stored_reply(rt.db, task.id)
+        if reply is None:
+            began = time.perf_counter()
+            reply = agents.answer(task)
+            reply = dataclasses.replace(reply, metadata={
+                **reply.metadata, "trace_id": str(task.trace_id),
+                "answer_seconds": round(time.perf_counter() - began, 4)})
+            tasks.record_reply(rt.db, task.id, reply)
+        posted_id = posters.for_task(task).post(task, reply)
+        tasks.mark_posted(rt.db, task.id, posted_id)
+        return posted_id
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        if job is not None and job.retries_left:
+            tasks.mark_retrying(rt.db, task.id, error)
+        elif tasks.mark_failed(rt.db, task.id, error):
+            announce_failure(rt, posters, tasks.load(rt.db, task.id))
+        raise
+
+
+def announce_failure(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> None:
+    """Tell the user their message could not be answered; never leave them in silence."""
+    reply = Reply(
+        text=f"Sorry, I couldn't answer this. Please try again; if it keeps failing, give your "
+             f"admin this trace id: `{task.trace_id}`.",
+        metadata={"trace_id": str(task.trace_id), "error": task.error},
+        is_error=True,
+    )
+    try:
+        tasks.record_failure_posted(rt.db, task.id, posters.for_task(task).post(task, reply))
+    except Exception:
+        log.exception("could not tell the user task %s failed; the reconciler will retry", task.id)
+
+
+def _keep_watch(rt: Runtime, posters: PosterRegistry, worker_name: str, stop: threading.Event) -> None:
+    interval = rt.settings.reconcile_interval
+    while not stop.is_set():
+        try:
+            rt.queue.beat(worker_name, ttl=3 * interval)
+            reconciler.sweep(rt, lambda task: announce_failure(rt, posters, task))
+        except Exception:
+            log.exception("reconciler sweep failed; next one in %ss", interval)
+        stop.wait(interval)
+
+
+def serve(settings: Settings | None = None, *, burst: bool = False) -> None:
+    """Run one RQ worker (with RQ's scheduler, for retries with intervals) until stopped."""
+    global _runtime, _posters
+    settings = settings or load_settings()
+    _runtime = Runtime.open(settings)
+    _posters = build_posters(_runtime)
+    name = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+    worker = Worker([_runtime.queue.rq], connection=_runtime.queue.redis, name=name)
+    stop = threading.Event()
+    watcher = threading.Thread(target=_keep_watch, args=(_runtime, _posters, name, stop),
+                               name="reconciler", daemon=True)
+    watcher.start()
+    try:
+        worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+        _runtime.close()
+
+
+def run_in_process(rt: Runtime) -> None:
+    """Work the queue until it is empty, here (`morningai ask` when no hub is running)."""
+    global _runtime, _posters
+    _runtime, _posters = rt, build_posters(rt)
+    Worker([rt.queue.rq], connection=rt.queue.redis).work(burst=True, logging_level="WARNING")

@@ -1,0 +1,1 @@
+"""Memory: ingest, embed, store and search a workspace's documents."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from hub import api, health
 from hub.config import load_settings
@@ -20,6 +20,11 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.json.sort_keys = False
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):
+        limit = rt.settings.max_message_chars
+        return jsonify(error=f"request body too large: a message may be at most {limit} characters"), 413
 
     @app.errorhandler(HTTPException)
     def _json_error(exc: HTTPException):

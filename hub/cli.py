@@ -23,7 +23,8 @@ from rich.table import Table
 from hub import migrate as migrations
 from hub import reconciler, tasks, worker
 from hub.config import ConfigError, Settings, load_settings
-from hub.embedded import EmbeddedServiceError
+from hub.db import Database
+from hub.embedded import EmbeddedPostgres, EmbeddedServiceError
 from hub.models import KINDS, ChatTask
 from hub.runtime import Runtime
 from hub.supervisor import Supervisor
@@ -73,13 +74,15 @@ def config() -> None:
 def migrate() -> None:
     """Apply pending database migrations."""
     settings = load_settings()
-    rt = _open(settings)
+    postgres = EmbeddedPostgres(settings.home)
+    db = Database(settings.database_url or postgres.start())
     try:
-        applied = migrations.migrate(rt.db)
+        applied = migrations.migrate(db)
         names = ", ".join(f"{m.version}_{m.name}" for m in applied)
         out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date")
     finally:
-        rt.close()
+        db.close()
+        postgres.stop()
 
 
 @app.command("worker")

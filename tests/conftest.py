@@ -1,0 +1,146 @@
+"""Real PostgreSQL (+pgvector) and Redis for every test, started once per session.
+
+Each test gets a database of its own, cloned from a migrated template, and an empty Redis.
+Worker processes are real `python -m hub worker` subprocesses in their own sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import psycopg
+import pytest
+from redis import Redis
+
+from hub import migrate
+from hub.app import create_app
+from hub.config import load_settings
+from hub.db import Database
+from hub.embedded import EmbeddedPostgres, EmbeddedRedis
+from hub.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = "morningai_template"
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory) -> Iterator[tuple[EmbeddedPostgres, EmbeddedRedis]]:
+    home = tmp_path_factory.mktemp("services")
+    postgres, redis = EmbeddedPostgres(home), EmbeddedRedis(home)
+    admin_url = postgres.start()
+    redis.start()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    migrate.migrate(Database(_with_db(admin_url, TEMPLATE)))
+    yield postgres, redis
+    redis.stop()
+    postgres.stop()
+
+
+def _with_db(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def database_url(servers) -> str:
+    postgres, _ = servers
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    return _with_db(postgres.url(), name)
+
+
+@pytest.fixture
+def redis_url(servers) -> str:
+    _, redis = servers
+    url = redis.url(int((redis.root / "port").read_text()))
+    Redis.from_url(url).flushall()
+    return url
+
+
+@pytest.fixture
+def hub_env(database_url, redis_url, tmp_path, monkeypatch) -> dict[str, str]:
+    """Settings for this test, in os.environ (for in-process code) and as a dict (for children)."""
+    values = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "MORNINGAI_HOME": str(tmp_path / "home"),
+        "MORNINGAI_RECONCILE_INTERVAL": "0.3",
+        "LOG_LEVEL": "INFO",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return {**os.environ, **values}
+
+
+@pytest.fixture
+def rt(hub_env) -> Iterator[Runtime]:
+    runtime = Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def client(rt):
+    return create_app(rt).test_client()
+
+
+@pytest.fixture
+def owner(database_url) -> Iterator[psycopg.Connection]:
+    """A superuser connection to the test's database, for looking behind the hub's back."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+class Processes:
+    """Child processes of a test, each in its own session; all killed at teardown."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path):
+        self.env = env
+        self.log_dir = log_dir
+        self.started: list[subprocess.Popen] = []
+
+    def start(self, *args: str, env: dict[str, str] | None = None, name: str = "child") -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}-{len(self.started)}.log", "wb")
+        process = subprocess.Popen([sys.executable, *args], env=env or self.env, cwd=ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.started.append(process)
+        return process
+
+    def worker(self, **env: str) -> subprocess.Popen:
+        return self.start("-m", "hub", "worker", env={**self.env, **env}, name="worker")
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """kill -9 the process and everything it started (RQ's work-horse has a session of
+        its own), as when the machine running a worker dies."""
+        try:
+            tree = psutil.Process(process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            tree = []
+        for victim in [process.pid, *(child.pid for child in tree)]:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait()
+        psutil.wait_procs(tree, timeout=5)
+
+    def output(self, process: subprocess.Popen) -> str:
+        index = self.started.index(process)
+        return "\n".join(p.read_text() for p in sorted(self.log_dir.glob(f"*-{index}.log")))
+
+
+@pytest.fixture
+def processes(hub_env, tmp_path) -> Iterator[Processes]:
+    procs = Processes(hub_env, tmp_path)
+    yield procs
+    for process in procs.started:
+        procs.kill(process)

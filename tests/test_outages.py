@@ -1,0 +1,81 @@
+"""Readiness names what is down, and a message taken while Redis is down is not lost."""
+
+import pytest
+
+from hub import migrate, tasks
+from hub.app import create_app
+from hub.config import load_settings
+from hub.db import Database
+from hub.embedded import EmbeddedPostgres, EmbeddedRedis
+from hub.runtime import Runtime
+from support import wait_for
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of this test's own, so stopping it disturbs no other test."""
+    redis = EmbeddedRedis(tmp_path / "own")
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def own_postgres(tmp_path):
+    postgres = EmbeddedPostgres(tmp_path / "own")
+    db = Database(postgres.start())
+    migrate.migrate(db)
+    db.close()
+    yield postgres
+    postgres.stop()
+
+
+def test_readyz_is_200_with_a_live_worker_and_503_without(client, processes):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert any(p.startswith("no live worker") for p in response.get_json()["problems"])
+
+    processes.worker()
+    body = wait_for(lambda: (r := client.get("/readyz")).status_code == 200 and r.get_json(),
+                    what="/readyz to turn 200")
+    assert (body["postgres"], body["redis"], body["migrations"], body["workers"]) == ("ok", "ok", "current", 1)
+    assert body["queued"] == 0 and body["failed"] == 0
+
+
+@pytest.mark.parametrize(("down", "up", "problem"), [
+    ("redis", "postgres", "Redis is unreachable"),
+    ("postgres", "redis", "PostgreSQL is unreachable"),
+])
+def test_readyz_names_what_is_down(hub_env, own_redis, own_postgres, down, up, problem):
+    urls = {"postgres": hub_env["DATABASE_URL"], "redis": hub_env["REDIS_URL"]}
+    server = own_redis if down == "redis" else own_postgres
+    urls[down] = server.start()
+    rt = Runtime(load_settings(), urls["postgres"], urls["redis"])
+    client = create_app(rt).test_client()
+    assert client.get("/readyz").get_json()[down] == "ok"
+
+    server.stop()
+    response = client.get("/readyz")
+    body = response.get_json()
+    assert response.status_code == 503
+    assert body[down].startswith("unreachable") and body[up] == "ok"
+    assert any(p.startswith(problem) for p in body["problems"])
+    rt.close()
+
+
+def test_a_message_taken_while_redis_is_down_is_queued_once_it_is_back(hub_env, own_redis, processes):
+    redis_url = own_redis.start()
+    rt = Runtime(load_settings(), hub_env["DATABASE_URL"], redis_url)
+    client = create_app(rt).test_client()
+    own_redis.stop()
+
+    response = client.post("/api/messages", json={"text": "is anyone there?"})
+    assert response.status_code == 202
+    task_id = response.get_json()["id"]
+    assert response.get_json()["status"] == "received"
+    assert tasks.get(rt.db, task_id)["status"] == "received"
+
+    assert own_redis.start() == redis_url  # back, on the same port
+    processes.worker(REDIS_URL=redis_url)  # its reconciler queues what was left behind
+    wait_for(lambda: tasks.get(rt.db, task_id)["status"] == "posted", what="the task to be posted")
+    assert tasks.get(rt.db, task_id)["attempts"] == 1
+    rt.close()

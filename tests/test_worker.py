@@ -1,0 +1,96 @@
+"""Tasks run through real forked `morningai worker` processes."""
+
+import psycopg
+
+from hub import tasks
+from hub.models import ChatTask
+from support import wait_for
+
+
+def _ask(rt, text="What is our on-call rota?", **fields):
+    task = ChatTask(platform="web", workspace="default", platform_event_id=text + str(fields),
+                    text=text, thread="t-1", **fields)
+    return tasks.submit(rt.db, rt.queue, task).task_id
+
+
+def _status(rt, task_id):
+    return tasks.get(rt.db, task_id)["status"]
+
+
+def test_a_task_is_answered_and_posted_by_a_real_worker(rt, processes, owner):
+    worker = processes.worker()
+    task_id = _ask(rt)
+
+    wait_for(lambda: _status(rt, task_id) == "posted", what="the task to be posted")
+    row = tasks.get(rt.db, task_id)
+    assert row["attempts"] == 1 and row["error"] is None
+    assert "No knowledge base yet" in row["reply"]["text"]
+    assert row["reply"]["metadata"]["trace_id"] == str(row["trace_id"])
+    message = owner.execute("SELECT id, thread, reply FROM web_messages WHERE task_id = %s",
+                            (task_id,)).fetchone()
+    assert row["posted_id"] == f"web:{message[0]}" and message[1] == "t-1"
+    assert message[2] == row["reply"]
+    assert worker.poll() is None
+
+
+def test_help_is_answered_with_what_the_bot_can_do(rt, processes):
+    processes.worker()
+    task_id = _ask(rt, "help", kind="help")
+    wait_for(lambda: _status(rt, task_id) == "posted", what="the help task to be posted")
+    assert "`code <request>`" in tasks.get(rt.db, task_id)["reply"]["text"]
+
+
+def _blocked_in_posting(rt, owner, processes):
+    """A worker that answered a task and is stuck posting it (the table is locked)."""
+    locker = psycopg.connect(owner.info.dsn)
+    locker.execute("LOCK TABLE web_messages IN SHARE ROW EXCLUSIVE MODE")
+    worker = processes.worker()
+    task_id = _ask(rt)
+    wait_for(lambda: _status(rt, task_id) == "running", what="the task to start")
+    wait_for(lambda: owner.execute(
+        "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "WHERE c.relname = 'web_messages' AND NOT l.granted").fetchone(),
+        what="the worker to block on the locked table")
+    return worker, task_id, locker
+
+
+def test_a_task_whose_worker_is_killed_is_rerun_and_posted_exactly_once(rt, processes, owner):
+    worker, task_id, locker = _blocked_in_posting(rt, owner, processes)
+    processes.kill(worker)  # kill -9 of the worker, its work-horse and its scheduler
+    locker.rollback()
+    locker.close()
+
+    processes.worker()  # its reconciler finds the task on a dead worker and queues it again
+    wait_for(lambda: _status(rt, task_id) == "posted", what="the rescued task to be posted")
+    row = tasks.get(rt.db, task_id)
+    assert row["attempts"] == 2
+    assert owner.execute("SELECT count(*) FROM web_messages WHERE task_id = %s",
+                         (task_id,)).fetchone()[0] == 1
+
+
+def test_after_max_attempts_the_task_fails_and_the_user_is_told(rt, processes, owner):
+    processes.env["MORNINGAI_MAX_ATTEMPTS"] = "1"
+    worker, task_id, locker = _blocked_in_posting(rt, owner, processes)
+    processes.kill(worker)
+    locker.rollback()
+    locker.close()
+
+    processes.worker()
+    wait_for(lambda: tasks.get(rt.db, task_id)["posted_id"], what="the failure to be announced")
+    row = tasks.get(rt.db, task_id)
+    assert row["status"] == "failed"
+    assert "worker stopped while answering, 1 times" in row["error"]
+    told = owner.execute("SELECT reply FROM web_messages WHERE task_id = %s", (task_id,)).fetchall()
+    assert len(told) == 1
+    assert told[0][0]["is_error"] and str(row["trace_id"]) in told[0][0]["text"]
+
+
+def test_a_job_that_runs_again_after_posting_does_not_post_twice(rt, processes, owner):
+    processes.worker()
+    task_id = _ask(rt)
+    wait_for(lambda: _status(rt, task_id) == "posted", what="the task to be posted")
+    rt.queue.enqueue(task_id)  # the same job delivered a second time
+    wait_for(lambda: rt.queue.rq.fetch_job(str(task_id)).get_status() == "finished",
+             what="the repeated job to finish")
+    assert tasks.get(rt.db, task_id)["attempts"] == 1
+    assert owner.execute("SELECT count(*) FROM web_messages").fetchone()[0] == 1

@@ -17,7 +17,6 @@ APP_ROLE = "morningai_app"
 def _act_as_app_role(conn: psycopg.Connection) -> None:
     # Everything but migrations runs as the non-owner role, so Row Level Security binds it.
     conn.execute(f"SET ROLE {APP_ROLE}")
-    conn.commit()
 
 
 class Database:
@@ -37,7 +36,10 @@ class Database:
                 self.url,
                 min_size=1,
                 max_size=self.max_size,
-                kwargs={"row_factory": dict_row, "connect_timeout": int(self.connect_timeout)},
+                # Autocommit: most statements stand alone, and each then costs one round trip;
+                # code that needs several in one transaction opens `conn.transaction()`.
+                kwargs={"row_factory": dict_row, "autocommit": True,
+                        "connect_timeout": int(self.connect_timeout)},
                 configure=_act_as_app_role,
                 check=ConnectionPool.check_connection,
                 name="morningai",
@@ -49,7 +51,7 @@ class Database:
 
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
-        """A connection as the runtime role; the transaction commits when the block exits."""
+        """A connection as the runtime role, in autocommit mode."""
         with self.pool().connection(timeout=timeout) as conn:
             yield conn
 

@@ -40,25 +40,27 @@ def test_help_is_answered_with_what_the_bot_can_do(rt, processes):
     assert "`code <request>`" in tasks.get(rt.db, task_id)["reply"]["text"]
 
 
-def _blocked_in_posting(rt, owner, processes):
-    """A worker that answered a task and is stuck posting it (the table is locked)."""
-    locker = psycopg.connect(owner.info.dsn)
-    locker.execute("LOCK TABLE web_messages IN SHARE ROW EXCLUSIVE MODE")
-    worker = processes.worker()
-    task_id = _ask(rt)
-    wait_for(lambda: _status(rt, task_id) == "running", what="the task to start")
-    wait_for(lambda: owner.execute(
-        "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-        "WHERE c.relname = 'web_messages' AND NOT l.granted").fetchone(),
-        what="the worker to block on the locked table")
-    return worker, task_id, locker
+def _killed_while_posting(rt, owner, processes, post_lands=False):
+    """kill -9 a worker (with its work-horse and scheduler) that has answered a task and is
+    posting it. Its post lands after its death, or never."""
+    with psycopg.connect(owner.info.dsn) as locker:
+        locker.execute("LOCK TABLE web_messages IN SHARE ROW EXCLUSIVE MODE")
+        worker = processes.worker()
+        task_id = _ask(rt)
+        wait_for(lambda: _status(rt, task_id) == "running", what="the task to start")
+        backend = wait_for(lambda: owner.execute(
+            "SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'web_messages' AND NOT l.granted").fetchone(),
+            what="the worker to block on the locked table")[0]
+        processes.kill(worker)
+        if not post_lands:
+            owner.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        locker.rollback()
+    return task_id
 
 
 def test_a_task_whose_worker_is_killed_is_rerun_and_posted_exactly_once(rt, processes, owner):
-    worker, task_id, locker = _blocked_in_posting(rt, owner, processes)
-    processes.kill(worker)  # kill -9 of the worker, its work-horse and its scheduler
-    locker.rollback()
-    locker.close()
+    task_id = _killed_while_posting(rt, owner, processes)
 
     processes.worker()  # its reconciler finds the task on a dead worker and queues it again
     wait_for(lambda: _status(rt, task_id) == "posted", what="the rescued task to be posted")
@@ -68,12 +70,23 @@ def test_a_task_whose_worker_is_killed_is_rerun_and_posted_exactly_once(rt, proc
                          (task_id,)).fetchone()[0] == 1
 
 
+def test_a_worker_killed_after_its_post_landed_is_rerun_without_a_second_post(rt, processes, owner):
+    task_id = _killed_while_posting(rt, owner, processes, post_lands=True)
+    wait_for(lambda: owner.execute("SELECT 1 FROM web_messages WHERE task_id = %s", (task_id,)).fetchone(),
+             what="the dead worker's post to land")
+    assert _status(rt, task_id) == "running"
+    answered = tasks.get(rt.db, task_id)["reply"]
+
+    processes.worker()
+    wait_for(lambda: _status(rt, task_id) == "posted", what="the rescued task to be posted")
+    row = tasks.get(rt.db, task_id)
+    assert row["attempts"] == 2 and row["reply"] == answered  # the stored reply, not a new answer
+    assert owner.execute("SELECT count(*) FROM web_messages").fetchone()[0] == 1
+
+
 def test_after_max_attempts_the_task_fails_and_the_user_is_told(rt, processes, owner):
     processes.env["MORNINGAI_MAX_ATTEMPTS"] = "1"
-    worker, task_id, locker = _blocked_in_posting(rt, owner, processes)
-    processes.kill(worker)
-    locker.rollback()
-    locker.close()
+    task_id = _killed_while_posting(rt, owner, processes)
 
     processes.worker()
     wait_for(lambda: tasks.get(rt.db, task_id)["posted_id"], what="the failure to be announced")

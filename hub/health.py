@@ -19,13 +19,14 @@ def readiness(rt) -> tuple[bool, dict]:
     problems: list[str] = []
     report: dict = {}
     try:
-        with rt.db.connection(timeout=3) as conn:
-            conn.execute("SELECT 1")
-        report["postgres"] = "ok"
         pending = migrate.pending(rt.db)
         report["migrations"] = "current" if not pending else [f"{m.version}_{m.name}" for m in pending]
         if pending:
             problems.append(f"{len(pending)} migration(s) not applied: run `morningai migrate`")
+        else:  # the runtime role exists once migrated: check the hub's own connections too
+            with rt.db.connection(timeout=3) as conn:
+                conn.execute("SELECT 1")
+        report["postgres"] = "ok"
     except Exception as exc:
         report["postgres"] = f"unreachable: {type(exc).__name__}: {exc}".strip()
         problems.append("PostgreSQL is unreachable: check DATABASE_URL and that the server is up")

@@ -33,7 +33,8 @@ class TaskQueue:
             job_timeout=self.job_timeout,
             result_ttl=24 * 3600,
             failure_ttl=7 * 24 * 3600,
-            retry=Retry(max=retries, interval=RETRY_BACKOFF) if retries > 0 else None,
+            # RQ takes intervals from the end of the list, so hand it only as many as retries.
+            retry=Retry(max=retries, interval=RETRY_BACKOFF[:retries]) if retries > 0 else None,
         )
 
     def forget(self, task_id: uuid.UUID) -> None:

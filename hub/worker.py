@@ -22,7 +22,7 @@ from hub import reconciler, tasks
 from hub.config import Settings, load_settings
 from hub.models import ChatTask, Reply
 from hub.playground import WebPoster
-from hub.posters import PosterRegistry
+from hub.posters import NoPoster, PosterRegistry
 from hub.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ def announce_failure(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> No
     )
     try:
         tasks.record_failure_posted(rt.db, task.id, posters.for_task(task).post(task, reply))
+    except NoPoster as exc:
+        log.warning("cannot tell the user task %s failed: %s", task.id, exc)
     except Exception:
         log.exception("could not tell the user task %s failed; the reconciler will retry", task.id)
 

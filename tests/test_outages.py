@@ -1,5 +1,6 @@
 """Readiness names what is down, and a message taken while Redis is down is not lost."""
 
+import psycopg
 import pytest
 
 from hub import migrate, tasks
@@ -78,4 +79,15 @@ def test_a_message_taken_while_redis_is_down_is_queued_once_it_is_back(hub_env, 
     processes.worker(REDIS_URL=redis_url)  # its reconciler queues what was left behind
     wait_for(lambda: tasks.get(rt.db, task_id)["status"] == "posted", what="the task to be posted")
     assert tasks.get(rt.db, task_id)["attempts"] == 1
+    rt.close()
+
+
+def test_readyz_names_pending_migrations(servers, hub_env):
+    postgres, _ = servers
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE never_migrated")
+    rt = Runtime(load_settings(), postgres.url().rsplit("/", 1)[0] + "/never_migrated", hub_env["REDIS_URL"])
+    body = create_app(rt).test_client().get("/readyz").get_json()
+    assert body["postgres"] == "ok" and body["migrations"] == ["0001_core"]
+    assert "1 migration(s) not applied: run `morningai migrate`" in body["problems"]
     rt.close()

@@ -3,7 +3,9 @@
 import psycopg
 
 from hub import tasks
+from hub.config import load_settings
 from hub.models import ChatTask
+from hub.runtime import Runtime
 from support import wait_for
 
 
@@ -107,3 +109,21 @@ def test_a_job_that_runs_again_after_posting_does_not_post_twice(rt, processes, 
              what="the repeated job to finish")
     assert tasks.get(rt.db, task_id)["attempts"] == 1
     assert owner.execute("SELECT count(*) FROM web_messages").fetchone()[0] == 1
+
+
+def test_a_run_that_raises_is_retried_by_rq_then_fails_with_its_error(hub_env, monkeypatch, processes, client):
+    monkeypatch.setenv("MORNINGAI_MAX_ATTEMPTS", "2")
+    rt = Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
+    processes.worker(MORNINGAI_MAX_ATTEMPTS="2")
+    # No Slack integration is configured in this hub, so posting a Slack task raises.
+    task = ChatTask(platform="slack", workspace="default", platform_event_id="Ev1", text="hi", channel="C1")
+    task_id = tasks.submit(rt.db, rt.queue, task).task_id
+
+    wait_for(lambda: tasks.get(rt.db, task_id)["error"], what="the first run to fail")
+    assert tasks.get(rt.db, task_id)["status"] == "queued"  # RQ retries it in 5 s
+    wait_for(lambda: _status(rt, task_id) == "failed", what="the retry to fail too")
+    row = tasks.get(rt.db, task_id)
+    assert row["attempts"] == 2 and row["reply"]["text"]  # it answered; only posting failed
+    assert row["error"].startswith("NoPoster: no poster for platform 'slack'")
+    assert client.get("/readyz").get_json()["failed"] == 1
+    rt.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Annotated
 
 import psycopg
@@ -172,8 +174,8 @@ def up(
         report = _wait_ready(url, 60, children) if not stopping else {}
         if report.get("status") == "ready":
             out.print(f"[bold green]MorningAI hub is ready[/] at {url}  "
-                      f"(health: {url}/readyz, API: {url}/api/messages)")
-            out.print(f'Ask it something: morningai ask "hello"    Stop: Ctrl-C')
+                      f"(health: {url}/readyz, API: {url}/api/messages)", soft_wrap=True)
+            out.print(f'Ask it something: {_this_command()} ask "hello"    Stop: Ctrl-C', soft_wrap=True)
         elif not stopping:
             err.print(f"[yellow]the hub is running but not ready:[/] {'; '.join(report.get('problems', ['no answer from the web process']))}")
         while not stopping:
@@ -183,6 +185,13 @@ def up(
     finally:
         children.stop()
         rt.close()
+
+
+def _this_command() -> str:
+    """How the user can run `morningai` from where they are (it may not be on PATH)."""
+    if shutil.which("morningai"):
+        return "morningai"
+    return os.path.relpath(Path(sys.executable).parent / "morningai")
 
 
 def _hub_url(settings: Settings) -> str:
@@ -269,7 +278,7 @@ def _print_reply(task: dict, where: str) -> None:
         out.print(Markdown(f"```{block['language']}\n{block['code']}\n```"))
     for n, citation in enumerate(reply.get("citations", []), 1):
         out.print(f"[{n}] {citation['title']} — {citation['location']}")
-    out.print(f"[dim]{where} · task {task['id']} · trace {task['trace_id']}[/dim]")
+    out.print(f"[dim]{where} · task {task['id']} · trace {task['trace_id']}[/dim]", soft_wrap=True)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -51,6 +52,20 @@ class Settings(BaseSettings):
     max_message_chars: int = _env("MORNINGAI_MAX_MESSAGE_CHARS", default=20_000, ge=1,
                                   description="Longest message text accepted")
     log_level: str = _env("LOG_LEVEL", default="INFO", description="Logging level")
+    openai_api_key: SecretStr | None = _env(
+        "OPENAI_API_KEY", default=None, description="Key for OpenAI or a compatible server")
+    openai_base_url: str | None = _env(
+        "OPENAI_BASE_URL", default=None,
+        description="OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, a gateway); unset: OpenAI")
+    embeddings: Literal["openai", "local", "hash"] | None = _env(
+        "MORNINGAI_EMBEDDINGS", default=None,
+        description="Embedder: openai, local or hash; unset: openai with a key, else local if installed, else hash")
+    embedding_model: str = _env("MORNINGAI_EMBEDDING_MODEL", default="text-embedding-3-small",
+                                description="Model the openai embedder asks for")
+    max_file_bytes: int = _env("MORNINGAI_MAX_FILE_BYTES", default=10_000_000, ge=1,
+                               description="Largest file or URL body ingest reads; larger ones are skipped")
+    fetch_timeout: float = _env("MORNINGAI_FETCH_TIMEOUT", default=20.0, gt=0,
+                                description="Seconds ingest waits for a URL")
 
     @field_validator("database_url")
     @classmethod
@@ -92,8 +107,9 @@ class Settings(BaseSettings):
         for name, info in type(self).model_fields.items():
             variable = info.validation_alias.choices[0]
             value = getattr(self, name)
-            if name == "secret_key_value":
-                shown = "(set)" if value else f"(generated, in {self.home / 'secret_key'})"
+            if name in ("secret_key_value", "openai_api_key"):
+                shown = "(set)" if value else ("(not set)" if name == "openai_api_key"
+                                               else f"(generated, in {self.home / 'secret_key'})")
             elif name in ("database_url", "redis_url"):
                 shown = mask_url(value) if value else "(embedded)"
             else:

@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 READY := $(VENV)/.installed
+TEST_READY := $(VENV)/.installed-test
+# The tests cover the optional local embedder too, which needs torch; this release is the one
+# the lock is made with (on CI machines pip finds its CPU build on local disk).
+TORCH := torch==2.13.0
 
 .PHONY: run test bench lock clean
 
@@ -18,16 +22,23 @@ $(READY): pyproject.toml requirements.lock
 run: $(READY)
 	$(VENV)/bin/morningai up
 
-test: $(READY)
+$(TEST_READY): $(READY)
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[test,local]"
+	@touch $(TEST_READY)
+
+test: $(TEST_READY)
 	$(PY) -m pytest
 
-bench: $(READY)
+bench: $(TEST_READY)
 	$(PY) bench/submit.py
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: $(READY)
 	$(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test --python-version 3.11 --quiet -o requirements.lock
+	echo "$(TORCH)" > $(VENV)/torch-override.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra local --override $(VENV)/torch-override.txt \
+		--python-version 3.11 --quiet -o requirements.lock
 
 clean:
 	rm -rf $(VENV)

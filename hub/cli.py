@@ -29,7 +29,12 @@ from hub.db import Database
 from hub.embedded import EmbeddedPostgres, EmbeddedServiceError
 from hub.models import KINDS, ChatTask
 from hub.runtime import Runtime
+from hub.progress import IngestProgress
 from hub.supervisor import Supervisor
+from memory import workspaces
+from memory.embedders import EmbeddingError
+from memory.ingest import ingest
+from memory.search import search
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="MorningAI hub: your team's knowledge, answered in Slack and Discord.")
@@ -271,6 +276,63 @@ def ask(
         raise typer.Exit(1)
 
 
+@app.command("ingest")
+def ingest_command(
+    targets: Annotated[list[str], typer.Argument(help="Files, folders, git repositories or http(s) URLs",
+                                                 metavar="PATH_OR_URL...")],
+    workspace: Annotated[str, typer.Option(help="Workspace to add the knowledge to")] = "default",
+    reembed: Annotated[bool, typer.Option(help="Embed everything again (after changing embedder)")] = False,
+    include: Annotated[list[str], typer.Option(help="Only files matching this glob (repeatable)")] = [],
+    exclude: Annotated[list[str], typer.Option(help="Skip files matching this glob (repeatable)")] = [],
+) -> None:
+    """Add documents to a workspace's knowledge (unchanged files are skipped for free)."""
+    settings = load_settings()
+    rt = _open(settings)
+    try:
+        _apply_migrations(rt)
+        if workspaces.find(rt.db, workspace) is None:
+            err.print(f"creating workspace {workspace!r}")
+        try:
+            with IngestProgress(err) as bar:
+                report = ingest(rt.db, rt.embedder, targets, workspace, reembed=reembed, include=include,
+                                exclude=exclude, max_bytes=settings.max_file_bytes,
+                                fetch_timeout=settings.fetch_timeout, on_progress=bar.update)
+        except (FileNotFoundError, ValueError) as exc:  # a target that is not there, a bad name
+            raise CommandError(str(exc)) from None
+        for skipped in report.skipped:
+            err.print(f"skipped {skipped['location']}: {skipped['reason']}", markup=False, highlight=False)
+        out.print(report.summary(), soft_wrap=True)
+    finally:
+        rt.close()
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="What to look for")],
+    workspace: Annotated[str, typer.Option(help="Workspace to search")] = "default",
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many passages")] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON")] = False,
+) -> None:
+    """Search a workspace's knowledge: the passages an answer would cite."""
+    settings = load_settings()
+    rt = _open(settings)
+    try:
+        _apply_migrations(rt)
+        hits = search(rt.db, rt.embedder, workspace, query, k=k)
+    finally:
+        rt.close()
+    if as_json:
+        out.print_json(data=[hit.__dict__ for hit in hits])
+        return
+    if not hits:
+        out.print(f"nothing found in workspace {workspace!r}; add documents with: "
+                  f"{_this_command()} ingest PATH --workspace {workspace}", soft_wrap=True)
+    for n, hit in enumerate(hits, 1):
+        out.print(f"[bold][{n}] {hit.heading or hit.title}[/bold]  [dim]{hit.location} · {hit.score:.4f}[/dim]",
+                  soft_wrap=True)
+        out.print(Markdown(hit.snippet))
+
+
 def _print_reply(task: dict, where: str) -> None:
     reply = task.get("reply") or {}
     out.print(Markdown(reply.get("text") or f"(no reply: {task.get('error')})"))
@@ -287,7 +349,8 @@ def main() -> None:
     except ConfigError as exc:
         err.print(f"configuration error: {exc}", markup=False, highlight=False)
         sys.exit(2)
-    except (CommandError, EmbeddedServiceError) as exc:
+    except (CommandError, EmbeddedServiceError, EmbeddingError, workspaces.UnknownWorkspace,
+            workspaces.EmbedderMismatch) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(1)
     except psycopg.OperationalError as exc:

@@ -4,19 +4,23 @@ connection that only migrations use."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
 from psycopg.rows import dict_row
+from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool
 
 APP_ROLE = "morningai_app"
 
 
-def _act_as_app_role(conn: psycopg.Connection) -> None:
+def _configure(conn: psycopg.Connection) -> None:
     # Everything but migrations runs as the non-owner role, so Row Level Security binds it.
+    # (The role and the vector type both come with the first migration.)
     conn.execute(f"SET ROLE {APP_ROLE}")
+    register_vector(conn)
 
 
 class Database:
@@ -40,7 +44,7 @@ class Database:
                 # code that needs several in one transaction opens `conn.transaction()`.
                 kwargs={"row_factory": dict_row, "autocommit": True,
                         "connect_timeout": int(self.connect_timeout)},
-                configure=_act_as_app_role,
+                configure=_configure,
                 check=ConnectionPool.check_connection,
                 name="morningai",
                 open=True,
@@ -53,6 +57,14 @@ class Database:
     def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
         """A connection as the runtime role, in autocommit mode."""
         with self.pool().connection(timeout=timeout) as conn:
+            yield conn
+
+    @contextmanager
+    def workspace(self, workspace_id: uuid.UUID) -> Iterator[psycopg.Connection]:
+        """A transaction that sees one workspace's rows only: Row Level Security keys on
+        `app.workspace_id`, set here for this transaction alone."""
+        with self.connection() as conn, conn.transaction():
+            conn.execute("SELECT set_config('app.workspace_id', %s, true)", (str(workspace_id),))
             yield conn
 
     def owner_connection(self) -> psycopg.Connection:

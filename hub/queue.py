@@ -19,6 +19,9 @@ class TaskQueue:
         # Short socket timeouts: a dead Redis must not hold up a chat platform's request.
         self.redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self.rq = Queue(name, connection=self.redis)
+        # Ingest runs on its own queue, which workers serve after the chat queue: a question
+        # waiting behind a long ingest would miss the platform's patience.
+        self.ingest = Queue(f"{name}-ingest", connection=self.redis)
         self.job_timeout = job_timeout
         self.max_attempts = max_attempts
 
@@ -36,6 +39,11 @@ class TaskQueue:
             # RQ takes intervals from the end of the list, so hand it only as many as retries.
             retry=Retry(max=retries, interval=RETRY_BACKOFF[:retries]) if retries > 0 else None,
         )
+
+    def enqueue_ingest(self, workspace: str, targets: list[str], **options) -> Job:
+        return self.ingest.enqueue("hub.worker.ingest_sources", workspace, targets, **options,
+                                   job_timeout=6 * 3600, result_ttl=7 * 24 * 3600,
+                                   failure_ttl=7 * 24 * 3600)
 
     def forget(self, task_id: uuid.UUID) -> None:
         """Drop what RQ remembers of an earlier run before the task is queued again under the

@@ -3,10 +3,13 @@ with embedded servers started for whatever the settings leave unset."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from hub.config import Settings
 from hub.db import Database
 from hub.embedded import EmbeddedServices
 from hub.queue import TaskQueue
+from memory.embedders import Embedder, choose_embedder
 
 
 class Runtime:
@@ -25,6 +28,11 @@ class Runtime:
         services = EmbeddedServices(settings.home)
         database_url, redis_url = services.start(settings.database_url, settings.redis_url)
         return cls(settings, database_url, redis_url, services)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The configured embedder, made on first use (the local model takes seconds to load)."""
+        return choose_embedder(self.settings)
 
     @property
     def embedded(self) -> list[str]:

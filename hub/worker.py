@@ -24,6 +24,9 @@ from hub.models import ChatTask, Reply
 from hub.playground import WebPoster
 from hub.posters import NoPoster, PosterRegistry
 from hub.runtime import Runtime
+from memory import workspaces
+from memory.ingest import Progress, ingest
+from memory.search import search
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,9 @@ def run_task(task_id: str) -> str:
         reply = tasks.stored_reply(rt.db, task.id)
         if reply is None:
             began = time.perf_counter()
-            reply = agents.answer(task)
+            space = workspaces.find(rt.db, task.workspace)
+            reply = agents.answer(task, lambda workspace, query, k: search(rt.db, rt.embedder, workspace, query, k=k),
+                                  has_knowledge=bool(space and space.embedder))
             reply = dataclasses.replace(reply, metadata={
                 **reply.metadata, "trace_id": str(task.trace_id),
                 "answer_seconds": round(time.perf_counter() - began, 4)})
@@ -72,6 +77,30 @@ def run_task(task_id: str) -> str:
         elif tasks.mark_failed(rt.db, task.id, error):
             announce_failure(rt, posters, tasks.load(rt.db, task.id))
         raise
+
+
+def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,
+                   include: list[str] = (), exclude: list[str] = ()) -> dict:
+    """The ingest job the dashboard starts; its progress is kept in the job's meta for polling."""
+    rt, _ = _context()
+    job = get_current_job()
+    last_saved = 0.0
+
+    def save_progress(progress: Progress) -> None:
+        nonlocal last_saved
+        if time.monotonic() - last_saved < 0.5 and progress.files_done < progress.files_total:
+            return
+        job.meta["progress"] = {"files_total": progress.files_total, "files_done": progress.files_done,
+                                "chunks": progress.chunks, "current": progress.current,
+                                "embeddings_per_second": round(progress.embeddings_per_second, 1)}
+        job.save_meta()
+        last_saved = time.monotonic()
+
+    report = ingest(rt.db, rt.embedder, targets, workspace, reembed=reembed, include=include,
+                    exclude=exclude, max_bytes=rt.settings.max_file_bytes,
+                    fetch_timeout=rt.settings.fetch_timeout,
+                    on_progress=save_progress if job else lambda progress: None)
+    return {**dataclasses.asdict(report), "summary": report.summary()}
 
 
 def announce_failure(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> None:
@@ -108,7 +137,7 @@ def serve(settings: Settings | None = None, *, burst: bool = False) -> None:
     _runtime = Runtime.open(settings)
     _posters = build_posters(_runtime)
     name = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
-    worker = Worker([_runtime.queue.rq], connection=_runtime.queue.redis, name=name)
+    worker = Worker([_runtime.queue.rq, _runtime.queue.ingest], connection=_runtime.queue.redis, name=name)
     stop = threading.Event()
     watcher = threading.Thread(target=_keep_watch, args=(_runtime, _posters, name, stop),
                                name="reconciler", daemon=True)
@@ -125,4 +154,4 @@ def run_in_process(rt: Runtime) -> None:
     """Work the queue until it is empty, here (`morningai ask` when no hub is running)."""
     global _runtime, _posters
     _runtime, _posters = rt, build_posters(rt)
-    Worker([rt.queue.rq], connection=rt.queue.redis).work(burst=True, logging_level="WARNING")
+    Worker([rt.queue.rq, rt.queue.ingest], connection=rt.queue.redis).work(burst=True, logging_level="WARNING")

@@ -118,3 +118,33 @@ def test_a_wrong_ask_option_and_an_unreachable_database_are_one_line_each(bare_e
     down = _morningai("migrate", env={**bare_env, "DATABASE_URL": f"postgresql://x@127.0.0.1:{_free_port()}/x"})
     assert down.returncode == 1 and down.stderr.startswith("error: cannot reach PostgreSQL")
     assert down.stderr.count("\n") == 1
+
+
+def test_ingest_search_and_ask_cite_the_team_documents(bare_env, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "oncall.md").write_text("# On-call\n\n## Paging\n\nPage the on-call engineer through "
+                                    "PagerDuty; escalate to the team lead after fifteen minutes.\n")
+    (docs / "blob.bin").write_bytes(b"\x00\x01\x02")
+    env = {**bare_env, "MORNINGAI_EMBEDDINGS": "hash"}
+
+    first = _morningai("ingest", str(docs), "--workspace", "ops", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "creating workspace 'ops'" in first.stderr
+    assert "blob.bin: binary file" in first.stderr
+    assert "workspace ops: 1 source(s), 1 added" in first.stdout and "1 skipped" in first.stdout
+    again = _morningai("ingest", str(docs), "--workspace", "ops", env=env)
+    assert "0 added, 0 updated, 1 unchanged" in again.stdout
+
+    found = _morningai("search", "who do I page at night?", "--workspace", "ops", "--json", env=env)
+    hits = json.loads(found.stdout)
+    assert hits[0]["location"] == "oncall.md" and "PagerDuty" in hits[0]["text"]
+
+    asked = _morningai("ask", "how do I page the on-call engineer?", "--workspace", "ops", "--json", env=env)
+    reply = json.loads(asked.stdout)["reply"]
+    assert "PagerDuty" in reply["text"] and "search results" in reply["text"]
+    assert reply["citations"][0]["location"] == str(docs / "oncall.md")
+
+    missing = _morningai("ingest", str(tmp_path / "nowhere"), env=env)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines()[-1] == f"error: no such file or folder: {tmp_path / 'nowhere'}"

@@ -1,0 +1,130 @@
+"""The knowledge store: sources, documents and chunks in PostgreSQL + pgvector.
+
+Every function takes a connection already inside `Database.workspace(...)`, so Row Level
+Security limits it to that one workspace; this module owns all SQL on these three tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg.types.json import Jsonb
+
+from memory.documents import Chunk, Document
+
+HEADING_SEPARATOR = " › "
+
+
+def upsert_source(conn: psycopg.Connection, workspace_id: uuid.UUID, kind: str, location: str,
+                  options: dict[str, Any]) -> dict[str, Any]:
+    """The source row for `location`, created if new, marked as being ingested."""
+    return conn.execute(
+        """
+        INSERT INTO sources (workspace_id, kind, location, options, status, last_run_at)
+        VALUES (%s, %s, %s, %s, 'ingesting', now())
+        ON CONFLICT (workspace_id, location) DO UPDATE
+            SET kind = EXCLUDED.kind, options = EXCLUDED.options, status = 'ingesting',
+                last_run_at = now(), last_error = NULL
+        RETURNING *
+        """,
+        (workspace_id, kind, location, Jsonb(options)),
+    ).fetchone()
+
+
+def finish_source(conn: psycopg.Connection, source_id: uuid.UUID, *, status: str,
+                  skipped: list[dict[str, str]], commit: str | None, error: str | None) -> None:
+    conn.execute(
+        """
+        UPDATE sources s SET status = %s, skipped = %s, commit = %s, last_error = %s,
+               documents = (SELECT count(*) FROM documents d WHERE d.source_id = s.id),
+               chunks = (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id
+                         WHERE d.source_id = s.id)
+        WHERE id = %s
+        """,
+        (status, Jsonb(skipped), commit, error, source_id),
+    )
+
+
+def document_hashes(conn: psycopg.Connection, source_id: uuid.UUID) -> dict[str, tuple[uuid.UUID, str]]:
+    """location -> (document id, content hash) of what the source held after its last run."""
+    rows = conn.execute("SELECT id, location, content_hash FROM documents WHERE source_id = %s",
+                        (source_id,))
+    return {row["location"]: (row["id"], row["content_hash"]) for row in rows}
+
+
+def replace_document(conn: psycopg.Connection, workspace_id: uuid.UUID, source_id: uuid.UUID,
+                     document: Document, content_hash: str, chunks: Sequence[Chunk],
+                     vectors: np.ndarray) -> uuid.UUID:
+    """Store a document and its chunks, replacing the previous version's chunks. The caller's
+    transaction makes the swap atomic: a search sees the old chunks or the new ones."""
+    document_id = conn.execute(
+        """
+        INSERT INTO documents (workspace_id, source_id, location, title, format, content_hash, metadata)
+        VALUES (%s, %s, %s, %s, %s, %s, %s)
+        ON CONFLICT (source_id, location) DO UPDATE
+            SET title = EXCLUDED.title, format = EXCLUDED.format, content_hash = EXCLUDED.content_hash,
+                metadata = EXCLUDED.metadata, updated_at = now()
+        RETURNING id
+        """,
+        (workspace_id, source_id, document.location, document.title, document.format, content_hash,
+         Jsonb({**document.metadata, "language": document.language} if document.language else document.metadata)),
+    ).fetchone()["id"]
+    conn.execute("DELETE FROM chunks WHERE document_id = %s", (document_id,))
+    write_chunks(conn, workspace_id, document_id, chunks, vectors)
+    return document_id
+
+
+def write_chunks(conn: psycopg.Connection, workspace_id: uuid.UUID, document_id: uuid.UUID,
+                 chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    # Not COPY: PostgreSQL refuses COPY FROM into a table with Row Level Security. executemany
+    # pipelines the inserts instead, so they cost one round trip, not one each.
+    dims = vectors.shape[1]
+    conn.cursor().executemany(
+        "INSERT INTO chunks (workspace_id, document_id, position, heading, text, tokens, dims, embedding) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        [(workspace_id, document_id, chunk.position, HEADING_SEPARATOR.join(chunk.heading), chunk.text,
+          chunk.tokens, dims, vector) for chunk, vector in zip(chunks, vectors, strict=True)])
+
+
+def delete_documents(conn: psycopg.Connection, document_ids: Sequence[uuid.UUID]) -> None:
+    conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (list(document_ids),))
+
+
+def sources(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    return conn.execute("SELECT * FROM sources ORDER BY created_at").fetchall()
+
+
+def source(conn: psycopg.Connection, source_id: uuid.UUID) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM sources WHERE id = %s", (source_id,)).fetchone()
+
+
+def delete_source(conn: psycopg.Connection, source_id: uuid.UUID) -> bool:
+    """Remove a source with its documents and chunks."""
+    return conn.execute("DELETE FROM sources WHERE id = %s", (source_id,)).rowcount == 1
+
+
+def chunk_batches(conn: psycopg.Connection, size: int = 512):
+    """(ids, texts) of every chunk of the workspace, `size` at a time, for re-embedding."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            "SELECT id, heading, text FROM chunks WHERE id > %s ORDER BY id LIMIT %s", (last, size)).fetchall()
+        if not rows:
+            return
+        yield [r["id"] for r in rows], [embedding_text(r["heading"], r["text"]) for r in rows]
+        last = rows[-1]["id"]
+
+
+def set_embeddings(conn: psycopg.Connection, ids: Sequence[int], vectors: np.ndarray) -> None:
+    conn.cursor().executemany("UPDATE chunks SET dims = %s, embedding = %s WHERE id = %s",
+                              [(vectors.shape[1], vector, chunk_id) for chunk_id, vector in zip(ids, vectors)])
+
+
+def embedding_text(heading: str | Sequence[str], text: str) -> str:
+    """What gets embedded for a chunk: its title path gives the passage its context."""
+    heading = heading if isinstance(heading, str) else HEADING_SEPARATOR.join(heading)
+    return f"{heading}\n\n{text}" if heading else text

@@ -1,0 +1,221 @@
+"""A fake OpenAI-compatible server for tests: real HTTP on 127.0.0.1, OpenAI's wire format.
+
+    with FakeOpenAI(dims=8) as server:
+        client = openai.OpenAI(api_key="sk-test", base_url=server.base_url)
+        server.fail_next(status=429, headers={"Retry-After": "0"})
+        ...
+        assert len(server.requests_to("/v1/embeddings")) == 2
+
+Routes live in `ROUTES` ("POST /v1/embeddings" -> method name). A handler gets the parsed
+`Request` and returns a `Reply`, whose body may be bytes or an iterable of bytes (sent as it
+is produced, for SSE), so adding `/v1/chat/completions` later is one more entry and method.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import numpy as np
+import pytest
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]  # keys lower-cased
+    body: Any  # the parsed JSON, or None
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | Iterable[bytes] = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+        return cls(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})})
+
+
+def error_reply(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
+                headers: dict[str, str] | None = None) -> Reply:
+    """An error in OpenAI's shape, which the SDK turns into the matching exception class."""
+    return Reply.json({"error": {"message": message, "type": kind, "param": None, "code": code}},
+                      status, headers)
+
+
+def fake_vector(text: str, dims: int) -> np.ndarray:
+    """The unit float32 vector the fake gives `text`: deterministic, different per text."""
+    seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+    vector = np.random.default_rng(seed).standard_normal(dims)
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+class FakeOpenAI:
+    ROUTES = {
+        "POST /v1/embeddings": "embeddings",
+    }
+
+    def __init__(self, dims: int = 1536, api_key: str | None = None):
+        """`dims`: length of the vectors served (a request's `dimensions` overrides it).
+        `api_key`: the only key accepted; None accepts any non-empty Bearer token."""
+        self.dims = dims
+        self.api_key = api_key
+        self.requests: list[Request] = []
+        self._canned: list[Reply] = []
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---
+
+    def start(self) -> FakeOpenAI:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True  # keep-alive connections must not hold up stop()
+        # A short poll interval: stop() waits for it, and tests start and stop many servers.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="fake-openai", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(timeout=5)
+            self._httpd = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    # --- scripting and inspection ---
+
+    def fail_next(self, status: int = 500, headers: dict[str, str] | None = None, times: int = 1,
+                  message: str | None = None) -> None:
+        """Answer the next `times` requests (to any route) with this error, then behave again."""
+        reply = error_reply(status, message or f"fake failure {status}",
+                            kind="rate_limit_error" if status == 429 else "server_error", headers=headers)
+        self.reply_next(reply, times)
+
+    def reply_next(self, reply: Reply, times: int = 1) -> None:
+        """Serve this canned reply to the next `times` requests, before any normal handling."""
+        with self._lock:
+            self._canned.extend([reply] * times)
+
+    def requests_to(self, path: str) -> list[Request]:
+        with self._lock:
+            return [request for request in self.requests if request.path == path]
+
+    # --- dispatch ---
+
+    def handle(self, request: Request) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            canned = self._canned.pop(0) if self._canned else None
+        if canned is not None:
+            return canned
+        auth = request.headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        if not token or (self.api_key is not None and token != self.api_key):
+            return error_reply(401, "Incorrect API key provided.", code="invalid_api_key")
+        route = self.ROUTES.get(f"{request.method} {request.path}")
+        if route is None:
+            return error_reply(404, f"Unknown request URL: {request.method} {request.path}.")
+        if not isinstance(request.body, dict):
+            return error_reply(400, "We could not parse the JSON body of your request.")
+        try:
+            return getattr(self, route)(request)
+        except Exception as exc:  # a bug in the fake: say so to the test rather than drop the connection
+            return error_reply(500, f"fake server error: {exc!r}", kind="server_error",
+                               headers={"x-should-retry": "false"})
+
+    # --- routes ---
+
+    def embeddings(self, request: Request) -> Reply:
+        body = request.body
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts
+        if not body.get("model"):
+            return error_reply(400, "you must provide a model parameter")
+        if not isinstance(texts, list) or not texts or not all(isinstance(text, str) for text in texts):
+            return error_reply(400, "'input' must be a string or a non-empty array of strings")
+        if len(texts) > 2048 or any(text == "" for text in texts):
+            # OpenAI's own limits: at most 2048 inputs, none empty.
+            return error_reply(400, "'$.input' is invalid. Please check the API reference.")
+        encoding = body.get("encoding_format", "float")
+        if encoding not in ("float", "base64"):
+            return error_reply(400, f"invalid encoding_format {encoding!r}")
+        dims = body.get("dimensions") or self.dims
+        data = []
+        for index, text in enumerate(texts):
+            vector = fake_vector(text, dims)
+            embedding = (base64.b64encode(vector.astype("<f4").tobytes()).decode() if encoding == "base64"
+                         else vector.tolist())
+            data.append({"object": "embedding", "index": index, "embedding": embedding})
+        tokens = sum(len(text.split()) or 1 for text in texts)
+        return Reply.json({"object": "list", "data": data, "model": body["model"],
+                           "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
+def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+
+        def do_GET(self):
+            self._serve()
+
+        def do_POST(self):
+            self._serve()
+
+        def _serve(self):
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = None
+            request = Request(self.command, self.path.split("?", 1)[0],
+                              {name.lower(): value for name, value in self.headers.items()}, body)
+            reply = server.handle(request)
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if isinstance(reply.body, bytes):
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+            else:  # streamed (SSE): no length, so the connection ends the body
+                self.send_header("Connection", "close")
+                self.close_connection = True
+                self.end_headers()
+                for piece in reply.body:
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+
+        def log_message(self, format, *args):  # quiet: pytest shows failures, not access logs
+            pass
+
+    return Handler
+
+
+
+@pytest.fixture
+def fake_openai():
+    """A running FakeOpenAI (1536 dims); `from fakes import fake_openai` in a test module to use it."""
+    with FakeOpenAI() as server:
+        yield server

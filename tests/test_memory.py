@@ -4,7 +4,8 @@ import psycopg
 import pytest
 
 from memory import workspaces
-from memory.embedders import HashEmbedder, LocalEmbedder
+from fakes import FakeOpenAI
+from memory.embedders import HashEmbedder, LocalEmbedder, OpenAIEmbedder
 from memory.ingest import ingest
 from memory.search import search
 
@@ -174,3 +175,38 @@ def test_bad_targets_are_clear_errors(rt, embedder, tmp_path):
         ingest(rt.db, embedder, [str(tmp_path / "nope")])
     with pytest.raises(ValueError, match="workspace name"):
         ingest(rt.db, embedder, [str(tmp_path)], workspace="Bad Name!")
+
+
+def test_reingesting_unchanged_files_makes_no_embedding_calls(rt, docs):
+    with FakeOpenAI(dims=1536) as server:
+        embedder = OpenAIEmbedder(api_key="sk-test", base_url=server.base_url)
+        ingest(rt.db, embedder, [str(docs)])
+        calls = len(server.requests_to("/v1/embeddings"))
+        assert calls >= 1
+        ingest(rt.db, embedder, [str(docs)])
+        assert len(server.requests_to("/v1/embeddings")) == calls
+        (docs / "holidays.md").write_text(HOLIDAYS + "\nUnused days expire in March.\n")
+        ingest(rt.db, embedder, [str(docs)])
+        assert len(server.requests_to("/v1/embeddings")) == calls + 1  # the changed file alone
+        assert search(rt.db, embedder, "default", "holidays", k=1)  # a 1536-dims workspace searches too
+
+
+PARAPHRASES = [  # (question in other words, the passage's file)
+    ("what is the cap on a team meal?", "expenses.md"),
+    ("how long until a new computer shows up?", "laptops.md"),
+    ("who decides to undo a deployment at night?", "deploy.md"),
+]
+
+
+@pytest.mark.parametrize("kind", ["hash", "local"])
+def test_a_paraphrased_question_finds_its_passage_in_the_top_3(rt, docs, kind):
+    if kind == "local" and not LocalEmbedder.available():
+        pytest.skip("the local embedder is an optional extra: pip install 'morningai[local]'")
+    embedder = HashEmbedder() if kind == "hash" else LocalEmbedder()
+    (docs / "expenses.md").write_text("# Expenses\n\nReceipts go to finance within thirty days. "
+                                      "A team dinner may cost at most 60 euros per person.\n")
+    (docs / "laptops.md").write_text("# Laptops\n\nA new laptop ordered through the IT desk "
+                                     "arrives within five working days.\n")
+    ingest(rt.db, embedder, [str(docs)])
+    for question, expected in PARAPHRASES:
+        assert expected in _locations(search(rt.db, embedder, "default", question, k=3)), question

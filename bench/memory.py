@@ -1,0 +1,372 @@
+"""MorningAI's memory against langchain-postgres's PGVectorStore: the same chunks, the same
+vectors, the same PostgreSQL server. Ingest rate, search latency and recall@10.
+
+    .venv/bin/python bench/memory.py [--chunks 100000] [--queries 200]
+
+langchain-postgres 0.0.19 pins pgvector<0.4 and the hub needs >=0.4 (it reads vectors as
+pgvector.Vector), so it is installed beside the hub without its dependency pins:
+    .venv/bin/pip install --no-deps langchain-postgres==0.0.19
+    .venv/bin/pip install 'langchain-core>=1.2.11,<2' 'sqlalchemy[asyncio]>=2,<3' 'asyncpg>=0.30'
+
+Uses DATABASE_URL when set, else an embedded PostgreSQL in a temporary directory; each side
+gets a fresh database there, dropped at the end. How the two are kept comparable:
+- Every text is hash-embedded once, up front (its rate is printed on its own line). Ours is
+  handed the vectors; theirs gets them from an Embeddings wrapper that looks them up. So the
+  ingest rates measure storage alone, and both indexes hold identical vectors.
+- Ours is the hub's write path below parsing and chunking: memory.store.replace_document in one
+  Database.workspace transaction (Row Level Security) per document of 10-50 chunks. Theirs is
+  add_texts per document, metadata {"workspace": name} in a metadata column.
+- Both have an HNSW index with pgvector's defaults (m=16, ef_construction=64) before the first
+  row, and search with hnsw.ef_search=100 (what memory.search sets). Documents, then queries,
+  alternate between the sides so both see the same machine state.
+- Recall@10 is against exact cosine search over the workspace's vectors in numpy. Ours runs
+  mode="vector", diversity=0 (no MMR: pure similarity order); hybrid is timed with its defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import random
+import re
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from langchain_core.embeddings import Embeddings
+from langchain_postgres import Column, PGEngine, PGVectorStore
+from langchain_postgres.v2.indexes import HNSWIndex, HNSWQueryOptions
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+# Run as a script, this file's folder comes first on sys.path, and `import memory` would find
+# this file (bench/memory.py) instead of the package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from hub import migrate  # noqa: E402
+from hub.config import load_settings  # noqa: E402
+from hub.db import Database  # noqa: E402
+from hub.embedded import EmbeddedPostgres  # noqa: E402
+from memory import search, store, workspaces  # noqa: E402
+from memory.chunking import count_tokens  # noqa: E402
+from memory.documents import Chunk, Document  # noqa: E402
+from memory.embedders import HashEmbedder  # noqa: E402
+
+WORKSPACES = [f"team-{i}" for i in range(10)]
+K = 10
+EF_SEARCH = 100  # memory.search's hnsw.ef_search with its default candidates=40
+SEARCH_P95_MS, RECALL, INGEST_RATIO = 20.0, 0.95, 5.0  # the targets, on 2 cores
+console = Console()
+
+# --- a corpus of technical prose, deterministic from the seed ---------------------------------
+
+TECH = """service cluster replica shard queue worker cache token credential deploy migration
+schema index latency timeout retry backoff webhook endpoint gateway certificate secret pipeline
+artifact build release canary metric alert dashboard trace log database connection pool
+transaction lock vacuum replication snapshot backup bucket volume container image registry node
+namespace ingress proxy session header payload partition consumer producer topic offset stream
+batch job scheduler quota thread socket port host config flag tenant role permission policy audit
+incident runbook heartbeat checksum parser handler middleware adapter client upload export""".split()
+VERBS = "rotate restart drain scale migrate rebuild purge flush reindex enable disable pin upgrade verify".split()
+ADJECTIVES = "stale primary standby idle degraded encrypted pending orphaned nightly regional".split()
+SYLLABLES = "ka lo mi ter vos qua zen dri pel nox ru sa bel tor xi fen gar hul jo wen".split()
+TEMPLATES = [
+    "To {verb} the {noun} {ident}, run `{command}` on the {jargon} {noun}.",
+    "When the {jargon} {noun} reports {error}, {verb} the {adj} {noun} before the next deploy.",
+    "{ident} reads its {noun} from `{jargon}.toml`; a missing value falls back to {n}.",
+    "The {adj} {noun} keeps {n} entries per {jargon} {noun} and drops the oldest first.",
+    "Error {error}: the {noun} could not reach {ident} within {n} ms.",
+    "See the {jargon} runbook: {verb} {ident}, wait {n} seconds, then check the {noun}.",
+    "{jargon} uses {ident} for {noun} {noun}; pass --{noun}-{noun}={n} to change it.",
+    "Never {verb} a {adj} {noun} by hand: `{command}` also updates {ident}.",
+]
+
+
+@dataclass
+class Doc:
+    workspace: str
+    document: Document
+    content_hash: str
+    chunks: list[Chunk]
+    first: int  # index of its first chunk in the corpus-wide arrays
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choices(SYLLABLES, k=rng.randint(2, 3)))
+
+
+def _workspace_pools(rng: random.Random) -> dict[str, list[str]]:
+    """A workspace's own jargon (product names), identifiers, error codes and commands."""
+    jargon = [_word(rng) for _ in range(300)]
+    pools = {"jargon": jargon, "noun": TECH, "verb": VERBS, "adj": ADJECTIVES}
+    pools["ident"] = [rng.choice([f"{a}_{b}", f"{a}.{b}()", f"{a.title()}{b.title()}"])
+                      for a, b in ((rng.choice(jargon), rng.choice(TECH)) for _ in range(150))]
+    pools["error"] = [rng.choice([f"E{rng.randint(1000, 9999)}", f"ERR_{rng.choice(TECH).upper()}_{n}"])
+                      for n in range(60)]
+    pools["command"] = [rng.choice([f"kubectl rollout restart deploy/{rng.choice(jargon)}",
+                                     f"make {rng.choice(VERBS)}-{rng.choice(TECH)}",
+                                     f"{rng.choice(jargon)}ctl {rng.choice(VERBS)} --{rng.choice(TECH)}={n}"])
+                        for n in range(60)]
+    return pools
+
+
+def _sentence(rng: random.Random, topic: dict[str, list[str]], pools: dict[str, list[str]]) -> str:
+    # Mostly the document's own topic words, so a document's chunks are near neighbours, as in
+    # real docs; sometimes any of the workspace's.
+    def fill(match: re.Match) -> str:
+        kind = match[1]
+        if kind == "n":
+            return str(rng.choice([3, 5, 10, 30, 60, 100, 250, 500, 1000]))
+        return rng.choice(topic[kind] if rng.random() < 0.75 else pools[kind])
+    return re.sub(r"\{(\w+)\}", fill, rng.choice(TEMPLATES))
+
+
+def build_corpus(n_chunks: int, seed: int) -> list[Doc]:
+    rng = random.Random(seed)
+    pools = {name: _workspace_pools(rng) for name in WORKSPACES}
+    docs: list[Doc] = []
+    total = 0
+    while total < n_chunks:
+        name = WORKSPACES[len(docs) % len(WORKSPACES)]
+        topic = {kind: rng.sample(words, min(len(words), 8)) for kind, words in pools[name].items()}
+        title = f"{topic['jargon'][0].title()} {topic['noun'][0]} {rng.choice(['guide', 'runbook', 'FAQ'])}"
+        chunks = []
+        for position in range(min(rng.randint(10, 50), n_chunks - total)):
+            if position % 4 == 0:  # a new section every few chunks
+                section = f"{rng.choice(VERBS).title()} the {rng.choice(topic['noun'])}"
+            text = " ".join(_sentence(rng, topic, pools[name]) for _ in range(rng.randint(4, 8)))
+            chunks.append(Chunk(text=text, heading=(title, section), position=position,
+                                tokens=count_tokens(text)))
+        body = "\n\n".join(c.text for c in chunks)
+        document = Document(location=f"docs/{topic['jargon'][0]}/{len(docs):05d}.md", title=title,
+                            text=body, format="markdown")
+        docs.append(Doc(name, document, hashlib.sha256(body.encode()).hexdigest(), chunks, total))
+        total += len(chunks)
+    return docs
+
+
+def make_queries(docs: list[Doc], n: int, seed: int) -> list[tuple[str, str]]:
+    """(workspace, query): a window of some chunk's words with a fifth of them dropped, the way
+    someone half-remembers a passage."""
+    rng = random.Random(seed + 1)
+    queries = []
+    for i in range(n):
+        name = WORKSPACES[i % len(WORKSPACES)]
+        words = rng.choice(rng.choice([d for d in docs if d.workspace == name]).chunks).text.split()
+        start = rng.randrange(max(1, len(words) - 20))
+        queries.append((name, " ".join(w for w in words[start:start + 20] if rng.random() > 0.2)))
+    return queries
+
+
+# --- the two stores ---------------------------------------------------------------------------
+
+class PrecomputedEmbeddings(Embeddings):
+    """LangChain's view of the hash embedder: documents' vectors come from the up-front pass
+    (so ingest times storage, as for ours); queries are embedded live, as ours are."""
+
+    def __init__(self, embedder: HashEmbedder, texts: list[str], vectors: np.ndarray):
+        self.embedder, self.vectors = embedder, vectors
+        self.row = {text: i for i, text in enumerate(texts)}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.vectors[[self.row[t] for t in texts]].tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed([text])[0].tolist()
+
+
+@contextmanager
+def two_databases(home: Path) -> Iterator[tuple[str, str]]:
+    """URLs of two fresh databases on one server (DATABASE_URL's, else embedded), dropped after."""
+    postgres = EmbeddedPostgres(home)
+    server = load_settings().database_url or postgres.start()
+    names = [f"bench_{side}_{uuid.uuid4().hex[:8]}" for side in ("ours", "langchain")]
+    try:
+        with psycopg.connect(server, autocommit=True) as admin:
+            for name in names:
+                admin.execute(f"CREATE DATABASE {name}")
+        url = make_url(server)
+        yield (url.set(database=names[0]).render_as_string(hide_password=False),
+               url.set(drivername="postgresql+psycopg", database=names[1]).render_as_string(hide_password=False))
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            for name in names:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        postgres.stop()  # only if this process started it
+
+
+def setup_ours(url: str, embedder: HashEmbedder) -> tuple[Database, dict[str, tuple[uuid.UUID, uuid.UUID]]]:
+    """The migrated database and, per workspace, (workspace id, source id) to write under."""
+    db = Database(url)
+    migrate.migrate(db)
+    spaces = {}
+    for name in WORKSPACES:
+        space, _ = workspaces.ensure(db, name)
+        workspaces.record_embedder(db, space, embedder.name, embedder.dims)
+        with db.workspace(space.id) as conn:
+            source = store.upsert_source(conn, space.id, "folder", f"/bench/{name}", {})
+        spaces[name] = (space.id, source["id"])
+    return db, spaces
+
+
+def setup_theirs(url: str, embeddings: Embeddings) -> tuple[PGEngine, PGVectorStore]:
+    engine = PGEngine.from_connection_string(url)
+    engine.init_vectorstore_table("chunks", HashEmbedder.dims,
+                                  metadata_columns=[Column("workspace", "TEXT", nullable=False)])
+    vectorstore = PGVectorStore.create_sync(engine, embeddings, "chunks", metadata_columns=["workspace"],
+                                            index_query_options=HNSWQueryOptions(ef_search=EF_SEARCH))
+    vectorstore.apply_vector_index(HNSWIndex())
+    return engine, vectorstore
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    began = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - began, result
+
+
+def ingest_both(docs, texts, vectors, db, spaces, vectorstore, progress) -> tuple[float, float]:
+    """Seconds each side spent writing, one document at a time, alternating sides."""
+    ours = theirs = 0.0
+    task = progress.add_task("ingest (both sides)", total=len(texts))
+    for doc in docs:
+        rows = range(doc.first, doc.first + len(doc.chunks))
+        space_id, source_id = spaces[doc.workspace]
+
+        def write_ours():
+            with db.workspace(space_id) as conn:
+                store.replace_document(conn, space_id, source_id, doc.document, doc.content_hash,
+                                       doc.chunks, vectors[rows.start:rows.stop])
+        ours += timed(write_ours)[0]
+        theirs += timed(vectorstore.add_texts, [texts[i] for i in rows],
+                        metadatas=[{"workspace": doc.workspace}] * len(rows),
+                        ids=[str(uuid.UUID(int=i)) for i in rows])[0]
+        progress.advance(task, len(rows))
+    return ours, theirs
+
+
+def our_chunk_rows(db: Database, docs: list[Doc]) -> dict[int, int]:
+    """Our chunk id -> its row in the corpus arrays. As the owner: RLS would hide all but one workspace."""
+    first = {doc.document.location: doc.first for doc in docs}
+    with db.owner_connection() as conn:
+        rows = conn.execute("SELECT c.id, d.location, c.position FROM chunks c JOIN documents d ON d.id = c.document_id")
+        return {chunk_id: first[location] + position for chunk_id, location, position in rows}
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+def recall_at_k(found: list[int], query_vector: np.ndarray, members: np.ndarray, vectors: np.ndarray) -> float:
+    """Share of `found` that belongs in the exact top K. A hit that ties the K-th best counts."""
+    similarity = vectors[members] @ query_vector
+    kth = np.partition(similarity, -K)[-K]
+    return sum(float(vectors[i] @ query_vector) >= kth - 1e-5 for i in found[:K]) / K
+
+
+def run_queries(queries, embedder, vectors, members, db, our_rows, vectorstore, progress) -> dict:
+    results = {key: [] for key in ("ours_vector_ms", "ours_hybrid_ms", "theirs_ms")}
+    recalls = {side: {name: [] for name in WORKSPACES} for side in ("ours", "theirs")}
+    returned = {"ours": [], "theirs": []}
+    for name, query in queries[:20]:  # warm both sides' caches and pools; not counted
+        search.search(db, embedder, name, query, k=K)
+        vectorstore.similarity_search(query, k=K, filter={"workspace": name})
+    task = progress.add_task("search (both sides)", total=len(queries))
+    for name, query in queries:
+        query_vector = embedder.embed([query])[0]
+        seconds, hits = timed(search.search, db, embedder, name, query, k=K, diversity=0.0, mode="vector")
+        results["ours_vector_ms"].append(seconds * 1000)
+        results["ours_hybrid_ms"].append(timed(search.search, db, embedder, name, query, k=K)[0] * 1000)
+        seconds, found = timed(vectorstore.similarity_search, query, k=K, filter={"workspace": name})
+        results["theirs_ms"].append(seconds * 1000)
+        for side, ids in (("ours", [our_rows[h.chunk_id] for h in hits]),
+                          ("theirs", [uuid.UUID(d.id).int for d in found])):
+            recalls[side][name].append(recall_at_k(ids, query_vector, members[name], vectors))
+            returned[side].append(len(ids))
+        progress.advance(task)
+    for side in recalls:
+        per_workspace = [np.mean(r) for r in recalls[side].values() if r]
+        results[f"{side}_recall"] = (float(np.mean(per_workspace)), float(np.min(per_workspace)))
+        results[f"{side}_returned"] = float(np.mean(returned[side]))
+    return results
+
+
+def print_table(results: dict, rates: tuple[float, float]) -> None:
+    p = lambda key, q: float(np.percentile(results[key], q))  # noqa: E731
+    ours_recall, theirs_recall = results["ours_recall"], results["theirs_recall"]
+    rows = [  # metric, ours, theirs, format, target text, met? (None: no target)
+        ("ingest, chunks/s", rates[0], rates[1], "{:,.0f}", f"≥ {INGEST_RATIO:g}× theirs",
+         rates[0] >= INGEST_RATIO * rates[1]),
+        ("vector search p50, ms", p("ours_vector_ms", 50), p("theirs_ms", 50), "{:.2f}", "", None),
+        ("vector search p95, ms", p("ours_vector_ms", 95), p("theirs_ms", 95), "{:.2f}",
+         f"ours ≤ {SEARCH_P95_MS:g} ms", p("ours_vector_ms", 95) <= SEARCH_P95_MS),
+        ("hybrid search p50, ms", p("ours_hybrid_ms", 50), None, "{:.2f}", "", None),
+        ("hybrid search p95, ms", p("ours_hybrid_ms", 95), None, "{:.2f}",
+         f"ours ≤ {SEARCH_P95_MS:g} ms", p("ours_hybrid_ms", 95) <= SEARCH_P95_MS),
+        ("recall@10, mean of workspaces", ours_recall[0], theirs_recall[0], "{:.3f}",
+         f"ours ≥ {RECALL:g}", ours_recall[0] >= RECALL),
+        ("recall@10, worst workspace", ours_recall[1], theirs_recall[1], "{:.3f}", "", None),
+        ("results per query (of 10)", results["ours_returned"], results["theirs_returned"], "{:.2f}", "", None),
+    ]
+    table = Table(title="memory: MorningAI vs langchain-postgres (same data, embedder and server)")
+    for column in ("metric", "MorningAI", "langchain-postgres", "ratio (ours ÷ theirs)", "target", "met?"):
+        table.add_column(column, justify="left" if column in ("metric", "target") else "right")
+    for metric, ours, theirs, fmt, target, met in rows:
+        table.add_row(metric, fmt.format(ours), "—" if theirs is None else fmt.format(theirs),
+                      "—" if not theirs else f"{ours / theirs:.2f}×", target,
+                      "" if met is None else "[green]yes[/]" if met else "[red]NO[/]")
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chunks", type=int, default=100_000, help="chunks in all, over 10 workspaces")
+    parser.add_argument("--queries", type=int, default=200, help="search queries, spread over the workspaces")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the corpus and the queries")
+    args = parser.parse_args()
+    began = time.monotonic()
+    embedder = HashEmbedder()
+    console.print(f"{args.chunks:,} chunks ({embedder.name}, {embedder.dims} dims) in {len(WORKSPACES)} "
+                  f"workspaces, {args.queries} queries, k={K}, seed {args.seed}, hnsw.ef_search={EF_SEARCH}")
+
+    docs = build_corpus(args.chunks, args.seed)
+    texts = [store.embedding_text(c.heading, c.text) for d in docs for c in d.chunks]
+    seconds, vectors = timed(embedder.embed, texts)
+    console.print(f"{len(docs):,} documents; embedded once for both sides at {len(texts) / seconds:,.0f} "
+                  "chunks/s (not part of either ingest rate)")
+    workspace_of = np.array([WORKSPACES.index(d.workspace) for d in docs for _ in d.chunks])
+    members = {name: np.flatnonzero(workspace_of == i) for i, name in enumerate(WORKSPACES)}
+    queries = make_queries(docs, args.queries, args.seed)
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with tempfile.TemporaryDirectory(prefix="morningai-bench-") as home, \
+            two_databases(Path(home)) as (our_url, their_url), Progress(*columns, console=console) as progress:
+        db, spaces = setup_ours(our_url, embedder)
+        engine, vectorstore = setup_theirs(their_url, PrecomputedEmbeddings(embedder, texts, vectors))
+        try:
+            ours_s, theirs_s = ingest_both(docs, texts, vectors, db, spaces, vectorstore, progress)
+            # Statistics, as autovacuum would gather in a while, so both planners see the tables.
+            for url in (our_url, their_url.replace("+psycopg", "")):
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute("ANALYZE")
+            results = run_queries(queries, embedder, vectors, members, db, our_chunk_rows(db, docs),
+                                  vectorstore, progress)
+        finally:
+            db.close()
+            asyncio.run(engine.close())
+    print_table(results, (len(texts) / ours_s, len(texts) / theirs_s))
+    console.print(f"ours: replace_document per document in a workspace transaction (RLS); theirs: "
+                  f"PGVectorStore.add_texts per document. ratio = MorningAI ÷ langchain-postgres. "
+                  f"Run took {time.monotonic() - began:.0f} s.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,1 @@
-"""The answering core: a task's text in, a Reply out. Knows no platform and no web framework."""
-
-from agents.answer import answer
-
-__all__ = ["answer"]
+"""The agent core: a task's text and context in, a Reply out. Knows no platform and no web framework."""

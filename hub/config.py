@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         description="Embedder: openai, local or hash; unset: openai with a key, else local if installed, else hash")
     embedding_model: str = _env("MORNINGAI_EMBEDDING_MODEL", default="text-embedding-3-small",
                                 description="Model the openai embedder asks for")
+    chat_model: str = _env("MORNINGAI_CHAT_MODEL", default="gpt-4.1-mini",
+                           description="Chat model asked for answers, code, docs and FAQs (with an API key)")
+    llm_timeout: float = _env("MORNINGAI_LLM_TIMEOUT", default=60.0, gt=0,
+                              description="Seconds one model call may take before it is abandoned")
     max_file_bytes: int = _env("MORNINGAI_MAX_FILE_BYTES", default=10_000_000, ge=1,
                                description="Largest file or URL body ingest reads; larger ones are skipped")
     fetch_timeout: float = _env("MORNINGAI_FETCH_TIMEOUT", default=20.0, gt=0,

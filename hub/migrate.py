@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from agents import threads
 from hub.db import Database
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ def migrate(db: Database) -> list[Migration]:
                     conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                                  (migration.version, migration.name))
                 applied_now.append(migration)
+            # The agents' thread memory keeps its own schema, versioned by LangGraph.
+            threads.setup(db.url)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
     return applied_now

@@ -112,6 +112,21 @@ def record_reply(db: Database, task_id: uuid.UUID, reply: Reply) -> None:
                      (Jsonb(reply.to_dict()), task_id))
 
 
+def record_steps(db: Database, task_id: uuid.UUID, steps: list[dict[str, Any]]) -> None:
+    """The run's trace (graph node, milliseconds), replacing an earlier run's."""
+    with db.connection() as conn, conn.transaction():
+        conn.execute("DELETE FROM task_steps WHERE task_id = %s", (task_id,))
+        conn.cursor().executemany(
+            "INSERT INTO task_steps (task_id, position, node, ms) VALUES (%s, %s, %s, %s)",
+            [(task_id, n, step["node"], step["ms"]) for n, step in enumerate(steps)])
+
+
+def steps(db: Database, task_id: uuid.UUID) -> list[dict[str, Any]]:
+    with db.connection() as conn:
+        return conn.execute("SELECT node, ms FROM task_steps WHERE task_id = %s ORDER BY position",
+                            (task_id,)).fetchall()
+
+
 def mark_posted(db: Database, task_id: uuid.UUID, posted_id: str) -> None:
     with db.connection() as conn:
         conn.execute(

@@ -17,15 +17,18 @@ import uuid
 
 from rq import Worker, get_current_job
 
-import agents
+from agents import threads
+from agents.graph import Agent
+from agents.llm import choose_chat_model
 from hub import reconciler, tasks
 from hub.config import Settings, load_settings
 from hub.models import ChatTask, Reply
 from hub.playground import WebPoster
 from hub.posters import NoPoster, PosterRegistry
 from hub.runtime import Runtime
-from memory import workspaces
 from memory.ingest import Progress, ingest
+from memory import workspaces
+from memory.embedders import load_before_fork
 from memory.search import search
 
 log = logging.getLogger(__name__)
@@ -33,12 +36,30 @@ log = logging.getLogger(__name__)
 # Set by the process that runs RQ (`serve`); a work-horse forked from it inherits both.
 _runtime: Runtime | None = None
 _posters: PosterRegistry | None = None
+_agents: dict = {}
 
 
 def build_posters(rt: Runtime) -> PosterRegistry:
     posters = PosterRegistry()
     posters.register("web", WebPoster(rt.db))
     return posters
+
+
+def _agent(rt: Runtime) -> Agent:
+    """This process's agent. Made per process: its checkpointer holds pooled connections,
+    which a forked work-horse must not share with its parent."""
+    if _agents.get("pid") != os.getpid():
+        _agents.update(pid=os.getpid(), agent=Agent(
+            search=lambda workspace, query, k: search(rt.db, rt.embedder, workspace, query, k=k),
+            has_knowledge=lambda workspace: _has_knowledge(rt, workspace),
+            embed=rt.embedder.embed, model=choose_chat_model(rt.settings),
+            checkpointer=threads.checkpointer(rt.db.pool())))
+    return _agents["agent"]
+
+
+def _has_knowledge(rt: Runtime, workspace: str) -> bool:
+    space = workspaces.find(rt.db, workspace)
+    return bool(space and space.embedder)  # an embedder is recorded by the first ingest
 
 
 def _context() -> tuple[Runtime, PosterRegistry]:
@@ -60,13 +81,11 @@ def run_task(task_id: str) -> str:
         reply = tasks.stored_reply(rt.db, task.id)
         if reply is None:
             began = time.perf_counter()
-            space = workspaces.find(rt.db, task.workspace)
-            reply = agents.answer(task, lambda workspace, query, k: search(rt.db, rt.embedder, workspace, query, k=k),
-                                  has_knowledge=bool(space and space.embedder))
+            reply = _agent(rt).run(task)
             reply = dataclasses.replace(reply, metadata={
-                **reply.metadata, "trace_id": str(task.trace_id),
-                "answer_seconds": round(time.perf_counter() - began, 4)})
+                **reply.metadata, "answer_seconds": round(time.perf_counter() - began, 4)})
             tasks.record_reply(rt.db, task.id, reply)
+            tasks.record_steps(rt.db, task.id, reply.metadata.get("steps", []))
         posted_id = posters.for_task(task).post(task, reply)
         tasks.mark_posted(rt.db, task.id, posted_id)
         return posted_id
@@ -136,6 +155,7 @@ def serve(settings: Settings | None = None, *, burst: bool = False) -> None:
     settings = settings or load_settings()
     _runtime = Runtime.open(settings)
     _posters = build_posters(_runtime)
+    load_before_fork(_runtime.embedder)
     name = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
     worker = Worker([_runtime.queue.rq, _runtime.queue.ingest], connection=_runtime.queue.redis, name=name)
     stop = threading.Event()

@@ -292,3 +292,14 @@ def choose_embedder(settings: Settings) -> Embedder:
             raise EmbeddingError(_LOCAL_MISSING)
         return LocalEmbedder()
     return HashEmbedder()
+
+
+def load_before_fork(embedder: Embedder) -> None:
+    """Load the local model now, in a process about to fork work-horses, so every job inherits
+    it instead of spending seconds loading its own. torch stays single-threaded in such a
+    process: an OpenMP thread pool started before fork hangs the child that uses it."""
+    if isinstance(embedder, LocalEmbedder):
+        import torch
+
+        torch.set_num_threads(1)
+        embedder.embed(["warm up"])

@@ -82,6 +82,18 @@ def hub_env(database_url, redis_url, tmp_path, monkeypatch) -> dict[str, str]:
 
 
 @pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """Settings from nothing but what the test sets: no .env file, no OPENAI_* or MORNINGAI_*
+    variables inherited from the machine."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "MORNINGAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MORNINGAI_HOME", str(tmp_path))
+    return monkeypatch
+
+
+@pytest.fixture
 def rt(hub_env) -> Iterator[Runtime]:
     runtime = Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
     yield runtime

@@ -227,47 +227,38 @@ def test_local_embedder():
 
 # --- choosing ---
 
-@pytest.fixture
-def env(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("MORNINGAI_HOME", str(tmp_path))
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MORNINGAI_EMBEDDINGS", "MORNINGAI_EMBEDDING_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
-
-
-def test_choose_default_prefers_openai_with_a_key(env):
-    env.setenv("OPENAI_API_KEY", "sk-x")
-    env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    env.setenv("MORNINGAI_EMBEDDING_MODEL", "text-embedding-3-large")
+def test_choose_default_prefers_openai_with_a_key(clean_env):
+    clean_env.setenv("OPENAI_API_KEY", "sk-x")
+    clean_env.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    clean_env.setenv("MORNINGAI_EMBEDDING_MODEL", "text-embedding-3-large")
     embedder = choose_embedder(load_settings())
     assert isinstance(embedder, OpenAIEmbedder)
     assert (embedder.name, embedder.dims) == ("openai:text-embedding-3-large", 3072)
     assert str(embedder._client.base_url).rstrip("/") == "http://127.0.0.1:9/v1"
 
 
-def test_choose_default_without_a_key_is_local_then_hash(env):
+def test_choose_default_without_a_key_is_local_then_hash(clean_env):
     assert isinstance(choose_embedder(load_settings()), LocalEmbedder)  # installed here
-    env.setattr(LocalEmbedder, "available", staticmethod(lambda: False))
+    clean_env.setattr(LocalEmbedder, "available", staticmethod(lambda: False))
     assert isinstance(choose_embedder(load_settings()), HashEmbedder)
 
 
-def test_choose_explicit_wins(env):
-    env.setenv("OPENAI_API_KEY", "sk-x")
-    env.setenv("MORNINGAI_EMBEDDINGS", "hash")
+def test_choose_explicit_wins(clean_env):
+    clean_env.setenv("OPENAI_API_KEY", "sk-x")
+    clean_env.setenv("MORNINGAI_EMBEDDINGS", "hash")
     assert isinstance(choose_embedder(load_settings()), HashEmbedder)
-    env.setenv("MORNINGAI_EMBEDDINGS", "local")
+    clean_env.setenv("MORNINGAI_EMBEDDINGS", "local")
     assert isinstance(choose_embedder(load_settings()), LocalEmbedder)
 
 
-def test_choose_openai_without_a_key_fails(env):
-    env.setenv("MORNINGAI_EMBEDDINGS", "openai")
+def test_choose_openai_without_a_key_fails(clean_env):
+    clean_env.setenv("MORNINGAI_EMBEDDINGS", "openai")
     with pytest.raises(EmbeddingError, match="MORNINGAI_EMBEDDINGS=openai needs OPENAI_API_KEY"):
         choose_embedder(load_settings())
 
 
-def test_choose_local_when_not_installed_fails(env):
-    env.setenv("MORNINGAI_EMBEDDINGS", "local")
-    env.setattr(LocalEmbedder, "available", staticmethod(lambda: False))
+def test_choose_local_when_not_installed_fails(clean_env):
+    clean_env.setenv("MORNINGAI_EMBEDDINGS", "local")
+    clean_env.setattr(LocalEmbedder, "available", staticmethod(lambda: False))
     with pytest.raises(EmbeddingError, match=r"pip install 'morningai\[local\]'"):
         choose_embedder(load_settings())

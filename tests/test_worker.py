@@ -2,6 +2,7 @@
 
 import psycopg
 
+from fakes import FakeOpenAI
 from hub import tasks
 from hub.config import load_settings
 from hub.models import ChatTask
@@ -13,6 +14,13 @@ def _ask(rt, text="What is our on-call rota?", **fields):
     task = ChatTask(platform="web", workspace="default", platform_event_id=text + str(fields),
                     text=text, thread="t-1", **fields)
     return tasks.submit(rt.db, rt.queue, task).task_id
+
+
+def _runtime(hub_env, monkeypatch, **env) -> Runtime:
+    """A runtime whose settings match a worker started with `env` (retries are set at submit)."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
 
 
 def _status(rt, task_id):
@@ -32,6 +40,7 @@ def test_a_task_is_answered_and_posted_by_a_real_worker(rt, processes, owner):
                             (task_id,)).fetchone()
     assert row["posted_id"] == f"web:{message[0]}" and message[1] == "t-1"
     assert message[2] == row["reply"]
+    assert [step["node"] for step in tasks.steps(rt.db, task_id)] == ["route", "retrieve"]  # no knowledge yet
     assert worker.poll() is None
 
 
@@ -112,8 +121,7 @@ def test_a_job_that_runs_again_after_posting_does_not_post_twice(rt, processes, 
 
 
 def test_a_run_that_raises_is_retried_by_rq_then_fails_with_its_error(hub_env, monkeypatch, processes, client):
-    monkeypatch.setenv("MORNINGAI_MAX_ATTEMPTS", "2")
-    rt = Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
+    rt = _runtime(hub_env, monkeypatch, MORNINGAI_MAX_ATTEMPTS="2")
     processes.worker(MORNINGAI_MAX_ATTEMPTS="2")
     # No Slack integration is configured in this hub, so posting a Slack task raises.
     task = ChatTask(platform="slack", workspace="default", platform_event_id="Ev1", text="hi", channel="C1")
@@ -126,4 +134,18 @@ def test_a_run_that_raises_is_retried_by_rq_then_fails_with_its_error(hub_env, m
     assert row["attempts"] == 2 and row["reply"]["text"]  # it answered; only posting failed
     assert row["error"].startswith("NoPoster: no poster for platform 'slack'")
     assert client.get("/readyz").get_json()["failed"] == 1
+    rt.close()
+
+
+def test_a_model_that_does_not_answer_fails_the_task_and_the_user_is_told(hub_env, monkeypatch, processes, owner):
+    rt = _runtime(hub_env, monkeypatch, MORNINGAI_MAX_ATTEMPTS="1")
+    with FakeOpenAI(delay=5) as chat:
+        processes.worker(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=chat.base_url, MORNINGAI_LLM_TIMEOUT="0.3",
+                         MORNINGAI_MAX_ATTEMPTS="1")
+        task_id = _ask(rt, "What is our on-call rota?")
+        wait_for(lambda: tasks.get(rt.db, task_id)["posted_id"], what="the failure to be announced")
+    row = tasks.get(rt.db, task_id)
+    assert row["status"] == "failed" and "did not answer within" in row["error"]
+    told = owner.execute("SELECT reply FROM web_messages WHERE task_id = %s", (task_id,)).fetchone()[0]
+    assert told["is_error"] and str(row["trace_id"]) in told["text"]
     rt.close()

@@ -1,5 +1,17 @@
 """Fakes of outside services that tests talk to over real sockets."""
 
-from .openai_server import FakeOpenAI, Reply, Request, error_reply, fake_openai, fake_vector
+from .openai_server import (
+    ChatHook,
+    FakeOpenAI,
+    Reply,
+    Request,
+    count_tokens,
+    error_reply,
+    fake_answer,
+    fake_openai,
+    fake_vector,
+    message_text,
+)
 
-__all__ = ["FakeOpenAI", "Reply", "Request", "error_reply", "fake_openai", "fake_vector"]
+__all__ = ["ChatHook", "FakeOpenAI", "Reply", "Request", "count_tokens", "error_reply", "fake_answer",
+           "fake_openai", "fake_vector", "message_text"]

@@ -8,16 +8,33 @@
 
 Routes live in `ROUTES` ("POST /v1/embeddings" -> method name). A handler gets the parsed
 `Request` and returns a `Reply`, whose body may be bytes or an iterable of bytes (sent as it
-is produced, for SSE), so adding `/v1/chat/completions` later is one more entry and method.
+is produced, for SSE).
+
+Chat completions (`POST /v1/chat/completions`, plain JSON or SSE with `"stream": true`) answer,
+in this order of precedence:
+
+1. `fail_next(...)` / `reply_next(...)`: canned replies, for every route, served first;
+2. `reply_with("text", ...)`: queued assistant texts (`server.chat_replies`), one per request;
+3. `server.chat_hook(request)`: computes the answer from the request (return a str, or a `Reply`
+   such as `error_reply(...)`, or None to fall through to 4);
+4. `fake_answer(messages)`: "This is a fake answer to: <last user message>", deterministic.
+
+Token counts in `usage` are word counts, so they are deterministic. A reply longer than the
+request's `max_tokens` (or `max_completion_tokens`) words is cut there, with finish_reason
+"length", as OpenAI does. `delay` (seconds, for every route) sleeps before answering, to provoke
+client timeouts.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
+import re
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -59,25 +76,64 @@ def fake_vector(text: str, dims: int) -> np.ndarray:
     return (vector / np.linalg.norm(vector)).astype(np.float32)
 
 
+def message_text(content: Any) -> str:
+    """A message's text: `content` is a string, or a list of parts of which the text ones count."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(part.get("text", "") for part in content
+                        if isinstance(part, dict) and part.get("type") == "text")
+    return ""
+
+
+def fake_answer(messages: list[dict]) -> str:
+    """The fake's default chat answer: deterministic, and quoting the last user message so a test
+    can tell which prompt it answers."""
+    question = next((message_text(message.get("content")) for message in reversed(messages)
+                     if message.get("role") == "user"), "")
+    return f"This is a fake answer to: {question}"
+
+
+def count_tokens(text: str) -> int:
+    """The fake's tokens are words: rough, but deterministic."""
+    return len(text.split())
+
+
+# Word by word, each with the whitespace before it: the pieces join back to the exact text.
+_PIECE = re.compile(r"\s*\S+|\s+$")
+
+ChatHook = Callable[[Request], "str | Reply | None"]
+
+
 class FakeOpenAI:
     ROUTES = {
         "POST /v1/embeddings": "embeddings",
+        "POST /v1/chat/completions": "chat_completions",
     }
 
-    def __init__(self, dims: int = 1536, api_key: str | None = None):
+    def __init__(self, dims: int = 1536, api_key: str | None = None, delay: float = 0.0,
+                 chat_hook: ChatHook | None = None):
         """`dims`: length of the vectors served (a request's `dimensions` overrides it).
-        `api_key`: the only key accepted; None accepts any non-empty Bearer token."""
+        `api_key`: the only key accepted; None accepts any non-empty Bearer token.
+        `delay`: seconds to wait before answering any request (settable later too).
+        `chat_hook`: computes chat answers from the request (see the module docstring)."""
         self.dims = dims
         self.api_key = api_key
+        self.delay = delay
+        self.chat_hook = chat_hook
+        self.chat_replies: list[str] = []
         self.requests: list[Request] = []
         self._canned: list[Reply] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # wakes handlers sleeping out a `delay` on stop()
+        self._ids = itertools.count(1)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---
 
     def start(self) -> FakeOpenAI:
+        self._stopping.clear()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True  # keep-alive connections must not hold up stop()
         # A short poll interval: stop() waits for it, and tests start and stop many servers.
@@ -88,6 +144,7 @@ class FakeOpenAI:
 
     def stop(self) -> None:
         if self._httpd is not None:
+            self._stopping.set()
             self._httpd.shutdown()
             self._httpd.server_close()
             self._thread.join(timeout=5)
@@ -118,6 +175,11 @@ class FakeOpenAI:
         with self._lock:
             self._canned.extend([reply] * times)
 
+    def reply_with(self, *texts: str) -> None:
+        """Queue assistant answers: each chat request takes the next one (before `chat_hook`)."""
+        with self._lock:
+            self.chat_replies.extend(texts)
+
     def requests_to(self, path: str) -> list[Request]:
         with self._lock:
             return [request for request in self.requests if request.path == path]
@@ -128,6 +190,8 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append(request)
             canned = self._canned.pop(0) if self._canned else None
+        if self.delay > 0:
+            self._stopping.wait(self.delay)
         if canned is not None:
             return canned
         auth = request.headers.get("authorization", "")
@@ -173,6 +237,68 @@ class FakeOpenAI:
                            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
 
+    def chat_completions(self, request: Request) -> Reply:
+        body = request.body
+        messages = body.get("messages")
+        if not body.get("model"):
+            return error_reply(400, "you must provide a model parameter")
+        if (not isinstance(messages, list) or not messages
+                or not all(isinstance(message, dict) and message.get("role") for message in messages)):
+            return error_reply(400, "'messages' must be a non-empty array of messages with a role")
+        answer = self._chat_answer(request)
+        if isinstance(answer, Reply):
+            return answer
+        pieces = _PIECE.findall(answer)
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        finish = "stop"
+        if limit and count_tokens(answer) > limit:
+            pieces = [piece for piece in pieces if piece.strip()][:limit]
+            answer, finish = "".join(pieces), "length"
+        prompt_tokens = sum(count_tokens(message_text(message.get("content"))) for message in messages)
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(answer),
+                 "total_tokens": prompt_tokens + count_tokens(answer)}
+        head = {"id": f"chatcmpl-fake{next(self._ids)}", "created": int(time.time()), "model": body["model"],
+                "system_fingerprint": None}
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": answer, "refusal": None}
+            return Reply.json({**head, "object": "chat.completion", "usage": usage, "choices": [
+                {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}]})
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        return Reply(200, _sse_chunks(head, pieces, finish, usage if include_usage else None),
+                     {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+
+    def _chat_answer(self, request: Request) -> str | Reply:
+        with self._lock:
+            queued = self.chat_replies.pop(0) if self.chat_replies else None
+        if queued is not None:
+            return queued
+        if self.chat_hook is not None:
+            computed = self.chat_hook(request)
+            if computed is not None:
+                return computed
+        return fake_answer(request.body["messages"])
+
+
+def _sse_chunks(head: dict, pieces: list[str], finish: str, usage: dict | None) -> Iterator[bytes]:
+    """OpenAI's stream: the role first, one chunk per piece, the finish reason, then (when asked
+    for with stream_options.include_usage) a chunk with no choices carrying the usage, and [DONE]."""
+    def chunk(delta: dict | None, finish_reason: str | None = None) -> bytes:
+        choices = [] if delta is None else [
+            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
+        payload = {**head, "object": "chat.completion.chunk", "choices": choices}
+        if usage is not None:  # OpenAI sends "usage": null on every chunk but the last
+            payload["usage"] = usage if delta is None else None
+        return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    for piece in pieces:
+        yield chunk({"content": piece})
+    yield chunk({}, finish)
+    if usage is not None:
+        yield chunk(None)
+    yield b"data: [DONE]\n\n"
+
+
 def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like the real API
@@ -192,6 +318,13 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             request = Request(self.command, self.path.split("?", 1)[0],
                               {name.lower(): value for name, value in self.headers.items()}, body)
             reply = server.handle(request)
+            try:
+                self._send(reply)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up (a timeout under test, usually): nothing left to answer.
+                self.close_connection = True
+
+        def _send(self, reply: Reply):
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)

@@ -1,0 +1,258 @@
+"""The agent: a LangGraph graph from a task's text to a Reply.
+
+    route ─┬─ help / smalltalk ───────────────────────┐
+           └─ retrieve ─┬─ answer ─┐                   │
+                        ├─ code ───┼─ check ─┐         │
+                        ├─ docs ───┘         ├─ finish ┴─ END
+                        └─ (no knowledge) ───┘
+
+With a chat model the nodes call it; without one they are extractive (agents/offline.py) and
+say so. A thread's earlier turns come back through the checkpointer, keyed by platform,
+channel and thread, so a follow-up ("and in staging?") is searched as a standalone question.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any, TypedDict
+
+import numpy as np
+from langgraph.graph import END, START, StateGraph
+
+from agents import prompts
+from agents.check import check_code, check_reply, citation_for
+from agents.llm import ChatModel
+from agents.offline import offline_answer, offline_code, offline_docs
+from hub.models import ChatTask, Reply
+from memory.search import Hit
+
+Search = Callable[[str, str, int], Sequence[Hit]]  # (workspace, query, k) -> hits
+HasKnowledge = Callable[[str], bool]  # has anything been ingested into this workspace?
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+RECURSION_LIMIT = 12
+HISTORY_TOKEN_BUDGET = 1500  # earlier turns kept for follow-ups, newest first
+K = 6
+
+
+class State(TypedDict, total=False):
+    question: str
+    kind: str
+    workspace: str
+    meta: dict[str, str]
+    route: str
+    query: str
+    hits: list[dict[str, Any]]
+    empty: bool  # the workspace has no knowledge at all
+    reply: dict[str, Any]
+    history: list[dict[str, str]]  # the thread's turns, kept by the checkpointer
+    steps: list[dict[str, Any]]  # node timings of this run
+    usage: dict[str, int]
+
+
+HELP = """\
+**MorningAI** answers from your team's own knowledge.
+
+- `ask <question>`: an answer with citations to your documents
+- `code <request>`: code grounded in your repositories
+- `docs <topic>`: a structured document
+- `faq <topic>`: frequently asked questions
+- `help`: this message"""
+
+_GREETING = re.compile(r"^\W*(hi|hello|hey|thanks|thank you|good (morning|afternoon|evening)|cheers)\b[\W\w]{0,20}$",
+                       re.IGNORECASE)
+_CODE_REQUEST = re.compile(r"^\W*(write|generate|implement|create|refactor|fix)\b.*\b(code|function|script|"
+                           r"class|test|snippet|query|endpoint|cli)\b", re.IGNORECASE)
+_DOCS_REQUEST = re.compile(r"^\W*(write|draft|document|create)\b.*\b(doc|docs|documentation|guide|runbook|readme)\b",
+                           re.IGNORECASE)
+
+
+class Agent:
+    def __init__(self, search: Search, has_knowledge: HasKnowledge, embed: Embed,
+                 model: ChatModel | None = None, checkpointer=None):
+        self.search, self.has_knowledge, self.embed, self.model = search, has_knowledge, embed, model
+        graph = StateGraph(State)
+        for name, node in (("route", self._route), ("retrieve", self._retrieve), ("answer", self._answer),
+                           ("code", self._code), ("docs", self._docs), ("direct", self._direct),
+                           ("check", self._check)):
+            graph.add_node(name, _timed(name, node))
+        graph.add_node("finish", self._finish)  # it writes the timings down, so it is not among them
+        graph.add_edge(START, "route")
+        graph.add_conditional_edges("route", lambda s: "direct" if s["route"] in ("help", "smalltalk") else "retrieve",
+                                    ["direct", "retrieve"])
+        graph.add_conditional_edges("retrieve", _after_retrieve, ["answer", "code", "docs", "finish"])
+        for node in ("answer", "code", "docs"):
+            graph.add_edge(node, "check")
+        graph.add_edge("check", "finish")
+        graph.add_edge("direct", "finish")
+        graph.add_edge("finish", END)
+        self.graph = graph.compile(checkpointer=checkpointer)
+
+    def run(self, task: ChatTask) -> Reply:
+        thread = f"{task.platform}:{task.channel}:{task.thread}" if task.thread else f"task:{task.id}"
+        meta = {"task": str(task.id), "trace_id": str(task.trace_id), "workspace": task.workspace}
+        state = self.graph.invoke(
+            # Everything of the previous turn but the history starts afresh.
+            {"question": task.text, "kind": task.kind, "workspace": task.workspace, "meta": meta,
+             "query": None, "hits": [], "empty": False, "reply": {}, "steps": [], "usage": {}},
+            config={"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT})
+        return Reply.from_dict(state["reply"])
+
+    # --- nodes ---------------------------------------------------------------------------
+
+    def _route(self, state: State) -> State:
+        if state["kind"] != "ask":  # a slash command said what it wants
+            return {"route": state["kind"]}
+        text = state["question"].strip()
+        if text.lower() in ("help", "?", "what can you do?", "what can you do"):
+            return {"route": "help"}
+        if self.model is not None:
+            completion = self.model.complete(
+                [{"role": "system", "content": prompts.ROUTE}, {"role": "user", "content": text}],
+                max_tokens=3, temperature=0)
+            word = completion.text.strip().lower().strip(".")
+            return {"route": word if word in ("ask", "code", "docs", "faq", "help", "smalltalk") else "ask",
+                    "usage": _add_usage(state, completion)}
+        if _GREETING.match(text):
+            return {"route": "smalltalk"}
+        if _CODE_REQUEST.match(text):
+            return {"route": "code"}
+        if _DOCS_REQUEST.match(text):
+            return {"route": "docs"}
+        return {"route": "ask"}
+
+    def _retrieve(self, state: State) -> State:
+        query, usage = self._standalone_query(state)
+        if not self.has_knowledge(state["workspace"]):
+            return {"query": query, "hits": [], "empty": True, "usage": usage, "reply": Reply(text=(
+                f"No knowledge base yet: workspace `{state['workspace']}` has no documents to search, "
+                f"so I can't answer “{_shorten(state['question'])}” from your team's knowledge, and I "
+                "won't guess. Add documents with `morningai ingest PATH`.")).to_dict()}
+        hits = self.search(state["workspace"], query, K)
+        return {"query": query, "hits": [asdict(hit) for hit in hits], "empty": False, "usage": usage}
+
+    def _standalone_query(self, state: State) -> tuple[str, dict[str, int]]:
+        history = state.get("history") or []
+        question = state["question"]
+        if not history:
+            return question, state.get("usage", {})
+        if self.model is not None:
+            completion = self.model.complete(
+                [{"role": "system", "content": prompts.REWRITE}, *history, {"role": "user", "content": question}],
+                max_tokens=60, temperature=0)
+            return completion.text.strip() or question, _add_usage(state, completion)
+        # Offline: a follow-up is read together with the question it follows.
+        last_question = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
+        return f"{last_question} {question}".strip(), state.get("usage", {})
+
+    def _answer(self, state: State) -> State:
+        hits = _hits(state)
+        if self.model is None:
+            return {"reply": offline_answer(state["question"], hits, self.embed).to_dict()}
+        if not hits:
+            return {"reply": Reply(text=_nothing_found(state)).to_dict()}
+        completion = self.model.complete(prompts.messages(prompts.SYSTEM, state["question"], hits,
+                                                          state.get("history") or []))
+        return {"reply": _cited_reply(completion.text, hits, self.model.name).to_dict(),
+                "usage": _add_usage(state, completion)}
+
+    def _code(self, state: State) -> State:
+        hits = _hits(state)
+        if self.model is None:
+            return {"reply": offline_code(state["question"], hits, self.embed).to_dict()}
+        chat = prompts.messages(prompts.CODE, state["question"], hits)
+        completion = self.model.complete(chat)
+        usage = _add_usage(state, completion)
+        text, problems = completion.text, check_code(completion.text)
+        if problems:  # one repair round, then post what we have with a visible warning
+            repaired = self.model.complete([*chat, {"role": "assistant", "content": text},
+                                            {"role": "user", "content": f"{prompts.REPAIR}\n\n{problems}"}])
+            usage = _add_usage({"usage": usage}, repaired)
+            text, problems = repaired.text, check_code(repaired.text)
+            if problems:
+                text += f"\n\n⚠️ This code still fails its checks:\n```\n{problems}\n```"
+        return {"reply": _cited_reply(text, hits, self.model.name).to_dict(), "usage": usage}
+
+    def _docs(self, state: State) -> State:
+        hits = _hits(state)
+        meta = state["meta"]
+        if self.model is None:
+            return {"reply": offline_docs(state["question"], hits, self.embed, meta=meta).to_dict()}
+        completion = self.model.complete(prompts.messages(prompts.DOCS, state["question"], hits), max_tokens=2000)
+        footer = (f"\n\n---\n_task {meta['task']} · trace {meta['trace_id']} · model {self.model.name} · "
+                  f"workspace {meta['workspace']}_")
+        return {"reply": _cited_reply(completion.text + footer, hits, self.model.name).to_dict(),
+                "usage": _add_usage(state, completion)}
+
+    def _direct(self, state: State) -> State:
+        if state["route"] == "help":
+            return {"reply": Reply(text=HELP).to_dict()}
+        return {"reply": Reply(text="Hello! Ask me anything about your team's documents, "
+                                    "or say `help` to see what I can do.").to_dict()}
+
+    def _check(self, state: State) -> State:
+        return {"reply": check_reply(Reply.from_dict(state["reply"]), _hits(state)).to_dict()}
+
+    def _finish(self, state: State) -> State:
+        reply = Reply.from_dict(state["reply"])
+        usage = state.get("usage") or {}
+        metadata = {**reply.metadata, **state["meta"], "route": state["route"],
+                    "model": self.model.name if self.model else "offline", "query": state.get("query"),
+                    "steps": state["steps"], "tokens": usage}
+        history = _bounded([*(state.get("history") or []), {"role": "user", "content": state["question"]},
+                            {"role": "assistant", "content": reply.text}])
+        return {"reply": {**reply.to_dict(), "metadata": metadata}, "history": history}
+
+
+def _after_retrieve(state: State) -> str:
+    if state.get("empty"):
+        return "finish"
+    return {"code": "code", "docs": "docs"}.get(state["route"], "answer")
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _timed(name: str, node: Callable[[State], State]) -> Callable[[State], State]:
+    def run(state: State) -> State:
+        began = time.perf_counter()
+        update = node(state)
+        step = {"node": name, "ms": round((time.perf_counter() - began) * 1000, 2)}
+        return {**update, "steps": [*state.get("steps", []), step]}
+    return run
+
+
+def _hits(state: State) -> list[Hit]:
+    return [Hit(**hit) for hit in state.get("hits") or []]
+
+
+def _nothing_found(state: State) -> str:
+    return (f"I don't know from your team's knowledge: searching workspace `{state['workspace']}` "
+            f"for “{state.get('query') or state['question']}” found nothing relevant.")
+
+
+def _cited_reply(text: str, hits: Sequence[Hit], model: str) -> Reply:
+    return Reply(text=text, citations=tuple(citation_for(hit) for hit in hits), metadata={"provider": model})
+
+
+def _add_usage(state: State, completion) -> dict[str, int]:
+    usage = dict(state.get("usage") or {})
+    usage["prompt"] = usage.get("prompt", 0) + completion.prompt_tokens
+    usage["completion"] = usage.get("completion", 0) + completion.completion_tokens
+    return usage
+
+
+def _bounded(history: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The newest turns that fit the budget (about 4 characters a token)."""
+    kept, total = [], 0
+    for turn in reversed(history):
+        total += len(turn["content"]) // 4 + 1
+        if total > HISTORY_TOKEN_BUDGET and kept:
+            break
+        kept.append(turn)
+    return kept[::-1]

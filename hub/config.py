@@ -66,6 +66,11 @@ class Settings(BaseSettings):
                            description="Chat model asked for answers, code, docs and FAQs (with an API key)")
     llm_timeout: float = _env("MORNINGAI_LLM_TIMEOUT", default=60.0, gt=0,
                               description="Seconds one model call may take before it is abandoned")
+    daily_token_budget: int = _env(
+        "MORNINGAI_DAILY_TOKEN_BUDGET", default=500_000, ge=0,
+        description="Model tokens one workspace may spend per day (UTC); 0 means no limit")
+    user_rate_limit: int = _env("MORNINGAI_USER_RATE_LIMIT", default=20, ge=0,
+                                description="Requests one user may make per minute; 0 means no limit")
     max_file_bytes: int = _env("MORNINGAI_MAX_FILE_BYTES", default=10_000_000, ge=1,
                                description="Largest file or URL body ingest reads; larger ones are skipped")
     fetch_timeout: float = _env("MORNINGAI_FETCH_TIMEOUT", default=20.0, gt=0,

@@ -127,6 +127,34 @@ def steps(db: Database, task_id: uuid.UUID) -> list[dict[str, Any]]:
                             (task_id,)).fetchall()
 
 
+def record_usage(db: Database, task_id: uuid.UUID, prompt_tokens: int, completion_tokens: int,
+                 cost_usd: float | None) -> None:
+    with db.connection() as conn:
+        conn.execute("UPDATE tasks SET prompt_tokens = %s, completion_tokens = %s, cost_usd = %s WHERE id = %s",
+                     (prompt_tokens, completion_tokens, cost_usd, task_id))
+
+
+def tokens_today(db: Database, workspace: str) -> int:
+    """Model tokens the workspace's tasks spent since midnight UTC."""
+    with db.connection() as conn:
+        return conn.execute(
+            """SELECT coalesce(sum(t.prompt_tokens + t.completion_tokens), 0) AS n
+               FROM tasks t JOIN workspaces w ON w.id = t.workspace_id
+               WHERE w.name = %s AND t.received_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'""",
+            (workspace,)).fetchone()["n"]
+
+
+def requests_last_minute(db: Database, task: ChatTask) -> int:
+    """How many tasks the task's user sent in the minute before it (itself not counted)."""
+    with db.connection() as conn:
+        return conn.execute(
+            """SELECT count(*) AS n FROM tasks
+               WHERE platform = %s AND user_id = %s AND id <> %s
+                 AND received_at > (SELECT received_at FROM tasks WHERE id = %s) - interval '1 minute'
+                 AND received_at <= (SELECT received_at FROM tasks WHERE id = %s)""",
+            (task.platform, task.user, task.id, task.id, task.id)).fetchone()["n"]
+
+
 def mark_posted(db: Database, task_id: uuid.UUID, posted_id: str) -> None:
     with db.connection() as conn:
         conn.execute(

@@ -20,7 +20,7 @@ from rq import Worker, get_current_job
 from agents import threads
 from agents.graph import Agent
 from agents.llm import choose_chat_model
-from hub import reconciler, tasks
+from hub import limits, reconciler, tasks
 from hub.config import Settings, load_settings
 from hub.models import ChatTask, Reply
 from hub.playground import WebPoster
@@ -80,12 +80,8 @@ def run_task(task_id: str) -> str:
     try:
         reply = tasks.stored_reply(rt.db, task.id)
         if reply is None:
-            began = time.perf_counter()
-            reply = _agent(rt).run(task)
-            reply = dataclasses.replace(reply, metadata={
-                **reply.metadata, "answer_seconds": round(time.perf_counter() - began, 4)})
+            reply = _answer(rt, task)
             tasks.record_reply(rt.db, task.id, reply)
-            tasks.record_steps(rt.db, task.id, reply.metadata.get("steps", []))
         posted_id = posters.for_task(task).post(task, reply)
         tasks.mark_posted(rt.db, task.id, posted_id)
         return posted_id
@@ -120,6 +116,23 @@ def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,
                     fetch_timeout=rt.settings.fetch_timeout,
                     on_progress=save_progress if job else lambda progress: None)
     return {**dataclasses.asdict(report), "summary": report.summary()}
+
+
+def _answer(rt: Runtime, task: ChatTask) -> Reply:
+    agent = _agent(rt)
+    if agent.model is not None:  # limits guard spending: offline answers cost nothing
+        refusal = limits.refusal(rt.db, rt.settings, task)
+        if refusal is not None:
+            return refusal
+    began = time.perf_counter()
+    reply = agent.run(task)
+    tokens = reply.metadata.get("tokens") or {}
+    prompt, completion = tokens.get("prompt", 0), tokens.get("completion", 0)
+    tasks.record_steps(rt.db, task.id, reply.metadata.get("steps", []))
+    tasks.record_usage(rt.db, task.id, prompt, completion,
+                       limits.cost(agent.model.name, prompt, completion) if agent.model else None)
+    return dataclasses.replace(reply, metadata={
+        **reply.metadata, "answer_seconds": round(time.perf_counter() - began, 4)})
 
 
 def announce_failure(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> None:

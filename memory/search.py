@@ -49,53 +49,73 @@ def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: i
     query_vector = embedder.embed([query])[0]
     filters, params = _filters(formats, location_prefix)
     with db.workspace(space.id) as conn:
-        # relaxed_order: keep scanning the graph until enough rows pass the filters.
-        conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        conn.execute(f"SET LOCAL hnsw.ef_search = {max(100, int(candidates))}")
-        by_vector = [] if mode == "text" else [r["id"] for r in conn.execute(
-            f"""SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
-                WHERE {_vector_clause(space.embedding_dims)} {filters}
-                ORDER BY {_distance(space.embedding_dims)} LIMIT %(n)s""",
-            {"q": query_vector, "n": candidates, **params})]
+        by_vector = [] if mode == "text" else _nearest(conn, space.embedding_dims, query_vector,
+                                                       candidates, filters, params)
         by_text = [] if mode == "vector" else [r["id"] for r in conn.execute(
-            f"""WITH terms AS ({_TERM_WEIGHTS})
-                SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
-                     JOIN terms ON c.tsv @@ terms.query
-                WHERE true {filters}
-                GROUP BY c.id ORDER BY sum(terms.idf) DESC, c.id LIMIT %(n)s""",
+            _TEXT_QUERY.format(documents_join=_DOCUMENTS_JOIN if filters else "", filters=filters),
             {"text": query, "n": candidates, **params})]
         fused = _reciprocal_rank_fusion([by_vector, by_text])
         if not fused:
             return []
+        # Binary: pgvector's text form costs ten times as much to parse.
+        vectors = {r["id"]: r["embedding"].to_numpy() for r in conn.cursor(binary=True).execute(
+            "SELECT id, embedding FROM chunks WHERE id = ANY(%s)", (list(fused),))}
+        chosen = _maximal_marginal_relevance(fused, vectors, k=k, diversity=diversity)
         rows = {r["id"]: r for r in conn.execute(
-            f"""SELECT c.id, c.heading, c.text, c.embedding, d.title, d.location, s.location AS source,
+            f"""SELECT c.id, c.heading, c.text, d.title, d.location, s.location AS source,
                       ts_headline('english', c.text, {_ANY_TERM},
                                   'StartSel=**, StopSel=**, MaxWords=40, MinWords=20, MaxFragments=2')
                           AS snippet
                FROM chunks c JOIN documents d ON d.id = c.document_id JOIN sources s ON s.id = d.source_id
                WHERE c.id = ANY(%(ids)s)""",
-            {"text": query, "ids": list(fused)})}
-    chosen = _maximal_marginal_relevance(fused, {i: rows[i]["embedding"].to_numpy() for i in rows},
-                                         k=k, diversity=diversity)
+            {"text": query, "ids": chosen})}
     return [Hit(chunk_id=i, title=rows[i]["title"], location=rows[i]["location"], source=rows[i]["source"],
                 heading=rows[i]["heading"], text=rows[i]["text"], snippet=_one_line(rows[i]["snippet"]),
                 score=round(fused[i], 6)) for i in chosen]
 
 
+def _nearest(conn, dims: int, query_vector, candidates: int, filters: str, params: dict) -> list[int]:
+    """Ids of the nearest chunks, best first."""
+    # relaxed_order: keep walking the graph until enough rows pass RLS and the filters. It may
+    # return them slightly out of order, so they are re-ranked by their exact distance.
+    conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+    conn.execute(f"SET LOCAL hnsw.ef_search = {max(100, int(candidates))}")
+    rows = conn.execute(
+        f"""SELECT c.id, {_distance(dims)} AS distance FROM chunks c {_DOCUMENTS_JOIN if filters else ""}
+            WHERE {_vector_clause(dims)} {filters}
+            ORDER BY {_distance(dims)} LIMIT %(n)s""",
+        {"q": query_vector, "n": candidates, **params}).fetchall()
+    return [r["id"] for r in sorted(rows, key=lambda r: r["distance"])]
+
+
+_DOCUMENTS_JOIN = "JOIN documents d ON d.id = c.document_id"
+
+# Full text, scored like BM25's idf: each query word weighs by its rarity in the workspace, so a
+# rare word (an error code, a function name) outweighs common ones; ts_rank_cd alone weighs
+# "error" and "E4012" the same. Candidates come from the GIN index through the rarest words
+# only, so a common word cannot drag in the whole workspace; the cap bounds the worst case.
+_TEXT_QUERY = """
+    WITH words AS MATERIALIZED (
+        SELECT DISTINCT plainto_tsquery('simple', lexeme) AS query
+        FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS lexeme),
+    weights AS MATERIALIZED (
+        SELECT w.query, ln(1 + (n.total - w.df + 0.5) / (w.df + 0.5)) AS idf
+        FROM (SELECT query, (SELECT count(*) FROM chunks WHERE tsv @@ query) AS df FROM words) w,
+             (SELECT count(*) AS total FROM chunks) n
+        WHERE w.df > 0),
+    rarest AS MATERIALIZED (
+        SELECT string_agg(query::text, ' | ')::tsquery AS query
+        FROM (SELECT query FROM weights ORDER BY idf DESC LIMIT 4) r),
+    matches AS MATERIALIZED (
+        SELECT c.id, c.tsv FROM chunks c {documents_join}, rarest
+        WHERE c.tsv @@ rarest.query {filters}
+        LIMIT 2000)
+    SELECT m.id FROM matches m JOIN weights w ON m.tsv @@ w.query
+    GROUP BY m.id ORDER BY sum(w.idf) DESC, m.id LIMIT %(n)s"""
+
+
 # The query's words, ORed, for marking them in snippets.
 _ANY_TERM = "replace(websearch_to_tsquery('english', %(text)s)::text, ' & ', ' | ')::tsquery"
-
-# Each query word with its inverse document frequency in this workspace (BM25's idf), so a rare
-# word (an error code, a function name) outweighs common ones: a passage is scored by the idf
-# of the query words it contains. ts_rank_cd alone weighs "error" and "E4012" the same.
-_TERM_WEIGHTS = """
-    SELECT t.query, ln(1 + (n.total - t.df + 0.5) / (t.df + 0.5)) AS idf
-    FROM (SELECT q.query, (SELECT count(*) FROM chunks WHERE tsv @@ q.query) AS df
-          FROM (SELECT DISTINCT plainto_tsquery('simple', lexeme) AS query
-                FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS lexeme) q) t,
-         (SELECT count(*) AS total FROM chunks) n
-    WHERE t.df > 0"""
-
 
 def _one_line(snippet: str) -> str:
     """A snippet to quote inline: Markdown heading marks and line breaks dropped."""

@@ -31,11 +31,15 @@ class Database:
         self.max_size = max_size
         self.connect_timeout = connect_timeout
         self._pool: ConnectionPool | None = None
+        self._inherited: ConnectionPool | None = None
         self._pid: int | None = None
 
     def pool(self) -> ConnectionPool:
         if self._pool is None or self._pid != os.getpid():
-            # A pool inherited through fork shares sockets with the parent: never reuse it.
+            # A pool inherited through fork shares sockets with the parent: never reuse it, and
+            # never let it be collected here either, or its finaliser tries to stop threads that
+            # only exist in the parent.
+            self._inherited = self._pool
             self._pool = ConnectionPool(
                 self.url,
                 min_size=1,

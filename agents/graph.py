@@ -25,7 +25,7 @@ from langgraph.graph import END, START, StateGraph
 from agents import prompts
 from agents.check import check_code, check_reply, citation_for
 from agents.llm import ChatModel
-from agents.offline import offline_answer, offline_code, offline_docs
+from agents.offline import offline_answer, offline_code, offline_docs, shorten
 from hub.models import ChatTask, Reply
 from memory.search import Hit
 
@@ -129,7 +129,7 @@ class Agent:
         if not self.has_knowledge(state["workspace"]):
             return {"query": query, "hits": [], "empty": True, "usage": usage, "reply": Reply(text=(
                 f"No knowledge base yet: workspace `{state['workspace']}` has no documents to search, "
-                f"so I can't answer “{_shorten(state['question'])}” from your team's knowledge, and I "
+                f"so I can't answer “{shorten(state['question'])}” from your team's knowledge, and I "
                 "won't guess. Add documents with `morningai ingest PATH`.")).to_dict()}
         hits = self.search(state["workspace"], query, K)
         return {"query": query, "hits": [asdict(hit) for hit in hits], "empty": False, "usage": usage}
@@ -211,11 +211,6 @@ def _after_retrieve(state: State) -> str:
     if state.get("empty"):
         return "finish"
     return {"code": "code", "docs": "docs"}.get(state["route"], "answer")
-
-
-def _shorten(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _timed(name: str, node: Callable[[State], State]) -> Callable[[State], State]:

@@ -73,12 +73,12 @@ def offline_code(question: str, hits: Sequence[Hit], embed: Embed, *,
     if code:
         _, similarity, relevance = _score(question, hits, [(rank, block.code) for rank, block in code], embed)
     if not code or similarity.max() < min_similarity:
-        return Reply(text=f"{LABEL}\n\nI found no code about “{_shorten(question)}” in your team's sources, "
+        return Reply(text=f"{LABEL}\n\nI found no code about “{shorten(question)}” in your team's sources, "
                           "so I have none to show (and I write none without a language model).",
                      metadata={"provider": "offline", "grounded": False})
     best = sorted(_eligible(similarity, min_similarity), key=lambda i: -relevance[i])[:MAX_SNIPPETS]
     cite = _Citer()
-    parts = [f"The most relevant code in your team's sources for “{_shorten(question)}”:"]
+    parts = [f"The most relevant code in your team's sources for “{shorten(question)}”:"]
     for rank, block in (code[i] for i in best):
         parts.append(f"From `{citation_for(hits[rank]).location}` {cite(rank)}:\n{_fenced(block)}")
     return _reply(parts, _citations(hits, cite), code=tuple(code[i][1] for i in best))
@@ -95,7 +95,7 @@ def offline_docs(topic: str, hits: Sequence[Hit], embed: Embed, *, meta: dict,
         vectors, similarity, relevance = _score(topic, hits, passages, embed)
     if not sentences or similarity[:len(sentences)].max() < min_similarity:
         # Every section still appears, so the reader sees the shape and that nothing filled it.
-        empty = {"Overview": f"Your team's sources say nothing I could find about “{_shorten(topic)}”.",
+        empty = {"Overview": f"Your team's sources say nothing I could find about “{shorten(topic)}”.",
                  "Components": "No sections of the sources match this topic.",
                  "Example": NO_EXAMPLE, "Related": "No sources were cited.", "Troubleshooting": NO_TROUBLE}
         return Reply(text=_document(topic, empty, footer), metadata={"provider": "offline", "grounded": False})
@@ -309,7 +309,7 @@ def _reply(parts: Sequence[str], citations: tuple[Citation, ...], code: tuple[Co
 def _unknown(question: str, hits: Sequence[Hit]) -> Reply:
     found = f"the {len(hits)} closest passages don't answer it" if hits else "found no passages"
     return Reply(text=(f"{LABEL}\n\nI don't know from your team's knowledge: I searched it for "
-                       f"“{_shorten(question)}” and {found}, so I won't guess. Try the words your "
+                       f"“{shorten(question)}” and {found}, so I won't guess. Try the words your "
                        "documents would use, or add the ones that cover it (`morningai ingest PATH`)."),
                  metadata={"provider": "offline", "grounded": False})
 
@@ -331,6 +331,6 @@ def _title(topic: str) -> str:
     return topic[0].upper() + topic[1:]  # not str.title(), which turns "API" into "Api"
 
 
-def _shorten(text: str, limit: int = 120) -> str:
+def shorten(text: str, limit: int = 120) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -11,6 +11,8 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +34,7 @@ from hub.runtime import Runtime
 from hub.progress import IngestProgress
 from hub.supervisor import Supervisor
 from memory import workspaces
-from memory.embedders import EmbeddingError
+from memory.embedders import EmbeddingError, choose_embedder
 from memory.ingest import ingest
 from memory.search import search
 
@@ -58,8 +60,23 @@ def _open(settings: Settings) -> Runtime:
     return rt
 
 
-def _apply_migrations(rt: Runtime) -> None:
-    applied = migrations.migrate(rt.db)
+@contextmanager
+def _database(settings: Settings) -> Iterator[Database]:
+    """The database alone (embedded if DATABASE_URL is unset), for commands that need no queue."""
+    postgres = EmbeddedPostgres(settings.home)
+    url = settings.database_url or postgres.start()
+    if postgres.started:
+        err.print(f"[dim]started embedded PostgreSQL at {url} (data in {settings.home.absolute()})[/dim]")
+    db = Database(url)
+    try:
+        yield db
+    finally:
+        db.close()
+        postgres.stop()
+
+
+def _apply_migrations(db: Database) -> None:
+    applied = migrations.migrate(db)
     for migration in applied:
         err.print(f"[dim]applied migration {migration.version}_{migration.name}[/dim]")
 
@@ -80,16 +97,10 @@ def config() -> None:
 @app.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    settings = load_settings()
-    postgres = EmbeddedPostgres(settings.home)
-    db = Database(settings.database_url or postgres.start())
-    try:
+    with _database(load_settings()) as db:
         applied = migrations.migrate(db)
-        names = ", ".join(f"{m.version}_{m.name}" for m in applied)
-        out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date")
-    finally:
-        db.close()
-        postgres.stop()
+    names = ", ".join(f"{m.version}_{m.name}" for m in applied)
+    out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date")
 
 
 @app.command("worker")
@@ -169,7 +180,7 @@ def up(
     children = Supervisor({**os.environ, "DATABASE_URL": rt.database_url, "REDIS_URL": rt.redis_url,
                            "MORNINGAI_HOME": str(settings.home.absolute())})
     try:
-        _apply_migrations(rt)
+        _apply_migrations(rt.db)
         posters = worker.build_posters(rt)
         reconciler.sweep(rt, lambda task: worker.announce_failure(rt, posters, task))
         children.spawn("web", _gunicorn_argv(host, port, settings.web_concurrency))
@@ -230,7 +241,7 @@ def _ask_running_hub(url: str, text: str, kind: str, workspace: str, timeout: fl
 def _ask_in_process(settings: Settings, text: str, kind: str, workspace: str) -> dict:
     rt = _open(settings)
     try:
-        _apply_migrations(rt)
+        _apply_migrations(rt.db)
         task = ChatTask(platform="web", workspace=workspace, platform_event_id=str(uuid.uuid4()),
                         text=text, kind=kind, channel="cli", user=os.environ.get("USER", ""))
         try:
@@ -287,23 +298,20 @@ def ingest_command(
 ) -> None:
     """Add documents to a workspace's knowledge (unchanged files are skipped for free)."""
     settings = load_settings()
-    rt = _open(settings)
-    try:
-        _apply_migrations(rt)
-        if workspaces.find(rt.db, workspace) is None:
+    with _database(settings) as db:
+        _apply_migrations(db)
+        if workspaces.find(db, workspace) is None:
             err.print(f"creating workspace {workspace!r}")
         try:
             with IngestProgress(err) as bar:
-                report = ingest(rt.db, rt.embedder, targets, workspace, reembed=reembed, include=include,
-                                exclude=exclude, max_bytes=settings.max_file_bytes,
+                report = ingest(db, choose_embedder(settings), targets, workspace, reembed=reembed,
+                                include=include, exclude=exclude, max_bytes=settings.max_file_bytes,
                                 fetch_timeout=settings.fetch_timeout, on_progress=bar.update)
         except (FileNotFoundError, ValueError) as exc:  # a target that is not there, a bad name
             raise CommandError(str(exc)) from None
-        for skipped in report.skipped:
-            err.print(f"skipped {skipped['location']}: {skipped['reason']}", markup=False, highlight=False)
-        out.print(report.summary(), soft_wrap=True)
-    finally:
-        rt.close()
+    for skipped in report.skipped:
+        err.print(f"skipped {skipped['location']}: {skipped['reason']}", markup=False, highlight=False)
+    out.print(report.summary(), soft_wrap=True)
 
 
 @app.command("search")
@@ -315,12 +323,9 @@ def search_command(
 ) -> None:
     """Search a workspace's knowledge: the passages an answer would cite."""
     settings = load_settings()
-    rt = _open(settings)
-    try:
-        _apply_migrations(rt)
-        hits = search(rt.db, rt.embedder, workspace, query, k=k)
-    finally:
-        rt.close()
+    with _database(settings) as db:
+        _apply_migrations(db)
+        hits = search(db, choose_embedder(settings), workspace, query, k=k)
     if as_json:
         out.print_json(data=[hit.__dict__ for hit in hits])
         return

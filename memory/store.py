@@ -102,9 +102,9 @@ def source(conn: psycopg.Connection, source_id: uuid.UUID) -> dict[str, Any] | N
     return conn.execute("SELECT * FROM sources WHERE id = %s", (source_id,)).fetchone()
 
 
-def delete_source(conn: psycopg.Connection, source_id: uuid.UUID) -> bool:
+def delete_source(conn: psycopg.Connection, source_id: uuid.UUID) -> None:
     """Remove a source with its documents and chunks."""
-    return conn.execute("DELETE FROM sources WHERE id = %s", (source_id,)).rowcount == 1
+    conn.execute("DELETE FROM sources WHERE id = %s", (source_id,))
 
 
 def chunk_batches(conn: psycopg.Connection, size: int = 512):

@@ -120,10 +120,10 @@ class EmbeddedPostgres:
             subprocess.run(["useradd", "--system", "--no-create-home", POSTGRES_SYSTEM_USER],
                            check=True, capture_output=True)
         user = pwd.getpwnam(POSTGRES_SYSTEM_USER)
-        # The server user must be able to reach the data directory through its parents.
-        for parent in self.root.parents:
-            mode = parent.stat().st_mode
-            parent.chmod(mode | stat.S_IXOTH)
+        # The server user must reach its data directory, and its own binaries and libraries
+        # (inside this virtualenv, which may sit in a private folder), through their parents.
+        for parent in {*self.root.parents, *self.bin_dir.parent.parents}:
+            parent.chmod(parent.stat().st_mode | stat.S_IXOTH)
         for path in (self.root, self.data):
             path.mkdir(parents=True, exist_ok=True)
             os.chown(path, user.pw_uid, user.pw_gid)

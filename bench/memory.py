@@ -1,10 +1,7 @@
 """MorningAI's memory against langchain-postgres's PGVectorStore: the same chunks, the same
 vectors, the same PostgreSQL server. Ingest rate, search latency and recall@10.
 
-    .venv/bin/python bench/memory.py [--chunks 80000] [--queries 200]
-
-The default is 80,000 chunks, not 100,000: on 2 cores 100,000 took 16 minutes, nearly all of it
-ingest (both sides maintain an HNSW index row by row), past the 15-minute budget.
+    .venv/bin/python bench/memory.py [--chunks 100000] [--queries 200]
 
 langchain-postgres 0.0.19 pins pgvector<0.4, the hub needs >=0.4: install it without its pins,
 `pip install --no-deps langchain-postgres==0.0.19`, then
@@ -17,9 +14,13 @@ a fresh database there, dropped at the end. What keeps the comparison fair:
 - Ours is the hub's write path below parsing and chunking (which theirs skips too):
   memory.store.replace_document, one Database.workspace transaction (Row Level Security) per
   document of 10-50 chunks. Theirs: add_texts per document, {"workspace": name} in a metadata column.
-- Both have an HNSW index with pgvector's defaults (m=16, ef_construction=64) before the first
-  row and search with hnsw.ef_search=100, as memory.search does. Writes, then queries,
-  alternate between the sides so both see the same machine state.
+- Both index with pgvector's HNSW defaults (m=16, ef_construction=64, 256 MB of
+  maintenance_work_mem) and search with hnsw.ef_search=100, as memory.search does. Ours builds
+  each workspace's index after its load, as an ingest does. Theirs is timed twice: with the
+  index made at set-up (apply_vector_index before add_texts, a live store's steady state, and
+  the target's baseline), and into a second table with the index built after the load, which
+  shows how much of the ratio is the bulk build and how much the write path.
+- Writes, then queries, alternate between the sides so both see the same machine state.
 - Recall@10 is against exact cosine search over the workspace's vectors in numpy. Ours runs
   mode="vector", diversity=0 (no MMR: pure similarity order); hybrid runs as the hub calls it.
 """
@@ -70,7 +71,7 @@ EF_SEARCH = 100  # memory.search's hnsw.ef_search with its default candidates=40
 # for minutes; after HYBRID_GIVE_UP timeouts, hybrid search is not tried again.
 TIMEOUT_MS, HYBRID_GIVE_UP = 1000, 5
 SEARCH_P95_MS, RECALL, INGEST_RATIO = 20.0, 0.95, 5.0  # the targets, on 2 cores
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 120)  # a readable table in a log too
 
 # --- a corpus of technical prose, deterministic from the seed ---------------------------------
 
@@ -189,6 +190,8 @@ def two_databases(home: Path) -> Iterator[tuple[str, str]]:
         with psycopg.connect(server, autocommit=True) as admin:
             for name in names:
                 admin.execute(f"CREATE DATABASE {name}")
+            # The memory our index builds give themselves (migration 0005), for theirs too.
+            admin.execute(f"ALTER DATABASE {names[1]} SET maintenance_work_mem = '256MB'")
         url = make_url(server)
         yield (url.set(database=names[0]).render_as_string(hide_password=False),
                url.set(drivername="postgresql+psycopg", database=names[1]).render_as_string(hide_password=False))
@@ -212,14 +215,14 @@ def setup_ours(url: str, embedder: HashEmbedder) -> tuple[Database, dict[str, tu
     return db, spaces
 
 
-def setup_theirs(url: str, embeddings: Embeddings) -> tuple[PGEngine, PGVectorStore]:
-    engine = PGEngine.from_connection_string(url)
-    engine.init_vectorstore_table("chunks", HashEmbedder.dims,
+def setup_theirs(engine: PGEngine, embeddings: Embeddings, table: str, *, index_first: bool) -> PGVectorStore:
+    engine.init_vectorstore_table(table, HashEmbedder.dims,
                                   metadata_columns=[Column("workspace", "TEXT", nullable=False)])
-    vectorstore = PGVectorStore.create_sync(engine, embeddings, "chunks", metadata_columns=["workspace"],
+    vectorstore = PGVectorStore.create_sync(engine, embeddings, table, metadata_columns=["workspace"],
                                             index_query_options=HNSWQueryOptions(ef_search=EF_SEARCH))
-    vectorstore.apply_vector_index(HNSWIndex())
-    return engine, vectorstore
+    if index_first:
+        vectorstore.apply_vector_index(HNSWIndex())
+    return vectorstore
 
 
 def write_ours(db: Database, spaces: dict, doc: Doc, vectors: np.ndarray) -> None:
@@ -227,6 +230,13 @@ def write_ours(db: Database, spaces: dict, doc: Doc, vectors: np.ndarray) -> Non
     with db.workspace(space_id) as conn:
         store.replace_document(conn, space_id, source_id, doc.document, doc.content_hash, doc.chunks,
                                vectors[doc.first:doc.first + len(doc.chunks)])
+
+
+def index_ours(db: Database, spaces: dict, embedder: HashEmbedder, progress: Progress) -> None:
+    """What an ingest does after loading: build each workspace's HNSW index."""
+    for space_id, _ in progress.track(spaces.values(), description="index (ours)"):
+        with db.workspace(space_id) as conn:
+            store.index_workspace(conn, embedder.dims)
 
 
 def write_theirs(vectorstore: PGVectorStore, doc: Doc, texts: list[str]) -> None:
@@ -299,14 +309,16 @@ def run_queries(queries, embedder, vectors, members, db, our_rows, vectorstore, 
     return results
 
 
-def print_table(results: dict, rates: tuple[float, float]) -> None:
+def print_table(results: dict, rates: dict[str, float]) -> None:
     # method="higher": a percentile is a measured value, never an interpolation towards a timeout
     pct = lambda key, q: float(np.percentile(results[key], q, method="higher"))  # noqa: E731
     ms = lambda v: f"> {TIMEOUT_MS:,} (timeout)" if v == float("inf") else f"{v:.2f}"  # noqa: E731
     p95, recall = f"≤ {SEARCH_P95_MS:g} ms", results["ours_recall"][0]
     rows = [  # metric, ours, theirs (None: no counterpart), format, target, met? (None: no target)
-        ("ingest, chunks/s", *rates, "{:,.0f}".format, f"≥ {INGEST_RATIO:g}× theirs",
-         rates[0] >= INGEST_RATIO * rates[1]),
+        ("ingest, chunks/s", rates["ours"], rates["theirs"], "{:,.0f}".format, f"≥ {INGEST_RATIO:g}× theirs",
+         rates["ours"] >= INGEST_RATIO * rates["theirs"]),
+        ("  theirs with the index built after the load", rates["ours"], rates["theirs_bulk"], "{:,.0f}".format,
+         "", None),
         ("vector search p50, ms", pct("ours_vector_ms", 50), pct("theirs_ms", 50), ms, "", None),
         ("vector search p95, ms", pct("ours_vector_ms", 95), pct("theirs_ms", 95), ms, p95,
          pct("ours_vector_ms", 95) <= SEARCH_P95_MS),
@@ -330,7 +342,7 @@ def print_table(results: dict, rates: tuple[float, float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--chunks", type=int, default=80_000, help="chunks in all, over 10 workspaces")
+    parser.add_argument("--chunks", type=int, default=100_000, help="chunks in all, over 10 workspaces")
     parser.add_argument("--queries", type=int, default=200, help="search queries, spread over the workspaces")
     parser.add_argument("--seed", type=int, default=7, help="seed of the corpus and the queries")
     args = parser.parse_args()
@@ -350,21 +362,30 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="morningai-bench-") as home, \
                 two_databases(Path(home)) as (our_url, their_url):
             db, spaces = setup_ours(our_url, embedder)
-            engine, vectorstore = setup_theirs(their_url, PrecomputedEmbeddings(embedder, texts, vectors))
+            engine = PGEngine.from_connection_string(their_url)
+            their_embeddings = PrecomputedEmbeddings(embedder, texts, vectors)
+            vectorstore = setup_theirs(engine, their_embeddings, "chunks", index_first=True)
+            bulk = setup_theirs(engine, their_embeddings, "chunks_bulk", index_first=False)
             try:
-                seconds = {"ours": 0.0, "theirs": 0.0}
+                seconds = {"ours": 0.0, "theirs": 0.0, "theirs_bulk": 0.0}
                 task = progress.add_task("ingest (both sides)", total=len(texts))
                 for doc in docs:
                     seconds["ours"] += timed(write_ours, db, spaces, doc, vectors)[0]
                     seconds["theirs"] += timed(write_theirs, vectorstore, doc, texts)[0]
                     progress.advance(task, len(doc.chunks))
+                seconds["ours"] += timed(index_ours, db, spaces, embedder, progress)[0]
+                task = progress.add_task("ingest (theirs, index after)", total=len(texts))
+                for doc in docs:
+                    seconds["theirs_bulk"] += timed(write_theirs, bulk, doc, texts)[0]
+                    progress.advance(task, len(doc.chunks))
+                seconds["theirs_bulk"] += timed(bulk.apply_vector_index, HNSWIndex())[0]
                 our_rows = prepare_search(our_url, their_url, db, docs)
                 results = run_queries(make_queries(docs, args.queries, args.seed), embedder, vectors, members,
                                       db, our_rows, vectorstore, progress)
             finally:
                 db.close()
                 asyncio.run(engine.close())
-    print_table(results, (len(texts) / seconds["ours"], len(texts) / seconds["theirs"]))
+    print_table(results, {side: len(texts) / spent for side, spent in seconds.items()})
     hybrid = results["ours_hybrid_ms"]
     console.print(f"{len(docs):,} documents. Embedding ran once, for both sides, at {len(texts) / embed_s:,.0f} "
                   "chunks/s, outside both ingest rates. Ours: memory.store.replace_document, a Database.workspace "

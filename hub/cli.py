@@ -40,7 +40,7 @@ from memory.search import search
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="MorningAI hub: your team's knowledge, answered in Slack and Discord.")
-out = Console()
+out = Console(soft_wrap=True)  # a long line stays one line when piped to a script
 err = Console(stderr=True, soft_wrap=True)
 
 

@@ -84,6 +84,10 @@ def ingest(db: Database, embedder: Embedder, targets: Sequence[str], workspace: 
         _ingest_source(db, embedder, space, source, entries, report, progress, on_progress,
                        force=reembed, options={"include": list(include), "exclude": list(exclude)})
         report.sources += 1
+    progress.current = "building the search index"
+    on_progress(progress)
+    with db.workspace(space.id) as conn:
+        store.index_workspace(conn, embedder.dims)
     report.seconds = time.monotonic() - began
     return report
 

@@ -1,16 +1,17 @@
 """Hybrid search over one workspace's chunks.
 
-Two candidate lists, fused: nearest neighbours by cosine distance (HNSW, with pgvector's
-iterative scan so Row Level Security's workspace filter does not starve the index of
-results) and PostgreSQL full text (the GIN-indexed tsvector, each query word weighted by its
-rarity in the workspace), which finds what embeddings blur: error codes, function names, flags. Reciprocal Rank Fusion
-(k = 60) merges them without calibrating their scores; Maximal Marginal Relevance then keeps
-five chunks of one page from crowding out the rest.
+Two candidate lists, fused: nearest neighbours by cosine distance (the workspace's own HNSW
+index, with pgvector's iterative scan so format or path filters do not starve it of results)
+and PostgreSQL full text (the GIN-indexed tsvector, each query word weighted by its rarity in
+the workspace), which finds what embeddings blur: error codes, function names, flags.
+Reciprocal Rank Fusion (k = 60) merges them without calibrating their scores; Maximal Marginal
+Relevance then keeps five chunks of one page from crowding out the rest.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from memory import workspaces
 from memory.embedders import Embedder
 
 RRF_K = 60
-INDEXED_DIMS = (384, 1536)  # the sizes with an HNSW index (see migration 0002)
+MAX_INDEXED_DIMS = 2000  # pgvector indexes vectors up to this size; larger ones are searched exactly
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,7 @@ def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: i
     query_vector = embedder.embed([query])[0]
     filters, params = _filters(formats, location_prefix)
     with db.workspace(space.id) as conn:
-        by_vector = [] if mode == "text" else _nearest(conn, space.embedding_dims, query_vector,
-                                                       candidates, filters, params)
+        by_vector = [] if mode == "text" else _nearest(conn, space, query_vector, candidates, filters, params)
         by_text = [] if mode == "vector" else [r["id"] for r in conn.execute(
             _TEXT_QUERY.format(documents_join=_DOCUMENTS_JOIN if filters else "", filters=filters),
             {"text": query, "n": candidates, **params})]
@@ -74,35 +74,43 @@ def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: i
                 score=round(fused[i], 6)) for i in chosen]
 
 
-def _nearest(conn, dims: int, query_vector, candidates: int, filters: str, params: dict) -> list[int]:
+def _nearest(conn, space: workspaces.Workspace, query_vector, candidates: int, filters: str,
+             params: dict) -> list[int]:
     """Ids of the nearest chunks, best first."""
-    # relaxed_order: keep walking the graph until enough rows pass RLS and the filters. It may
-    # return them slightly out of order, so they are re-ranked by their exact distance.
+    # relaxed_order: keep walking the graph until enough rows pass the filters. It may return
+    # them slightly out of order, so they are re-ranked by their exact distance.
     conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
     conn.execute(f"SET LOCAL hnsw.ef_search = {max(100, int(candidates))}")
-    rows = conn.execute(
-        f"""SELECT c.id, {_distance(dims)} AS distance FROM chunks c {_DOCUMENTS_JOIN if filters else ""}
-            WHERE {_vector_clause(dims)} {filters}
-            ORDER BY {_distance(dims)} LIMIT %(n)s""",
-        {"q": query_vector, "n": candidates, **params}).fetchall()
+    rows = conn.execute(nearest_sql(space, filters), {"q": query_vector, "n": candidates, **params}).fetchall()
     return [r["id"] for r in sorted(rows, key=lambda r: r["distance"])]
+
+
+def nearest_sql(space: workspaces.Workspace, filters: str = "") -> str:
+    """The nearest-neighbour query: parameters q (the query vector) and n."""
+    dims = int(space.embedding_dims)
+    # The workspace's own index is partial, and the planner proves it applies only from constants
+    # in the query: hence the id and size as literals, not parameters.
+    where = f"c.workspace_id = '{uuid.UUID(str(space.id))}'::uuid AND c.dims = {dims}"
+    distance = (f"c.embedding::vector({dims}) <=> %(q)s::vector({dims})" if dims <= MAX_INDEXED_DIMS
+                else "c.embedding <=> %(q)s")
+    return f"""SELECT c.id, {distance} AS distance FROM chunks c {_DOCUMENTS_JOIN if filters else ""}
+               WHERE {where} {filters} ORDER BY {distance} LIMIT %(n)s"""
 
 
 _DOCUMENTS_JOIN = "JOIN documents d ON d.id = c.document_id"
 
 # Full text, scored like BM25's idf: each query word weighs by its rarity in the workspace, so a
 # rare word (an error code, a function name) outweighs common ones; ts_rank_cd alone weighs
-# "error" and "E4012" the same. Candidates come from the GIN index through the rarest words
-# only, so a common word cannot drag in the whole workspace; the cap bounds the worst case.
+# "error" and "E4012" the same. The rarities come from chunk_terms, kept up to date as chunks are
+# written (migration 0005). Candidates come from the GIN index through the rarest words only, so
+# a common word cannot drag in the whole workspace; the cap bounds the worst case.
 _TEXT_QUERY = """
-    WITH words AS MATERIALIZED (
-        SELECT DISTINCT plainto_tsquery('simple', lexeme) AS query
-        FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS lexeme),
-    weights AS MATERIALIZED (
-        SELECT w.query, ln(1 + (n.total - w.df + 0.5) / (w.df + 0.5)) AS idf
-        FROM (SELECT query, (SELECT count(*) FROM chunks WHERE tsv @@ query) AS df FROM words) w,
-             (SELECT count(*) AS total FROM chunks) n
-        WHERE w.df > 0),
+    WITH weights AS MATERIALIZED (
+        SELECT plainto_tsquery('simple', t.lexeme) AS query,
+               ln(1 + (n.chunks - t.chunks + 0.5) / (t.chunks + 0.5)) AS idf
+        FROM chunk_terms t JOIN chunk_counts n USING (workspace_id)
+        WHERE t.workspace_id = current_workspace() AND t.chunks > 0
+          AND t.lexeme = ANY(tsvector_to_array(to_tsvector('english', %(text)s)))),
     rarest AS MATERIALIZED (
         SELECT string_agg(query::text, ' | ')::tsquery AS query
         FROM (SELECT query FROM weights ORDER BY idf DESC LIMIT 4) r),
@@ -123,17 +131,6 @@ def _one_line(snippet: str) -> str:
 
 
 _HEADING_MARK = re.compile(r"(?m)^\s*#{1,6}\s+")
-
-
-def _vector_clause(dims: int) -> str:
-    # The partial HNSW index for these dims is used only when the query repeats its predicate.
-    return f"c.dims = {int(dims)}"
-
-
-def _distance(dims: int) -> str:
-    if dims in INDEXED_DIMS:
-        return f"c.embedding::vector({dims}) <=> %(q)s::vector({dims})"
-    return "c.embedding <=> %(q)s"
 
 
 def _filters(formats: Sequence[str] | None, location_prefix: str | None) -> tuple[str, dict]:

@@ -15,7 +15,7 @@ from hub.models import Citation, Reply
 from memory.search import Hit
 
 MAX_CHARS = 12_000
-_MARKER = re.compile(r"\[(\d{1,3})\]")
+MARKER = re.compile(r"\[(\d{1,3})\]")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 _BARE_URL = re.compile(r"(?<![(<])\bhttps?://[^\s)>\]]+")
 _FENCE = re.compile(r"(```.*?```)", re.DOTALL)  # split() keeps the fences at odd positions
@@ -40,7 +40,7 @@ def check_reply(reply: Reply, hits: Sequence[Hit]) -> Reply:
     point at nothing retrieved, and bound the length."""
     citations = list(reply.citations)
     used: list[int] = []
-    for match in _MARKER.finditer(reply.text):
+    for match in MARKER.finditer(reply.text):
         n = int(match[1])
         if 1 <= n <= len(citations) and n not in used:
             used.append(n)
@@ -54,7 +54,7 @@ def check_reply(reply: Reply, hits: Sequence[Hit]) -> Reply:
     # Code is quoted, not cited: `argv[1]` inside a fence is no marker, its URLs no claims.
     parts = _FENCE.split(reply.text)
     for i in range(0, len(parts), 2):
-        prose = _MARKER.sub(marker, parts[i]) if citations else parts[i]
+        prose = MARKER.sub(marker, parts[i]) if citations else parts[i]
         parts[i] = _drop_unknown_links(prose, known)
     text = "".join(parts)
     if len(text) > MAX_CHARS:

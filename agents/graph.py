@@ -1,14 +1,19 @@
 """The agent: a LangGraph graph from a task's text to a Reply.
 
     route ─┬─ help / smalltalk ───────────────────────┐
+           ├─ faq <topic> ────────────────────────────┤
            └─ retrieve ─┬─ answer ─┐                   │
                         ├─ code ───┼─ check ─┐         │
                         ├─ docs ───┘         ├─ finish ┴─ END
-                        └─ (no knowledge) ───┘
+                        └─ (no knowledge,  ──┘
+                            approved FAQ)
 
 With a chat model the nodes call it; without one they are extractive (agents/offline.py) and
 say so. A thread's earlier turns come back through the checkpointer, keyed by platform,
 channel and thread, so a follow-up ("and in staging?") is searched as a standalone question.
+
+A question close to an approved FAQ is answered from it: `route` looks it up before it would
+ask the model to classify, and `retrieve` serves it, so the reply costs no model tokens.
 """
 
 from __future__ import annotations
@@ -23,15 +28,18 @@ import numpy as np
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
-from agents.check import check_code, check_reply, citation_for
+from agents.check import MARKER, check_code, check_reply, citation_for
 from agents.llm import ChatModel
 from agents.offline import offline_answer, offline_code, offline_docs, shorten
-from hub.models import ChatTask, Reply
+from hub.models import ChatTask, Citation, Reply
+from memory.faqs import Faq
 from memory.search import Hit
 
 Search = Callable[[str, str, int], Sequence[Hit]]  # (workspace, query, k) -> hits
 HasKnowledge = Callable[[str], bool]  # has anything been ingested into this workspace?
 Embed = Callable[[Sequence[str]], np.ndarray]
+FaqAnswer = Callable[[str, str], Faq | None]  # (workspace, question) -> the approved FAQ answering it
+FaqTopic = Callable[[str, str], Sequence[Faq]]  # (workspace, topic) -> approved FAQs about it
 
 RECURSION_LIMIT = 12
 HISTORY_TOKEN_BUDGET = 1500  # earlier turns kept for follow-ups, newest first
@@ -47,6 +55,7 @@ class State(TypedDict, total=False):
     query: str
     hits: list[dict[str, Any]]
     empty: bool  # the workspace has no knowledge at all
+    cached: dict[str, Any] | None  # the approved FAQ that answers the question
     reply: dict[str, Any]
     history: list[dict[str, str]]  # the thread's turns, kept by the checkpointer
     steps: list[dict[str, Any]]  # node timings of this run
@@ -72,22 +81,24 @@ _DOCS_REQUEST = re.compile(r"^\W*(write|draft|document|create)\b.*\b(doc|docs|do
 
 class Agent:
     def __init__(self, search: Search, has_knowledge: HasKnowledge, embed: Embed,
-                 model: ChatModel | None = None, checkpointer=None):
+                 model: ChatModel | None = None, checkpointer=None, faq_answer: FaqAnswer | None = None,
+                 faq_topic: FaqTopic | None = None):
         self.search, self.has_knowledge, self.embed, self.model = search, has_knowledge, embed, model
+        self.faq_answer, self.faq_topic = faq_answer, faq_topic
         graph = StateGraph(State)
         for name, node in (("route", self._route), ("retrieve", self._retrieve), ("answer", self._answer),
                            ("code", self._code), ("docs", self._docs), ("direct", self._direct),
-                           ("check", self._check)):
+                           ("faq", self._faqs), ("check", self._check)):
             graph.add_node(name, _timed(name, node))
         graph.add_node("finish", self._finish)  # it writes the timings down, so it is not among them
         graph.add_edge(START, "route")
-        graph.add_conditional_edges("route", lambda s: "direct" if s["route"] in ("help", "smalltalk") else "retrieve",
-                                    ["direct", "retrieve"])
+        graph.add_conditional_edges("route", _after_route, ["direct", "faq", "retrieve"])
         graph.add_conditional_edges("retrieve", _after_retrieve, ["answer", "code", "docs", "finish"])
         for node in ("answer", "code", "docs"):
             graph.add_edge(node, "check")
         graph.add_edge("check", "finish")
         graph.add_edge("direct", "finish")
+        graph.add_edge("faq", "finish")
         graph.add_edge("finish", END)
         self.graph = graph.compile(checkpointer=checkpointer)
 
@@ -97,7 +108,7 @@ class Agent:
         state = self.graph.invoke(
             # Everything of the previous turn but the history starts afresh.
             {"question": task.text, "kind": task.kind, "workspace": task.workspace, "meta": meta,
-             "query": None, "hits": [], "empty": False, "reply": {}, "steps": [], "usage": {}},
+             "query": None, "hits": [], "empty": False, "cached": None, "reply": {}, "steps": [], "usage": {}},
             config={"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT})
         return Reply.from_dict(state["reply"])
 
@@ -109,6 +120,10 @@ class Agent:
         text = state["question"].strip()
         if text.lower() in ("help", "?", "what can you do?", "what can you do"):
             return {"route": "help"}
+        faq = self.faq_answer(state["workspace"], text) if self.faq_answer else None
+        if faq is not None:  # a known question: no need to ask the model what it is
+            return {"route": "ask", "cached": {"id": str(faq.id), "question": faq.question, "answer": faq.answer,
+                                               "sources": faq.sources, "similarity": faq.similarity}}
         if self.model is not None:
             completion = self.model.complete(
                 [{"role": "system", "content": prompts.ROUTE}, {"role": "user", "content": text}],
@@ -125,14 +140,31 @@ class Agent:
         return {"route": "ask"}
 
     def _retrieve(self, state: State) -> State:
+        if state.get("cached"):
+            return {"query": state["question"], "reply": _faq_reply(state["cached"]).to_dict()}
         query, usage = self._standalone_query(state)
-        if not self.has_knowledge(state["workspace"]):
-            return {"query": query, "hits": [], "empty": True, "usage": usage, "reply": Reply(text=(
-                f"No knowledge base yet: workspace `{state['workspace']}` has no documents to search, "
-                f"so I can't answer “{shorten(state['question'])}” from your team's knowledge, and I "
+        return {**self._search(state["workspace"], state["question"], query), "usage": usage}
+
+    def _search(self, workspace: str, question: str, query: str) -> State:
+        if not self.has_knowledge(workspace):
+            return {"query": query, "hits": [], "empty": True, "reply": Reply(text=(
+                f"No knowledge base yet: workspace `{workspace}` has no documents to search, "
+                f"so I can't answer “{shorten(question)}” from your team's knowledge, and I "
                 "won't guess. Add documents with `morningai ingest PATH`.")).to_dict()}
-        hits = self.search(state["workspace"], query, K)
-        return {"query": query, "hits": [asdict(hit) for hit in hits], "empty": False, "usage": usage}
+        hits = self.search(workspace, query, K)
+        return {"query": query, "hits": [asdict(hit) for hit in hits], "empty": False}
+
+    def draft(self, question: str, workspace: str) -> Reply:
+        """A grounded answer to `question` on its own, for a FAQ draft: search, answer, check.
+        No routing, thread or FAQ: a draft must come from the documents, not from a FAQ."""
+        state: State = {"question": question, "workspace": workspace, "route": "ask", "history": [],
+                        "usage": {}, **self._search(workspace, question, question)}
+        if not state["empty"]:
+            state.update(self._answer(state))
+            state.update(self._check(state))
+        reply = Reply.from_dict(state["reply"])
+        return Reply(text=reply.text, citations=reply.citations, metadata={
+            **reply.metadata, "confidence": _confidence(state), "tokens": _tokens(state)})
 
     def _standalone_query(self, state: State) -> tuple[str, dict[str, int]]:
         history = state.get("history") or []
@@ -193,22 +225,46 @@ class Agent:
         return {"reply": Reply(text="Hello! Ask me anything about your team's documents, "
                                     "or say `help` to see what I can do.").to_dict()}
 
+    def _faqs(self, state: State) -> State:
+        """`faq <topic>`: the approved FAQs on it, each with its own citations."""
+        topic = state["question"].strip()
+        found = self.faq_topic(state["workspace"], topic) if self.faq_topic else []
+        about = f" about “{shorten(topic)}”" if topic else ""
+        if not found:
+            return {"reply": Reply(text=(
+                f"There are no approved FAQs{about} in workspace `{state['workspace']}` yet. Ask the "
+                "question itself and I'll answer from your team's documents; FAQs are drafted from the "
+                "questions people ask (`morningai faq generate`) and appear here once an admin "
+                "approves them.")).to_dict()}
+        parts, citations = [f"**Frequently asked{about}:**"], []
+        for faq in found:
+            # Each FAQ's [n] point into its own sources: shift them past the earlier FAQs'.
+            shift = len(citations)
+            answer = MARKER.sub(lambda m, s=shift: f"[{int(m[1]) + s}]", faq.answer)
+            parts.append(f"**{faq.question}**\n\n{answer}")
+            citations += [Citation(**source) for source in faq.sources]
+        return {"reply": Reply(text="\n\n".join(parts), citations=tuple(citations),
+                               metadata={"faqs": [str(faq.id) for faq in found]}).to_dict()}
+
     def _check(self, state: State) -> State:
         return {"reply": check_reply(Reply.from_dict(state["reply"]), _hits(state)).to_dict()}
 
     def _finish(self, state: State) -> State:
         reply = Reply.from_dict(state["reply"])
-        usage = state.get("usage") or {}
         metadata = {**reply.metadata, **state["meta"], "route": state["route"],
                     "model": self.model.name if self.model else "offline", "query": state.get("query"),
-                    "steps": state["steps"], "tokens": usage}
+                    "steps": state["steps"], "tokens": _tokens(state), "confidence": _confidence(state)}
         history = _bounded([*(state.get("history") or []), {"role": "user", "content": state["question"]},
                             {"role": "assistant", "content": reply.text}])
         return {"reply": {**reply.to_dict(), "metadata": metadata}, "history": history}
 
 
+def _after_route(state: State) -> str:
+    return {"help": "direct", "smalltalk": "direct", "faq": "faq"}.get(state["route"], "retrieve")
+
+
 def _after_retrieve(state: State) -> str:
-    if state.get("empty"):
+    if state.get("empty") or state.get("cached"):
         return "finish"
     return {"code": "code", "docs": "docs"}.get(state["route"], "answer")
 
@@ -233,6 +289,29 @@ def _nothing_found(state: State) -> str:
 
 def _cited_reply(text: str, hits: Sequence[Hit], model: str) -> Reply:
     return Reply(text=text, citations=tuple(citation_for(hit) for hit in hits), metadata={"provider": model})
+
+
+def _faq_reply(faq: dict[str, Any]) -> Reply:
+    return Reply(text=f"{faq['answer']}\n\n_From your team's approved FAQ: “{faq['question']}”_",
+                 citations=tuple(Citation(**source) for source in faq["sources"]),
+                 metadata={"provider": "faq", "faq": faq["id"]})
+
+
+def _confidence(state: State) -> float:
+    """How sure the reply is: the served FAQ's similarity to the question, else the best
+    passage's; 0 when the answer said it does not know. FAQ generation drafts FAQs for
+    questions answered with low confidence."""
+    if state.get("cached"):
+        return round(state["cached"]["similarity"], 4)
+    hits = state.get("hits") or []
+    if not hits or state["reply"].get("metadata", {}).get("grounded") is False:
+        return 0.0
+    return max(hit.get("similarity", 0.0) for hit in hits)
+
+
+def _tokens(state: State) -> dict[str, int]:
+    usage = state.get("usage") or {}
+    return {"prompt": usage.get("prompt", 0), "completion": usage.get("completion", 0)}
 
 
 def _add_usage(state: State, completion) -> dict[str, int]:

@@ -33,6 +33,10 @@ turns only to resolve what it refers to. Reply with the query alone."""
 REPAIR = """The Python code you wrote does not pass the checks below. Reply with the corrected \
 code in one fenced python block, nothing else."""
 
+FAQ_QUESTION = """The questions below were asked by different people and mean the same thing. \
+Write the one clear, self-contained question they all ask, worded as a FAQ would word it, using \
+only names and terms that appear in them. Reply with the question alone."""
+
 
 def sources_block(hits: Sequence[Hit]) -> str:
     parts = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from hub import api, health, knowledge
+from hub import api, faq_api, health, knowledge
 from hub.config import load_settings
 from hub.runtime import Runtime
 
@@ -21,6 +21,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(knowledge.bp)
+    app.register_blueprint(faq_api.bp)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):

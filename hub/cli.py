@@ -48,6 +48,10 @@ class CommandError(Exception):
     """Ends the command with one line on stderr and exit code 1."""
 
 
+class InputError(CommandError):
+    """What the user typed is wrong: one line naming it on stderr, and exit code 2."""
+
+
 def _setup_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -100,7 +104,8 @@ def migrate() -> None:
     with _database(load_settings()) as db:
         applied = migrations.migrate(db)
     names = ", ".join(f"{m.version}_{m.name}" for m in applied)
-    out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date")
+    out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date",
+              soft_wrap=True)
 
 
 @app.command("worker")
@@ -348,11 +353,20 @@ def _print_reply(task: dict, where: str) -> None:
     out.print(f"[dim]{where} · task {task['id']} · trace {task['trace_id']}[/dim]", soft_wrap=True)
 
 
+# Registered last: its commands build on the helpers above.
+from hub.faq_cli import faq
+
+app.add_typer(faq, name="faq")
+
+
 def main() -> None:
     try:
         app()
     except ConfigError as exc:
         err.print(f"configuration error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except InputError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(2)
     except (CommandError, EmbeddedServiceError, EmbeddingError, workspaces.UnknownWorkspace,
             workspaces.EmbedderMismatch) as exc:

@@ -45,6 +45,11 @@ class TaskQueue:
                                    job_timeout=6 * 3600, result_ttl=7 * 24 * 3600,
                                    failure_ttl=7 * 24 * 3600)
 
+    def enqueue_faqs(self, workspace: str) -> Job:
+        # On the ingest queue: like an ingest it may take minutes, and no chat user waits on it.
+        return self.ingest.enqueue("hub.worker.generate_faqs", workspace, job_timeout=3600,
+                                   result_ttl=7 * 24 * 3600, failure_ttl=7 * 24 * 3600)
+
     def forget(self, task_id: uuid.UUID) -> None:
         """Drop what RQ remembers of an earlier run before the task is queued again under the
         same job id, so an expired entry of the dead run is never taken for the new one."""

@@ -155,6 +155,23 @@ def requests_last_minute(db: Database, task: ChatTask) -> int:
             (task.platform, task.user, task.id, task.id, task.id)).fetchone()["n"]
 
 
+def asked_questions(db: Database, workspace: str, limit: int) -> list[dict[str, Any]]:
+    """The `limit` latest questions answered in the workspace, for FAQ generation: tasks of kind
+    ask that the agent took for questions (not greetings or code requests), each as it was
+    searched (a follow-up rewritten as a standalone question), with who asked it and how
+    confident its answer was (null for answers from before confidence was recorded)."""
+    with db.connection() as conn:
+        return conn.execute(
+            """SELECT t.id, t.platform || ':' || t.user_id AS asker,
+                      coalesce(nullif(t.reply->'metadata'->>'query', ''), t.text) AS text,
+                      (t.reply->'metadata'->>'confidence')::real AS confidence
+               FROM tasks t JOIN workspaces w ON w.id = t.workspace_id
+               WHERE w.name = %s AND t.kind = 'ask' AND t.status = 'posted'
+                 AND t.reply->'metadata'->>'route' = 'ask'
+               ORDER BY t.received_at DESC LIMIT %s""",
+            (workspace, limit)).fetchall()
+
+
 def mark_posted(db: Database, task_id: uuid.UUID, posted_id: str) -> None:
     with db.connection() as conn:
         conn.execute(

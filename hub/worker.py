@@ -17,18 +17,20 @@ import uuid
 
 from rq import Worker, get_current_job
 
+from agents import faqs as faq_drafting
 from agents import threads
 from agents.graph import Agent
 from agents.llm import choose_chat_model
 from hub import limits, reconciler, tasks
 from hub.config import Settings, load_settings
+from hub.db import Database
 from hub.models import ChatTask, Reply
 from hub.playground import WebPoster
 from hub.posters import NoPoster, PosterRegistry
 from hub.runtime import Runtime
 from memory.ingest import Progress, ingest
-from memory import workspaces
-from memory.embedders import load_before_fork
+from memory import faqs, workspaces
+from memory.embedders import Embedder, load_before_fork
 from memory.search import search
 
 log = logging.getLogger(__name__)
@@ -45,20 +47,27 @@ def build_posters(rt: Runtime) -> PosterRegistry:
     return posters
 
 
+def build_agent(db: Database, embedder: Embedder, settings: Settings, checkpointer=None) -> Agent:
+    """The agent wired to memory, the workspace's approved FAQs and the configured model."""
+    return Agent(
+        search=lambda workspace, query, k: search(db, embedder, workspace, query, k=k),
+        has_knowledge=lambda workspace: _has_knowledge(db, workspace),
+        embed=embedder.embed, model=choose_chat_model(settings), checkpointer=checkpointer,
+        faq_answer=lambda workspace, question: faqs.serving(db, embedder, workspace, question),
+        faq_topic=lambda workspace, topic: faqs.about(db, embedder, workspace, topic))
+
+
 def _agent(rt: Runtime) -> Agent:
     """This process's agent. Made per process: its checkpointer holds pooled connections,
     which a forked work-horse must not share with its parent."""
     if _agents.get("pid") != os.getpid():
-        _agents.update(pid=os.getpid(), agent=Agent(
-            search=lambda workspace, query, k: search(rt.db, rt.embedder, workspace, query, k=k),
-            has_knowledge=lambda workspace: _has_knowledge(rt, workspace),
-            embed=rt.embedder.embed, model=choose_chat_model(rt.settings),
-            checkpointer=threads.checkpointer(rt.db.pool())))
+        _agents.update(pid=os.getpid(), agent=build_agent(rt.db, rt.embedder, rt.settings,
+                                                          threads.checkpointer(rt.db.pool())))
     return _agents["agent"]
 
 
-def _has_knowledge(rt: Runtime, workspace: str) -> bool:
-    space = workspaces.find(rt.db, workspace)
+def _has_knowledge(db: Database, workspace: str) -> bool:
+    space = workspaces.find(db, workspace)
     return bool(space and space.embedder)  # an embedder is recorded by the first ingest
 
 
@@ -116,6 +125,20 @@ def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,
                     fetch_timeout=rt.settings.fetch_timeout,
                     on_progress=save_progress if job else lambda progress: None)
     return {**dataclasses.asdict(report), "summary": report.summary()}
+
+
+def generate_faqs(workspace: str) -> dict:
+    """The FAQ generation job the dashboard starts."""
+    rt, _ = _context()
+    report = draft_faqs(rt.db, rt.embedder, _agent(rt), workspace)
+    return {**dataclasses.asdict(report), "summary": report.summary()}
+
+
+def draft_faqs(db: Database, embedder: Embedder, agent: Agent, workspace: str) -> faq_drafting.Report:
+    """Draft FAQs from the questions asked in `workspace` (`morningai faq generate` and the job)."""
+    asked = [faq_drafting.Asked(row["id"], row["text"], row["asker"], row["confidence"])
+             for row in tasks.asked_questions(db, workspace, faq_drafting.MAX_QUESTIONS)]
+    return faq_drafting.generate(db, embedder, agent, workspace, asked)
 
 
 def _answer(rt: Runtime, task: ChatTask) -> Reply:

@@ -35,6 +35,9 @@ class Hit:
     text: str
     snippet: str  # the passage around the query's words, matches in **bold**
     score: float  # fused relevance; higher is better
+    # Cosine of the passage and the query, comparable across queries (fused scores are not):
+    # how well the best passage matches is how confident an answer from it can be.
+    similarity: float = 0.0
 
 
 def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: int = 8,
@@ -71,7 +74,8 @@ def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: i
             {"text": query, "ids": chosen})}
     return [Hit(chunk_id=i, title=rows[i]["title"], location=rows[i]["location"], source=rows[i]["source"],
                 heading=rows[i]["heading"], text=rows[i]["text"], snippet=_one_line(rows[i]["snippet"]),
-                score=round(fused[i], 6)) for i in chosen]
+                score=round(fused[i], 6), similarity=round(float(vectors[i] @ query_vector), 4))
+            for i in chosen]
 
 
 def _nearest(conn, space: workspaces.Workspace, query_vector, candidates: int, filters: str,

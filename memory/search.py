@@ -54,9 +54,7 @@ def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: i
     filters, params = _filters(formats, location_prefix)
     with db.workspace(space.id) as conn:
         by_vector = [] if mode == "text" else _nearest(conn, space, query_vector, candidates, filters, params)
-        by_text = [] if mode == "vector" else [r["id"] for r in conn.execute(
-            _TEXT_QUERY.format(documents_join=_DOCUMENTS_JOIN if filters else "", filters=filters),
-            {"text": query, "n": candidates, **params})]
+        by_text = [] if mode == "vector" else _by_text(conn, query, candidates, filters, params)
         fused = _reciprocal_rank_fusion([by_vector, by_text])
         if not fused:
             return []
@@ -103,26 +101,46 @@ def nearest_sql(space: workspaces.Workspace, filters: str = "") -> str:
 
 _DOCUMENTS_JOIN = "JOIN documents d ON d.id = c.document_id"
 
-# Full text, scored like BM25's idf: each query word weighs by its rarity in the workspace, so a
-# rare word (an error code, a function name) outweighs common ones; ts_rank_cd alone weighs
-# "error" and "E4012" the same. The rarities come from chunk_terms, kept up to date as chunks are
-# written (migration 0005). Candidates come from the GIN index through the rarest words only, so
-# a common word cannot drag in the whole workspace; the cap bounds the worst case.
+def _by_text(conn, query: str, candidates: int, filters: str, params: dict) -> list[int]:
+    """Ids of the chunks sharing the query's words, best first.
+
+    Scored like BM25's idf: each query word weighs by its rarity in the workspace, so a rare word
+    (an error code, a function name) outweighs common ones; ts_rank_cd alone weighs "error" and
+    "E4012" the same. The counts come from chunk_terms, kept as chunks are written (migration
+    0005). Candidates are the chunks holding the rarest words, as many words as fit in
+    MATCHES chunks, so a common word never drags in the whole workspace."""
+    words = conn.execute(_WORD_WEIGHTS, {"text": query}).fetchall()
+    if not words:
+        return []
+    rarest, total = [], 0
+    for word in sorted(words, key=lambda w: w["chunks"]):
+        if rarest and total + word["chunks"] > MATCHES:
+            break
+        rarest.append(word["query"])
+        total += word["chunks"]
+    return [r["id"] for r in conn.execute(
+        _TEXT_QUERY.format(documents_join=_DOCUMENTS_JOIN if filters else "", filters=filters),
+        {"rarest": " | ".join(rarest), "cap": MATCHES, "queries": [w["query"] for w in words],
+         "idf": [w["idf"] for w in words], "n": candidates, **params})]
+
+
+MATCHES = 500
+
+_WORD_WEIGHTS = """
+    SELECT plainto_tsquery('simple', t.lexeme)::text AS query, t.chunks,
+           ln(1 + (n.chunks - t.chunks + 0.5) / (t.chunks + 0.5)) AS idf
+    FROM chunk_terms t JOIN chunk_counts n USING (workspace_id)
+    WHERE t.workspace_id = current_workspace() AND t.chunks > 0
+      AND t.lexeme = ANY(tsvector_to_array(to_tsvector('english', %(text)s)))"""
+
+# chunks_matching finds the candidates through the GIN index, which Row Level Security would
+# keep a plain query from using (see migration 0005).
 _TEXT_QUERY = """
-    WITH weights AS MATERIALIZED (
-        SELECT plainto_tsquery('simple', t.lexeme) AS query,
-               ln(1 + (n.chunks - t.chunks + 0.5) / (t.chunks + 0.5)) AS idf
-        FROM chunk_terms t JOIN chunk_counts n USING (workspace_id)
-        WHERE t.workspace_id = current_workspace() AND t.chunks > 0
-          AND t.lexeme = ANY(tsvector_to_array(to_tsvector('english', %(text)s)))),
-    rarest AS MATERIALIZED (
-        SELECT string_agg(query::text, ' | ')::tsquery AS query
-        FROM (SELECT query FROM weights ORDER BY idf DESC LIMIT 4) r),
-    matches AS MATERIALIZED (
-        SELECT c.id, c.tsv FROM chunks c {documents_join}, rarest
-        WHERE c.tsv @@ rarest.query {filters}
-        LIMIT 2000)
-    SELECT m.id FROM matches m JOIN weights w ON m.tsv @@ w.query
+    WITH matches AS MATERIALIZED (
+        SELECT c.id, c.tsv FROM chunks c {documents_join}
+        WHERE c.id IN (SELECT chunks_matching(%(rarest)s::tsquery, %(cap)s)) {filters})
+    SELECT m.id FROM matches m JOIN unnest(%(queries)s::tsquery[], %(idf)s::float8[]) AS w (query, idf)
+        ON m.tsv @@ w.query
     GROUP BY m.id ORDER BY sum(w.idf) DESC, m.id LIMIT %(n)s"""
 
 

@@ -55,6 +55,20 @@ BEGIN
 END
 $$;
 
+-- Under Row Level Security PostgreSQL uses an index only for operators that are leakproof, and
+-- full text's @@ is not (declaring it so takes a superuser): every text search would read the
+-- whole workspace. So RLS on chunks is not forced on the table's owner, and this one SECURITY
+-- DEFINER function, which applies the workspace filter itself, finds the chunks holding any of
+-- a query's words through the GIN index. It returns ids alone; the caller reads the rows under
+-- RLS. The runtime role is bound by RLS as before.
+ALTER TABLE chunks NO FORCE ROW LEVEL SECURITY;
+CREATE FUNCTION chunks_matching(words tsquery, cap integer) RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT id FROM chunks WHERE workspace_id = current_workspace() AND tsv @@ words LIMIT cap
+$$;
+REVOKE EXECUTE ON FUNCTION chunks_matching(tsquery, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION chunks_matching(tsquery, integer) TO morningai_app;
+
 -- Full-text ranking weighs each query word by its rarity in the workspace (idf). Counting a
 -- word's chunks at query time costs as much as the word is common; these counts are kept as
 -- chunks come and go instead, by statement-level triggers that see each statement's rows at once.

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
 
 from agents import prompts
 from agents.graph import Agent
@@ -63,28 +64,14 @@ class Report:
 
 
 def cluster(vectors: np.ndarray, threshold: float) -> list[list[int]]:
-    """Average-linkage agglomerative clustering of unit vectors: merge the two clusters whose
-    mean pairwise cosine is highest until none reaches `threshold`. Unlike single linkage it
-    does not chain A~B~C into one cluster when A and C are about different things."""
-    n = len(vectors)
-    similarity = (vectors @ vectors.T).astype(np.float64)
-    np.fill_diagonal(similarity, -np.inf)
-    sizes = np.ones(n)
-    members = [[i] for i in range(n)]
-    while n > 1:
-        i, j = divmod(int(np.argmax(similarity)), n)
-        if similarity[i, j] < threshold:
-            break
-        # Lance-Williams: the merged cluster's mean similarity to any other is the size-weighted
-        # mean of its parts'. Row i becomes the merged cluster; row j is retired.
-        merged = (sizes[i] * similarity[i] + sizes[j] * similarity[j]) / (sizes[i] + sizes[j])
-        similarity[i, :] = similarity[:, i] = merged
-        similarity[i, i] = -np.inf
-        similarity[j, :] = similarity[:, j] = -np.inf
-        sizes[i] += sizes[j]
-        members[i] += members[j]
-        members[j] = []
-    return [sorted(group) for group in members if group]
+    """Groups of rows of `vectors` whose mean pairwise cosine similarity reaches `threshold`.
+    Average linkage: unlike single linkage it does not chain A~B~C into one group when A and C
+    are about different things."""
+    if len(vectors) < 2:
+        return [[i] for i in range(len(vectors))]
+    tree = linkage(vectors.astype(np.float64), method="average", metric="cosine")
+    labels = fcluster(tree, t=1 - threshold, criterion="distance")
+    return sorted((np.flatnonzero(labels == label).tolist() for label in np.unique(labels)), key=lambda g: g[0])
 
 
 def generate(db: Database, embedder: Embedder, agent: Agent, workspace: str,

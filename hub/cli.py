@@ -220,13 +220,32 @@ def _hub_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
-def _ask_running_hub(url: str, text: str, kind: str, workspace: str, timeout: float) -> dict | None:
+def _hub_session(url: str, settings: Settings) -> requests.Session:
+    """A session logged in to the hub with MORNINGAI_ADMIN_EMAIL / _PASSWORD, sending the CSRF
+    token the login returns. Raises requests.ConnectionError when no hub answers at `url`."""
+    http = requests.Session()
+    if not (settings.admin_email and settings.admin_password):
+        raise CommandError(f"the hub at {url} needs a login: set MORNINGAI_ADMIN_EMAIL and "
+                           "MORNINGAI_ADMIN_PASSWORD (in the environment or .env) to a dashboard user's")
+    response = http.post(f"{url}/api/auth/login", timeout=10, json={
+        "email": settings.admin_email, "password": settings.admin_password.get_secret_value()})
+    if response.status_code != 200:
+        raise CommandError(f"could not log in to the hub at {url} as {settings.admin_email}: "
+                           f"{response.json().get('error', response.text)}")
+    http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return http
+
+
+def _ask_running_hub(url: str, settings: Settings, text: str, kind: str, workspace: str,
+                     timeout: float) -> dict | None:
     """The finished task from the hub at `url`, or None if no hub answers there."""
     try:
-        response = requests.post(f"{url}/api/messages", json={"text": text, "kind": kind, "workspace": workspace},
-                                 timeout=5)
+        requests.get(f"{url}/healthz", timeout=5)
     except requests.ConnectionError:
         return None
+    http = _hub_session(url, settings)
+    response = http.post(f"{url}/api/messages", json={"text": text, "kind": kind, "workspace": workspace},
+                         timeout=5)
     if response.status_code >= 400:
         raise CommandError(f"the hub at {url} refused the message: {response.json().get('error', response.text)}")
     task_url = f"{url}{response.json()['url']}"
@@ -234,7 +253,7 @@ def _ask_running_hub(url: str, text: str, kind: str, workspace: str, timeout: fl
     task = {"status": "received"}
     while time.monotonic() < deadline:
         try:
-            task = requests.get(task_url, timeout=5).json()
+            task = http.get(task_url, timeout=5).json()
         except requests.RequestException as exc:
             raise CommandError(f"lost the hub at {url} while waiting for {task_url}: {exc}") from None
         if task["status"] in ("posted", "failed"):
@@ -278,7 +297,7 @@ def ask(
         raise CommandError("the question is empty")
     settings = load_settings()
     url = _hub_url(settings)
-    task = _ask_running_hub(url, text, kind, workspace, timeout)
+    task = _ask_running_hub(url, settings, text, kind, workspace, timeout)
     where = f"answered by the hub at {url}"
     if task is None:
         err.print(f"[dim]no hub running at {url}; answering in this process[/dim]")

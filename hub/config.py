@@ -75,6 +75,12 @@ class Settings(BaseSettings):
                                description="Largest file or URL body ingest reads; larger ones are skipped")
     fetch_timeout: float = _env("MORNINGAI_FETCH_TIMEOUT", default=20.0, gt=0,
                                 description="Seconds ingest waits for a URL")
+    admin_email: str | None = _env(
+        "MORNINGAI_ADMIN_EMAIL", default=None,
+        description="The first admin's login, created when nobody has an account yet; `ask` logs in with it")
+    admin_password: SecretStr | None = _env(
+        "MORNINGAI_ADMIN_PASSWORD", default=None,
+        description="The first admin's password (at least 10 characters); unset: the dashboard asks for one")
 
     @field_validator("database_url")
     @classmethod
@@ -116,8 +122,8 @@ class Settings(BaseSettings):
         for name, info in type(self).model_fields.items():
             variable = info.validation_alias.choices[0]
             value = getattr(self, name)
-            if name in ("secret_key_value", "openai_api_key"):
-                shown = "(set)" if value else ("(not set)" if name == "openai_api_key"
+            if name in ("secret_key_value", "openai_api_key", "admin_password"):
+                shown = "(set)" if value else ("(not set)" if name != "secret_key_value"
                                                else f"(generated, in {self.home / 'secret_key'})")
             elif name in ("database_url", "redis_url"):
                 shown = mask_url(value) if value else "(embedded)"

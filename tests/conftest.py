@@ -6,6 +6,7 @@ Worker processes are real `python -m hub worker` subprocesses in their own sessi
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 import psutil
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from redis import Redis
 
 from hub import migrate
@@ -100,9 +102,41 @@ def rt(hub_env) -> Iterator[Runtime]:
     runtime.close()
 
 
+ADMIN = ("admin@example.com", "correct horse battery")
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    return PasswordHasher().hash(password)
+
+
+def log_in(app, email: str = ADMIN[0], password: str = ADMIN[1], role: str = "admin"):
+    """A test client with a session of a (new) user, sending its CSRF token on every request."""
+    with app.config["MORNINGAI"].db.connection() as conn:
+        # Inserted with a hash made once per session: argon2 is slow on purpose.
+        conn.execute("INSERT INTO users (email, password_hash, role) VALUES (%s, %s, %s) "
+                     "ON CONFLICT (email) DO NOTHING", (email, _password_hash(password), role))
+    client = app.test_client()
+    response = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = response.get_json()["csrf_token"]
+    return client
+
+
 @pytest.fixture
-def client(rt):
-    return create_app(rt).test_client()
+def app(rt):
+    return create_app(rt)
+
+
+@pytest.fixture
+def client(app):
+    """Logged in as an admin."""
+    return log_in(app)
+
+
+@pytest.fixture
+def anonymous_client(app):
+    return app.test_client()
 
 
 @pytest.fixture

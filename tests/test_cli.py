@@ -31,7 +31,8 @@ def _morningai(*args: str, env: dict, timeout: float = 60) -> subprocess.Complet
 def bare_env(tmp_path) -> dict:
     """A first run: no DATABASE_URL or REDIS_URL, an empty data directory."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(MORNINGAI_HOME=str(tmp_path / "home"), PORT=str(_free_port()), WEB_CONCURRENCY="1")
+    env.update(MORNINGAI_HOME=str(tmp_path / "home"), PORT=str(_free_port()), WEB_CONCURRENCY="1",
+               MORNINGAI_ADMIN_EMAIL="admin@example.com", MORNINGAI_ADMIN_PASSWORD="correct horse battery")
     return env
 
 

@@ -9,6 +9,7 @@ from hub.config import load_settings
 from hub.db import Database
 from hub.embedded import EmbeddedPostgres, EmbeddedRedis
 from hub.runtime import Runtime
+from conftest import log_in
 from support import wait_for
 
 
@@ -66,7 +67,7 @@ def test_readyz_names_what_is_down(hub_env, own_redis, own_postgres, down, up, p
 def test_a_message_taken_while_redis_is_down_is_queued_once_it_is_back(hub_env, own_redis, processes):
     redis_url = own_redis.start()
     rt = Runtime(load_settings(), hub_env["DATABASE_URL"], redis_url)
-    client = create_app(rt).test_client()
+    client = log_in(create_app(rt))
     own_redis.stop()
 
     response = client.post("/api/messages", json={"text": "is anyone there?"})

@@ -1,4 +1,5 @@
-"""The message API: the `web` platform's way in (`POST /api/messages`) and task status."""
+"""The message API: the `web` platform's way in (`POST /api/messages`), and the tasks: a
+filterable list, one task with its trace, and a retry of a failed one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hub import tasks
-from hub.models import ChatTask
+from hub.models import KINDS, PLATFORMS, STATUSES, ChatTask
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -74,14 +75,72 @@ def post_message():
 
 @bp.get("/tasks/<uuid:task_id>")
 def get_task(task_id: uuid.UUID):
+    """The task with its reply, citations and trace (steps with timings, tokens and cost)."""
     row = tasks.get(current_app.config["MORNINGAI"].db, task_id)
     if row is None:
         return jsonify(error=f"no task with id {task_id}"), 404
+    db = current_app.config["MORNINGAI"].db
     return jsonify(
         id=str(row["id"]), status=row["status"], kind=row["kind"], text=row["text"],
         platform=row["platform"], workspace=row["workspace"], thread=row["thread"],
+        channel=row["channel"], user=row["user_id"], worker=row["worker"],
         trace_id=str(row["trace_id"]), attempts=row["attempts"], error=row["error"],
         reply=row["reply"] if row["status"] in ("posted", "failed") else None,
         times={k: row[k].isoformat() if row[k] else None
                for k in ("received_at", "queued_at", "started_at", "posted_at", "failed_at")},
+        # The trace: each graph node the last run went through, with its milliseconds.
+        steps=tasks.steps(db, task_id),
+        tokens={"prompt": row["prompt_tokens"], "completion": row["completion_tokens"]},
+        cost_usd=float(row["cost_usd"]) if row["cost_usd"] is not None else None,
     )
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.args.get(name) or None
+    if value is not None and value not in allowed:
+        raise BadRequest(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _whole(name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(request.args.get(name, default))
+    except ValueError:
+        raise BadRequest(f"{name}: must be a whole number") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name}: must be between {low} and {high}")
+    return value
+
+
+@bp.get("/tasks")
+def list_tasks():
+    """Tasks newest first; filter by status, platform, kind, workspace and words in the text."""
+    try:
+        filters = {"status": _choice("status", STATUSES), "platform": _choice("platform", PLATFORMS),
+                   "kind": _choice("kind", KINDS), "limit": _whole("limit", 50, 1, 200),
+                   "offset": _whole("offset", 0, 0, 10_000_000)}
+    except BadRequest as exc:
+        return jsonify(error=str(exc)), 400
+    rows, total = tasks.listing(current_app.config["MORNINGAI"].db, **filters,
+                                workspace=request.args.get("workspace") or None,
+                                text=request.args.get("q", "").strip() or None)
+    return jsonify(total=total, tasks=[_row_json(row) for row in rows])
+
+
+@bp.post("/tasks/<uuid:task_id>/retry")
+def retry_task(task_id: uuid.UUID):
+    rt = current_app.config["MORNINGAI"]
+    status = tasks.retry(rt.db, rt.queue, task_id)
+    if status is None:
+        row = tasks.get(rt.db, task_id)
+        if row is None:
+            return jsonify(error=f"no task with id {task_id}"), 404
+        return jsonify(error=f"only a failed task can be retried; this one is {row['status']}"), 409
+    location = url_for("api.get_task", task_id=task_id)
+    return jsonify(id=str(task_id), status=status, url=location), 202, {"Location": location}
+
+
+def _row_json(row: dict) -> dict:
+    return {key: (value.isoformat() if hasattr(value, "isoformat") else str(value) if isinstance(value, uuid.UUID)
+                  else float(value) if key in ("cost_usd", "seconds") and value is not None else value)
+            for key, value in row.items()}

@@ -66,6 +66,8 @@ def list_sources():
 def add_source():
     """Start ingesting a path, repository or URL (JSON), or an uploaded file (multipart)."""
     rt = _rt()
+    # Room for the largest file ingest would read (the app's limit is sized for messages).
+    request.max_content_length = rt.settings.max_file_bytes + 65536
     if request.files:
         upload = request.files.get("file")
         name = secure_filename(upload.filename or "") if upload else ""
@@ -88,7 +90,7 @@ def add_source():
         if not location.startswith(("http://", "https://")) and not Path(location).exists():
             return _error(f"location: {location} does not exist on the hub's machine")
         targets = [location]
-    if not workspaces.NAME.match(workspace):
+    if not isinstance(workspace, str) or not workspaces.NAME.match(workspace):
         return _error(f"workspace: {workspace!r} is not a valid name (lower-case letters, digits, - and _)")
     return _started(rt.queue.enqueue_ingest(workspace, targets, **options))
 
@@ -122,7 +124,7 @@ def delete(source_id: uuid.UUID):
 def job_status(job_id: str):
     try:
         job = Job.fetch(job_id, connection=_rt().queue.redis)
-    except NoSuchJobError:
+    except (NoSuchJobError, ValueError):  # ValueError: not even a valid job id
         return _error(f"no ingest job {job_id}", 404)
     return jsonify(id=job.id, status=job.get_status(), progress=job.meta.get("progress"),
                    result=job.return_value() if job.is_finished else None,

@@ -79,6 +79,45 @@ class TaskQueue:
             "failed": FailedJobRegistry(queue=self.rq).count,
         }
 
+    def workers(self) -> list[dict]:
+        """The live RQ workers, with RQ's last heartbeat and whether our own heartbeat is fresh."""
+        return [{"name": w.name, "state": w.get_state(), "queues": w.queue_names(),
+                 "current_job": w.get_current_job_id(),
+                 "last_heartbeat": w.last_heartbeat.isoformat() if w.last_heartbeat else None,
+                 "started_at": w.birth_date.isoformat() if w.birth_date else None,
+                 "jobs_done": w.successful_job_count, "jobs_failed": w.failed_job_count,
+                 "alive": self.is_alive(w.name)}
+                for w in Worker.all(connection=self.redis)]
+
+    def queues(self) -> dict:
+        return {q.name: {"queued": q.count, "running": StartedJobRegistry(queue=q).count,
+                         "failed": FailedJobRegistry(queue=q).count} for q in (self.rq, self.ingest)}
+
+    def failed_jobs(self, limit: int = 100) -> list[dict]:
+        """Jobs in the failed registries, newest first: what ran, when, and the last line of why."""
+        jobs = []
+        for queue in (self.rq, self.ingest):
+            registry = FailedJobRegistry(queue=queue)
+            for job in Job.fetch_many(registry.get_job_ids(0, limit - 1), connection=self.redis):
+                if job is None:  # expired between listing and fetching
+                    continue
+                result = job.latest_result()
+                jobs.append({"id": job.id, "queue": queue.name, "function": job.func_name,
+                             "args": [str(a) for a in job.args],
+                             "failed_at": job.ended_at.isoformat() if job.ended_at else None,
+                             "error": result.exc_string.strip().splitlines()[-1]
+                             if result and result.exc_string else None})
+        return sorted(jobs, key=lambda j: j["failed_at"] or "", reverse=True)[:limit]
+
+    def requeue_failed(self, job_id: str) -> bool:
+        """Put a failed job back on its queue; False when no failed job has that id."""
+        for queue in (self.rq, self.ingest):
+            registry = FailedJobRegistry(queue=queue)
+            if job_id in registry.get_job_ids():
+                registry.requeue(job_id)
+                return True
+        return False
+
     def job_running_on(self, worker_name: str) -> str | None:
         """The id of the job `worker_name` is running now; None if it is idle or dead."""
         if not self.is_alive(worker_name):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from hub import admin_settings
 from hub.config import Settings
 from hub.db import Database
 from hub.embedded import EmbeddedServices
@@ -27,7 +28,9 @@ class Runtime:
     def open(cls, settings: Settings) -> Runtime:
         services = EmbeddedServices(settings.home)
         database_url, redis_url = services.start(settings.database_url, settings.redis_url)
-        return cls(settings, database_url, redis_url, services)
+        runtime = cls(settings, database_url, redis_url, services)
+        runtime.settings = admin_settings.applied(runtime.db, settings)
+        return runtime
 
     @cached_property
     def embedder(self) -> Embedder:

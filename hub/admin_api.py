@@ -1,0 +1,148 @@
+"""The rest of the admin API the dashboard uses: health with workers and queues, failed jobs
+and their requeue, the overview's analytics, workspaces, integrations and settings."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, current_app, g, jsonify, request
+from redis.exceptions import RedisError
+
+from hub import admin_settings, health, task_stats, tasks
+from memory import workspaces
+
+bp = Blueprint("admin", __name__, url_prefix="/api")
+
+# Which settings make a platform work. Each platform's adapter adds its settings to
+# hub/config.py; until then its integration shows as not configured. A platform is
+# configured when every setting of one of its alternatives is set.
+INTEGRATIONS = {
+    "slack": {"name": "Slack", "alternatives": [("slack_signing_secret", "slack_bot_token"),
+                                                ("slack_signing_secret", "slack_client_id", "slack_client_secret")]},
+    "discord": {"name": "Discord", "alternatives": [("discord_bot_token", "discord_application_id")]},
+}
+
+
+def _rt():
+    return current_app.config["MORNINGAI"]
+
+
+@bp.get("/health")
+def health_report():
+    """/readyz's checks, plus each worker with its last heartbeat and each queue's depth."""
+    rt = _rt()
+    ready, report = health.readiness(rt)
+    try:
+        report.update(workers=rt.queue.workers(), queues=rt.queue.queues())
+    except RedisError:  # readiness already says so, in words
+        report.update(workers=[], queues={})
+    return jsonify(status="ready" if ready else "not ready", **report)
+
+
+@bp.get("/queue/failed")
+def failed_jobs():
+    return jsonify(jobs=_rt().queue.failed_jobs())
+
+
+@bp.post("/queue/failed/<job_id>/requeue")
+def requeue(job_id: str):
+    """Run a failed job again. A task's job goes through the task's retry, so the task's
+    status and attempts start afresh; an ingest or FAQ job is requeued as it was."""
+    rt = _rt()
+    try:
+        task_id = uuid.UUID(job_id)
+    except ValueError:
+        task_id = None
+    if task_id is not None and tasks.get(rt.db, task_id) is not None:
+        status = tasks.retry(rt.db, rt.queue, task_id)
+        if status is None:
+            return jsonify(error=f"task {task_id} is not failed: nothing to requeue"), 409
+        return jsonify(id=job_id, status=status), 202
+    if not rt.queue.requeue_failed(job_id):
+        return jsonify(error=f"no failed job {job_id}"), 404
+    return jsonify(id=job_id, status="queued"), 202
+
+
+@bp.get("/analytics")
+def analytics():
+    """The overview's numbers over the last `hours` (1 to 720, default 24)."""
+    try:
+        hours = int(request.args.get("hours", 24))
+    except ValueError:
+        return jsonify(error="hours: must be a whole number"), 400
+    if not 1 <= hours <= 720:
+        return jsonify(error="hours: must be between 1 and 720"), 400
+    db = _rt().db
+    return jsonify(hours=hours, totals=task_stats.totals(db, hours),
+                   per_hour=[{**row, "hour": row["hour"].isoformat()} for row in task_stats.per_hour(db, hours)],
+                   top_questions=task_stats.top_questions(db, hours))
+
+
+@bp.get("/workspaces")
+def list_workspaces():
+    db = _rt().db
+    return jsonify(workspaces=[{"name": space.name, "embedder": space.embedder}
+                               for space in map(lambda name: workspaces.get(db, name),
+                                                workspaces.all_names(db))])
+
+
+@bp.post("/workspaces")
+def add_workspace():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        return jsonify(error='send JSON {"name": "support"}'), 400
+    try:
+        space, created = workspaces.ensure(_rt().db, body["name"])
+    except ValueError as exc:
+        return jsonify(error=f"name: {exc}"), 400
+    if not created:
+        return jsonify(error=f"name: a workspace named {space.name!r} exists"), 409
+    return jsonify(name=space.name, embedder=space.embedder), 201
+
+
+@bp.get("/integrations")
+def integrations():
+    """Each chat platform and whether its settings are present. Names only: never a value."""
+    settings = _rt().settings
+    platforms = [{"platform": "web", "name": "Web playground", "configured": True, "settings": []}]
+    for platform, spec in INTEGRATIONS.items():
+        names = sorted({name for alternative in spec["alternatives"] for name in alternative})
+        present = {name for name in names if getattr(settings, name, None)}
+        platforms.append({
+            "platform": platform, "name": spec["name"],
+            "configured": any(set(alternative) <= present for alternative in spec["alternatives"]),
+            "settings": [{"variable": name.upper(), "set": name in present} for name in names]})
+    return jsonify(integrations=platforms)
+
+
+@bp.get("/settings")
+def get_settings():
+    """The effective settings the dashboard can change, where each value comes from, and the
+    ones it only shows. Secrets are reported as set or not, never returned."""
+    rt = _rt()
+    changed = admin_settings.stored(rt.db)
+    settings = admin_settings.applied(rt.db, rt.settings)
+    editable = [{"name": name, "variable": admin_settings.variable(name), "value": getattr(settings, name),
+                 "source": "dashboard" if name in changed else "environment",
+                 "description": type(settings).model_fields[name].description}
+                for name in admin_settings.EDITABLE]
+    return jsonify(
+        settings=editable,
+        provider="openai" if settings.openai_api_key else "offline",
+        embedder=settings.embeddings or "automatic",
+        secrets=[{"variable": "OPENAI_API_KEY", "set": settings.openai_api_key is not None},
+                 {"variable": "MORNINGAI_SECRET_KEY", "set": settings.secret_key_value is not None}],
+        note="Changes apply to processes started after them: restart the hub (morningai up) to use them.")
+
+
+@bp.put("/settings")
+def put_settings():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body:
+        return jsonify(error='send a JSON object of settings, e.g. {"chat_model": "gpt-4.1"}; '
+                             "null puts one back to the environment's value"), 400
+    try:
+        admin_settings.save(_rt().db, body, g.user.id)
+    except admin_settings.SettingError as exc:
+        return jsonify(error=str(exc)), 400
+    return get_settings()

@@ -1,0 +1,137 @@
+"""The OpenAPI document of the admin API (`GET /api/openapi.json`), built with apispec.
+
+Every operation is listed here, next to the others, so the whole API reads in one place; a
+test checks that each `/api` route of the app is in it, and the schemathesis test fuzzes the
+API from it. Request bodies validated by pydantic models take their schema from the model.
+"""
+
+from __future__ import annotations
+
+from apispec import APISpec
+from flask import Blueprint, jsonify
+
+from hub.api import MessageIn
+from hub.faq_api import FaqEdit
+from hub.models import KINDS, PLATFORMS, STATUSES
+
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+OBJECT = {"type": "object"}
+UUID_ID = {"type": "string", "format": "uuid"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _path(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+WORKSPACE = _query("workspace", {"type": "string"}, "workspace name (default: default)")
+CREDENTIALS = {"type": "object", "required": ["email", "password"], "additionalProperties": False,
+               "properties": {"email": {"type": "string"}, "password": {"type": "string"},
+                              "role": {"type": "string", "enum": ["admin", "viewer"]}}}
+
+# (path, method, summary, tag, parameters, request body schema, success status)
+OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
+    ("/api/auth/setup", "post", "Create the first admin (only while nobody has an account)", "auth", [],
+     CREDENTIALS, 201),
+    ("/api/auth/login", "post", "Log in: sets the session cookie, returns the CSRF token", "auth", [],
+     CREDENTIALS, 200),
+    ("/api/auth/logout", "post", "End the session", "auth", [], None, 204),
+    ("/api/auth/session", "get", "The logged-in user and the session's CSRF token", "auth", [], None, 200),
+    ("/api/users", "get", "List users", "auth", [], None, 200),
+    ("/api/users", "post", "Add a user (admin or viewer)", "auth", [], CREDENTIALS, 201),
+    ("/api/users/{user_id}", "delete", "Remove a user and their sessions", "auth",
+     [_path("user_id", UUID_ID)], None, 204),
+    ("/api/messages", "post", "Ask the bot as the web platform (the playground)", "tasks", [],
+     MessageIn.model_json_schema(), 202),
+    ("/api/tasks", "get", "Tasks, newest first, filtered", "tasks",
+     [_query("status", {"type": "string", "enum": list(STATUSES)}),
+      _query("platform", {"type": "string", "enum": list(PLATFORMS)}),
+      _query("kind", {"type": "string", "enum": list(KINDS)}), WORKSPACE,
+      _query("q", {"type": "string"}, "words in the message"),
+      _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+      _query("offset", {"type": "integer", "minimum": 0})], None, 200),
+    ("/api/tasks/{task_id}", "get", "A task with its reply, citations and trace", "tasks",
+     [_path("task_id", UUID_ID)], None, 200),
+    ("/api/tasks/{task_id}/retry", "post", "Run a failed task again", "tasks",
+     [_path("task_id", UUID_ID)], None, 202),
+    ("/api/knowledge/search", "get", "Hybrid search of a workspace", "knowledge",
+     [_query("q", {"type": "string"}), WORKSPACE, _query("k", {"type": "integer", "minimum": 1, "maximum": 50})],
+     None, 200),
+    ("/api/knowledge/sources", "get", "A workspace's sources", "knowledge", [WORKSPACE], None, 200),
+    ("/api/knowledge/sources", "post", "Ingest a path, repository or URL (JSON) or an uploaded file (multipart)",
+     "knowledge", [], {"type": "object", "required": ["location"],
+                       "properties": {"location": {"type": "string"}, "workspace": {"type": "string"},
+                                      "include": {"type": "array", "items": {"type": "string"}},
+                                      "exclude": {"type": "array", "items": {"type": "string"}}}}, 202),
+    ("/api/knowledge/sources/{source_id}/reingest", "post", "Ingest a source again", "knowledge",
+     [_path("source_id", UUID_ID), WORKSPACE, _query("force", {"type": "string", "enum": ["0", "1"]})], None, 202),
+    ("/api/knowledge/sources/{source_id}", "delete", "Remove a source with its documents", "knowledge",
+     [_path("source_id", UUID_ID), WORKSPACE], None, 204),
+    ("/api/knowledge/jobs/{job_id}", "get", "An ingest or FAQ job's status and progress", "knowledge",
+     [_path("job_id", {"type": "string"})], None, 200),
+    ("/api/faqs", "get", "A workspace's FAQs", "faqs",
+     [WORKSPACE, _query("status", {"type": "string", "enum": ["draft", "approved", "rejected"]})], None, 200),
+    ("/api/faqs/generate", "post", "Start drafting FAQs from the questions asked", "faqs", [],
+     {"type": "object", "properties": {"workspace": {"type": "string"}}}, 202),
+    ("/api/faqs/{faq_id}/approve", "post", "Approve a FAQ", "faqs", [_path("faq_id", UUID_ID), WORKSPACE], None, 200),
+    ("/api/faqs/{faq_id}/reject", "post", "Reject a FAQ", "faqs", [_path("faq_id", UUID_ID), WORKSPACE], None, 200),
+    ("/api/faqs/{faq_id}", "patch", "Edit a FAQ", "faqs", [_path("faq_id", UUID_ID), WORKSPACE],
+     FaqEdit.model_json_schema(), 200),
+    ("/api/health", "get", "PostgreSQL, Redis, workers with heartbeats, queues", "operations", [], None, 200),
+    ("/api/queue/failed", "get", "Failed jobs", "operations", [], None, 200),
+    ("/api/queue/failed/{job_id}/requeue", "post", "Run a failed job again", "operations",
+     [_path("job_id", {"type": "string"})], None, 202),
+    ("/api/analytics", "get", "Tasks per hour by platform, latency, top questions", "operations",
+     [_query("hours", {"type": "integer", "minimum": 1, "maximum": 720})], None, 200),
+    ("/api/workspaces", "get", "Workspaces", "operations", [], None, 200),
+    ("/api/workspaces", "post", "Create a workspace", "operations", [],
+     {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}, 201),
+    ("/api/integrations", "get", "Chat platforms and whether each is configured", "operations", [], None, 200),
+    ("/api/settings", "get", "Editable settings and where each value comes from", "operations", [], None, 200),
+    ("/api/settings", "put", "Change settings (null: back to the environment's value)", "operations", [],
+     {"type": "object", "additionalProperties": True}, 200),
+    ("/api/openapi.json", "get", "This document", "operations", [], None, 200),
+]
+
+
+def document() -> dict:
+    spec = APISpec(title="MorningAI hub admin API", version="1", openapi_version="3.0.3",
+                   info={"description": "Every route needs a session (cookie `morningai_session`) "
+                                        "except login and setup; every change also needs the "
+                                        "session's CSRF token in the X-CSRF-Token header."})
+    spec.components.schema("Error", {"type": "object", "required": ["error"],
+                                     "properties": {"error": {"type": "string"}}})
+    spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "morningai_session"})
+    spec.components.security_scheme("csrf", {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"})
+    paths: dict[str, dict] = {}
+    for path, method, summary, tag, parameters, body, status in OPERATIONS:
+        public = path in ("/api/auth/login", "/api/auth/setup")
+        operation = {
+            "summary": summary, "tags": [tag], "parameters": parameters,
+            "responses": {str(status): {"description": "success", **({} if status == 204 else _json(OBJECT))},
+                          "400": {"description": "bad input", **_json(ERROR)},
+                          "401": {"description": "no session", **_json(ERROR)},
+                          "403": {"description": "no CSRF token, or a viewer changing something", **_json(ERROR)},
+                          "404": {"description": "not found", **_json(ERROR)}},
+            "security": [] if public else [{"session": []} if method == "get" else {"session": [], "csrf": []}],
+        }
+        if body is not None:
+            operation["requestBody"] = {"required": True, **_json(body)}
+        paths.setdefault(path, {})[method] = operation
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(document())

@@ -1,0 +1,75 @@
+import { NavLink, Navigate, Route, Routes } from "react-router-dom";
+import { useSession } from "./auth";
+import { Button } from "./components/ui";
+import { Faqs } from "./pages/Faqs";
+import { Integrations } from "./pages/Integrations";
+import { Knowledge } from "./pages/Knowledge";
+import { Login } from "./pages/Login";
+import { Overview } from "./pages/Overview";
+import { Playground } from "./pages/Playground";
+import { SettingsPage } from "./pages/Settings";
+import { TaskDetail } from "./pages/TaskDetail";
+import { Tasks } from "./pages/Tasks";
+
+const PAGES = [
+  ["/", "Overview"],
+  ["/knowledge", "Knowledge"],
+  ["/playground", "Playground"],
+  ["/tasks", "Tasks"],
+  ["/faqs", "FAQs"],
+  ["/integrations", "Integrations"],
+  ["/settings", "Settings"],
+] as const;
+
+export function App() {
+  const { user, loading, signOut } = useSession();
+  if (loading) return <p className="p-8 text-slate-600">Loading…</p>;
+  if (!user) return <Login />;
+  return (
+    <div className="min-h-screen md:grid md:grid-cols-[14rem_1fr]">
+      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:p-2">
+        Skip to content
+      </a>
+      <nav aria-label="Main" className="bg-slate-900 p-4 text-slate-100">
+        <p className="mb-6 text-lg font-semibold">MorningAI hub</p>
+        <ul className="space-y-1">
+          {PAGES.map(([path, label]) => (
+            <li key={path}>
+              <NavLink
+                to={path}
+                end={path === "/"}
+                className={({ isActive }) =>
+                  `block rounded px-3 py-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-300 ${
+                    isActive ? "bg-indigo-700 font-medium text-white" : "text-slate-200 hover:bg-slate-800"
+                  }`
+                }
+              >
+                {label}
+              </NavLink>
+            </li>
+          ))}
+        </ul>
+        <div className="mt-8 border-t border-slate-700 pt-4 text-sm text-slate-300">
+          <p className="truncate" title={user.email}>{user.email}</p>
+          <p className="mb-2">{user.role}</p>
+          <Button variant="secondary" onClick={() => void signOut()}>
+            Log out
+          </Button>
+        </div>
+      </nav>
+      <main id="main" className="p-6">
+        <Routes>
+          <Route path="/" element={<Overview />} />
+          <Route path="/knowledge" element={<Knowledge />} />
+          <Route path="/playground" element={<Playground />} />
+          <Route path="/tasks" element={<Tasks />} />
+          <Route path="/tasks/:id" element={<TaskDetail />} />
+          <Route path="/faqs" element={<Faqs />} />
+          <Route path="/integrations" element={<Integrations />} />
+          <Route path="/settings" element={<SettingsPage />} />
+          <Route path="*" element={<Navigate to="/" replace />} />
+        </Routes>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,116 @@
+// The admin API, over fetch. Every change sends the session's CSRF token; any error comes
+// back as an ApiError carrying the hub's own message.
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    message: string,
+    public body: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken = "";
+
+export function setCsrfToken(token: string) {
+  csrfToken = token;
+}
+
+export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+  const { json, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  const method = (rest.method ?? "GET").toUpperCase();
+  if (method !== "GET") headers.set("X-CSRF-Token", csrfToken);
+  if (json !== undefined) headers.set("Content-Type", "application/json");
+  const response = await fetch(path, {
+    ...rest,
+    headers,
+    credentials: "same-origin",
+    body: json !== undefined ? JSON.stringify(json) : rest.body,
+  });
+  if (response.status === 204) return undefined as T;
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new ApiError(response.status, body.error ?? `${response.status} ${response.statusText}`, body);
+  }
+  return body as T;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  role: "admin" | "viewer";
+}
+
+export interface Citation {
+  title: string;
+  location: string;
+  snippet: string;
+}
+
+export interface Reply {
+  text: string;
+  citations: Citation[];
+  code: { code: string; language: string }[];
+  metadata: Record<string, unknown>;
+  is_error: boolean;
+}
+
+export interface Step {
+  node: string;
+  ms: number;
+}
+
+export interface TaskSummary {
+  id: string;
+  platform: string;
+  workspace: string;
+  kind: string;
+  status: string;
+  text: string;
+  attempts: number;
+  error: string | null;
+  received_at: string;
+  seconds: number | null;
+  cost_usd: number | null;
+}
+
+export interface Task {
+  id: string;
+  status: string;
+  kind: string;
+  text: string;
+  platform: string;
+  workspace: string;
+  trace_id: string;
+  attempts: number;
+  error: string | null;
+  reply: Reply | null;
+  times: Record<string, string | null>;
+  steps: Step[];
+  tokens: { prompt: number; completion: number };
+  cost_usd: number | null;
+}
+
+export interface Job {
+  id: string;
+  status: string;
+  progress: { files_total: number; files_done: number; chunks: number; current: string } | null;
+  result: { summary: string } | null;
+  error: string | null;
+}
+
+export const FINISHED = ["posted", "failed"];
+
+/** Poll `read` every `ms` until `done` says so; returns the last value. */
+export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, onUpdate?: (value: T) => void,
+                              ms = 500, timeoutMs = 180_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    onUpdate?.(value);
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}

@@ -1,0 +1,86 @@
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter } from "react-router-dom";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { api, ApiError, setCsrfToken } from "../api";
+import { App } from "../App";
+import { SessionProvider } from "../auth";
+import { Playground } from "../pages/Playground";
+import { Tasks } from "../pages/Tasks";
+import { fakeApi } from "./fetch";
+
+afterEach(() => vi.unstubAllGlobals());
+
+const inRouter = (ui: React.ReactNode) => render(<MemoryRouter>{ui}</MemoryRouter>);
+
+describe("api", () => {
+  it("sends the CSRF token with changes only, and raises the hub's error message", async () => {
+    const fetch = fakeApi({
+      "GET /api/tasks": () => ({ body: { tasks: [] } }),
+      "POST /api/messages": () => ({ status: 400, body: { error: "text: must not be empty" } }),
+    });
+    setCsrfToken("token-1");
+    await api("/api/tasks");
+    expect(new Headers(fetch.mock.calls[0][1]!.headers).has("X-CSRF-Token")).toBe(false);
+    const failure = api("/api/messages", { method: "POST", json: { text: " " } });
+    await expect(failure).rejects.toEqual(new ApiError(400, "text: must not be empty", { error: "text: must not be empty" }));
+    expect(new Headers(fetch.mock.calls[1][1]!.headers).get("X-CSRF-Token")).toBe("token-1");
+  });
+});
+
+describe("login", () => {
+  it("offers the one-time setup on a hub with no accounts, then shows the dashboard", async () => {
+    const fetch = fakeApi({
+      "GET /api/auth/session": () => ({ status: 401, body: { error: "log in first", needs_setup: true } }),
+      "POST /api/auth/setup": () => ({
+        status: 201,
+        body: { user: { id: "1", email: "ada@example.com", role: "admin" }, csrf_token: "t" },
+      }),
+      "GET /api/health": () => ({ body: { problems: [], workers: [], queues: {}, postgres: "ok", redis: "ok" } }),
+      "GET /api/analytics": () => ({ body: { totals: { tasks: 0 }, per_hour: [], top_questions: [] } }),
+      "GET /api/queue/failed": () => ({ body: { jobs: [] } }),
+    });
+    inRouter(<SessionProvider><App /></SessionProvider>);
+    expect(await screen.findByRole("heading", { name: "Create the first admin" })).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Email"), "ada@example.com");
+    await userEvent.type(screen.getByLabelText("Password"), "a long passphrase");
+    await userEvent.click(screen.getByRole("button", { name: "Create admin and log in" }));
+    expect(await screen.findByRole("heading", { name: "Overview" })).toBeInTheDocument();
+    expect(await screen.findByText("No questions in the last 24 hours")).toBeInTheDocument();
+    const setup = fetch.mock.calls.find(([url]) => String(url) === "/api/auth/setup")!;
+    expect(JSON.parse(String(setup[1]!.body))).toEqual({ email: "ada@example.com", password: "a long passphrase" });
+  });
+});
+
+describe("tasks", () => {
+  it("says what to do when there are none", async () => {
+    fakeApi({ "GET /api/tasks": () => ({ body: { total: 0, tasks: [] } }) });
+    inRouter(<Tasks />);
+    expect(await screen.findByText("No tasks match")).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Playground" })).toHaveAttribute("href", "/playground");
+  });
+});
+
+describe("playground", () => {
+  it("asks, waits for the answer and shows it with its sources", async () => {
+    let polls = 0;
+    fakeApi({
+      "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
+      "POST /api/messages": () => ({ status: 202, body: { id: "t1", status: "queued", url: "/api/tasks/t1" } }),
+      "GET /api/tasks/t1": () => ({
+        body: ++polls < 2
+          ? { id: "t1", status: "running", text: "How do we deploy?", reply: null, steps: [] }
+          : {
+              id: "t1", status: "posted", text: "How do we deploy?", steps: [{ node: "route", ms: 2 }],
+              reply: { text: "Run make deploy [1].", citations: [{ title: "Deploy", location: "deploy.md", snippet: "" }] },
+            },
+      }),
+    });
+    inRouter(<Playground />);
+    await userEvent.type(screen.getByLabelText("Message"), "How do we deploy?");
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(screen.getByText("Run make deploy [1].")).toBeInTheDocument(), { timeout: 3000 });
+    expect(screen.getByRole("list", { name: "Sources" })).toHaveTextContent("[1] Deploy — deploy.md");
+    expect(screen.getByRole("link", { name: "Open task" })).toHaveAttribute("href", "/tasks/t1");
+  });
+});

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hub import tasks
@@ -63,7 +63,7 @@ def post_message():
     event_id = request.headers.get("Idempotency-Key") or str(uuid.uuid4())
     task = ChatTask(platform="web", workspace=message.workspace, platform_event_id=event_id[:200],
                     text=message.text, kind=message.kind, thread=message.thread,
-                    channel="playground", user=request.remote_addr or "")
+                    channel="playground", user=g.user.email)
     try:
         submitted = tasks.submit(rt.db, rt.queue, task)
     except tasks.UnknownWorkspace:

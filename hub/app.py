@@ -24,7 +24,7 @@ class PageConverter(PathConverter):
 
 
 def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> Flask:
-    rt = runtime or Runtime.open(load_settings())
+    rt = runtime or Runtime.open(load_settings(), dashboard_settings=True)
     app = Flask("morningai", static_folder=None)
     app.config["MORNINGAI"] = rt
     app.config["SECRET_KEY"] = rt.settings.secret_key

@@ -25,11 +25,14 @@ class Runtime:
                                max_attempts=settings.max_attempts)
 
     @classmethod
-    def open(cls, settings: Settings) -> Runtime:
+    def open(cls, settings: Settings, *, dashboard_settings: bool = False) -> Runtime:
+        """With dashboard_settings (the web app and the workers, started once the database is
+        migrated), the settings changed in the dashboard apply on top of `settings`."""
         services = EmbeddedServices(settings.home)
         database_url, redis_url = services.start(settings.database_url, settings.redis_url)
         runtime = cls(settings, database_url, redis_url, services)
-        runtime.settings = admin_settings.applied(runtime.db, settings)
+        if dashboard_settings:
+            runtime.settings = admin_settings.applied(runtime.db, settings)
         return runtime
 
     @cached_property

@@ -189,7 +189,7 @@ def serve(settings: Settings | None = None, *, burst: bool = False) -> None:
     """Run one RQ worker (with RQ's scheduler, for retries with intervals) until stopped."""
     global _runtime, _posters
     settings = settings or load_settings()
-    _runtime = Runtime.open(settings)
+    _runtime = Runtime.open(settings, dashboard_settings=True)
     _posters = build_posters(_runtime)
     load_before_fork(_runtime.embedder)
     name = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"

@@ -10,7 +10,10 @@ TEST_READY := $(VENV)/.installed-test
 # the lock is made with (on CI machines pip finds its CPU build on local disk).
 TORCH := torch==2.13.0
 
-.PHONY: run test bench bench-memory lock clean
+DASHBOARD_SOURCES := $(shell find dashboard/src -type f 2>/dev/null) dashboard/index.html dashboard/vite.config.ts \
+	dashboard/tsconfig.json dashboard/package.json dashboard/package-lock.json
+
+.PHONY: run test dashboard-test chromium bench bench-memory lock clean
 
 $(READY): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("MorningAI needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -19,7 +22,13 @@ $(READY): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet -c requirements.lock -e ".[test]"
 	@touch $(READY)
 
-run: $(READY)
+# The dashboard is built when it is missing or older than any of its sources.
+dashboard/dist/index.html: $(DASHBOARD_SOURCES)
+	@command -v npm >/dev/null || { echo "the dashboard needs Node.js 20 or newer (npm): install it, e.g. apt-get install nodejs npm"; exit 1; }
+	cd dashboard && npm ci --no-audit --no-fund && npm run build
+	@touch $@
+
+run: $(READY) dashboard/dist/index.html
 	$(VENV)/bin/morningai up
 
 $(TEST_READY): $(READY)
@@ -27,7 +36,14 @@ $(TEST_READY): $(READY)
 	$(PY) -m pip install --quiet -c requirements.lock -e ".[test,local]"
 	@touch $(TEST_READY)
 
-test: $(TEST_READY)
+# The end-to-end test drives Debian's chromium (Playwright brings only its driver).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+dashboard-test:
+	cd dashboard && npm ci --no-audit --no-fund && npm run build && npx vitest run
+
+test: $(TEST_READY) dashboard-test chromium
 	$(PY) -m pytest
 
 bench: $(TEST_READY)

@@ -114,9 +114,9 @@ export function Overview() {
                 <YAxis allowDecimals={false} fontSize={11} />
                 <Tooltip />
                 <Legend />
-                <Bar dataKey="web" stackId="p" fill="#4338ca" />
-                <Bar dataKey="slack" stackId="p" fill="#0f766e" />
-                <Bar dataKey="discord" stackId="p" fill="#b45309" />
+                <Bar dataKey="web" stackId="p" fill="#4338ca" isAnimationActive={false} />
+                <Bar dataKey="slack" stackId="p" fill="#0f766e" isAnimationActive={false} />
+                <Bar dataKey="discord" stackId="p" fill="#b45309" isAnimationActive={false} />
               </BarChart>
             </ResponsiveContainer>
           </Card>
@@ -128,8 +128,8 @@ export function Overview() {
                 <YAxis fontSize={11} />
                 <Tooltip />
                 <Legend />
-                <Line dataKey="p50_seconds" name="p50" stroke="#4338ca" connectNulls />
-                <Line dataKey="p95_seconds" name="p95" stroke="#b91c1c" connectNulls />
+                <Line dataKey="p50_seconds" name="p50" stroke="#4338ca" connectNulls isAnimationActive={false} />
+                <Line dataKey="p95_seconds" name="p95" stroke="#b91c1c" connectNulls isAnimationActive={false} />
               </LineChart>
             </ResponsiveContainer>
           </Card>

@@ -1,0 +1,150 @@
+"""The dashboard end to end, as a newcomer uses it: headless Chromium (Debian's, driven by
+Playwright) against a real `morningai up`. A screenshot of each page goes to tests/artifacts/."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from conftest import ROOT
+from support import wait_for
+from test_cli import _free_port, _ready
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+DASHBOARD = ROOT / "dashboard"
+EMAIL, PASSWORD = "admin@example.com", "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def built_dashboard():
+    """dashboard/dist, built as `make run` builds it when this test runs outside `make test`."""
+    if not (DASHBOARD / "dist" / "index.html").exists():
+        subprocess.run("npm ci --no-audit --no-fund && npm run build", shell=True, cwd=DASHBOARD, check=True)
+    return DASHBOARD / "dist"
+
+
+@pytest.fixture
+def hub(built_dashboard, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(MORNINGAI_HOME=str(tmp_path / "home"), PORT=str(_free_port()), WEB_CONCURRENCY="1",
+               MORNINGAI_EMBEDDINGS="hash", MORNINGAI_ADMIN_EMAIL=EMAIL, MORNINGAI_ADMIN_PASSWORD=PASSWORD)
+    log = open(tmp_path / "up.log", "w+")
+    up = subprocess.Popen([sys.executable, "-m", "hub", "up"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{env['PORT']}"
+    try:
+        wait_for(lambda: _ready(url), timeout=90, what="the hub to be ready")
+        yield url
+    finally:
+        up.send_signal(2)  # Ctrl-C: stops every child and the embedded servers
+        try:
+            up.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            up.kill()
+        log.seek(0)
+        print(log.read())
+
+
+@pytest.fixture
+def page():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("Debian's chromium is needed: `make test` installs it (apt-get install chromium)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        tab.set_default_timeout(30_000)
+        yield tab
+        browser.close()
+
+
+def _nav(page, name: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path):
+    expect = playwright.expect
+    assert requests.get(f"{hub}/api/tasks", timeout=5).status_code == 401
+
+    page.goto(hub)
+    expect(page.get_by_role("heading", name="Log in to MorningAI hub")).to_be_visible()
+    _shot(page, "01-login")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_text("No questions in the last 24 hours")).to_be_visible()
+    _shot(page, "02-overview-empty")
+
+    # Knowledge: upload a Markdown file, watch the ingest finish, find it by search.
+    handbook = tmp_path / "vpn.md"
+    handbook.write_text("# VPN\n\nConnect to the office VPN with WireGuard. The WireGuard config file is "
+                        "in the IT wiki under Remote access; ask the IT desk for a new key.\n")
+    _nav(page, "Knowledge")
+    expect(page.get_by_text("No knowledge in this workspace yet")).to_be_visible()
+    page.get_by_label("Markdown, text, HTML, PDF or source files").set_input_files(str(handbook))
+    expect(page.get_by_text("1 of 1 files")).to_be_visible()
+    expect(page.get_by_text("finished", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="ready")).to_be_visible()
+    page.get_by_label("Search the knowledge").fill("wireguard config")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_role("list", name="Search results")).to_contain_text("vpn.md")
+    _shot(page, "03-knowledge")
+
+    # Playground: two questions, one cited answer; asked questions become FAQ drafts.
+    _nav(page, "Playground")
+    page.get_by_label("Message").fill("Where is the WireGuard config file?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("list", name="Sources")).to_contain_text("vpn.md")
+    page.get_by_label("Message").fill("How do I book a meeting room?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("link", name="Open task")).to_have_count(2)
+    page.get_by_text("Trace").first.click()
+    _shot(page, "04-playground")
+
+    # The task of the cited answer, with its trace.
+    page.get_by_role("link", name="Open task").first.click()
+    expect(page.get_by_role("heading", name="Task")).to_be_visible()
+    expect(page.get_by_role("list", name="Trace")).to_contain_text("retrieve")
+    expect(page.get_by_role("list", name="Sources")).to_contain_text("vpn.md")
+    _shot(page, "05-task-trace")
+    page.get_by_role("link", name="All tasks").click()
+    expect(page.get_by_text("2 task(s)")).to_be_visible()
+    _shot(page, "06-tasks")
+
+    # FAQs: draft from the questions asked, approve the draft.
+    _nav(page, "FAQs")
+    expect(page.get_by_text("No drafts to review")).to_be_visible()
+    page.get_by_role("button", name="Draft FAQs from questions").click()
+    approve = page.get_by_role("button", name=re.compile("^Approve: ")).first
+    expect(approve).to_be_visible()
+    question = approve.get_attribute("aria-label").removeprefix("Approve: ")
+    _shot(page, "07-faqs-draft")
+    approve.click()
+    expect(page.get_by_text("No drafts to review")).to_be_visible()
+    page.get_by_label("Show").select_option("approved")
+    expect(page.get_by_role("heading", name=question)).to_be_visible()
+    _shot(page, "08-faqs-approved")
+
+    _nav(page, "Integrations")
+    expect(page.get_by_role("region", name="Slack")).to_contain_text("not configured")
+    _shot(page, "09-integrations")
+    _nav(page, "Settings")
+    expect(page.get_by_role("region", name="Secrets")).to_contain_text("OPENAI_API_KEY: not set")
+    _shot(page, "10-settings")
+    _nav(page, "Overview")
+    expect(page.get_by_role("region", name="Tasks per hour by platform")).to_be_visible()
+    _shot(page, "11-overview")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name="Log in to MorningAI hub")).to_be_visible()

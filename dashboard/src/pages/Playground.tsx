@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { api, FINISHED, poll, type Task } from "../api";
+import { Markdown } from "../components/Markdown";
 import { Citations, TraceTimeline } from "../components/Trace";
 import { Button, EmptyState, ErrorNote, PageHeader, StatusBadge, inputClass } from "../components/ui";
 import { WorkspacePicker } from "../components/WorkspacePicker";
@@ -59,7 +60,7 @@ export function Playground() {
             <div className="max-w-3xl rounded-lg border border-slate-200 bg-white p-3 shadow-sm">
               {turn.task?.reply ? (
                 <>
-                  <p className="whitespace-pre-wrap text-sm">{turn.task.reply.text}</p>
+                  <Markdown text={turn.task.reply.text} />
                   <Citations citations={turn.task.reply.citations} />
                   <details className="mt-2 text-sm">
                     <summary className="cursor-pointer text-indigo-700">Trace</summary>

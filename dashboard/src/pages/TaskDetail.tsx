@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, type Task } from "../api";
+import { Markdown } from "../components/Markdown";
 import { Citations, TraceTimeline } from "../components/Trace";
 import { Button, Card, ErrorNote, PageHeader, StatusBadge } from "../components/ui";
 
@@ -50,7 +51,7 @@ export function TaskDetail() {
         <Card title="Reply">
           {task.reply ? (
             <>
-              <p className="whitespace-pre-wrap text-sm">{task.reply.text}</p>
+              <Markdown text={task.reply.text} />
               <Citations citations={task.reply.citations} />
             </>
           ) : (

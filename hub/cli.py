@@ -195,7 +195,8 @@ def up(
         report = _wait_ready(url, 60, children) if not stopping else {}
         if report.get("status") == "ready":
             out.print(f"[bold green]MorningAI hub is ready[/] at {url}  "
-                      f"(health: {url}/readyz, API: {url}/api/messages)", soft_wrap=True)
+                      f"(open it to log in to the dashboard; health: {url}/readyz, API: {url}/api/openapi.json)",
+                      soft_wrap=True)
             out.print(f'Ask it something: {_this_command()} ask "hello"    Stop: Ctrl-C', soft_wrap=True)
         elif not stopping:
             err.print(f"[yellow]the hub is running but not ready:[/] {'; '.join(report.get('problems', ['no answer from the web process']))}")

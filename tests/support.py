@@ -1,7 +1,10 @@
 """Small helpers the tests share."""
 
+import signal
+import subprocess
 import time
 from collections.abc import Callable
+from typing import IO
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 20, what: str = "condition"):
@@ -13,3 +16,16 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20, what: str = "
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def stop_up(up: subprocess.Popen, log: IO[str]) -> None:
+    """Stop a `morningai up` still running the clean way (Ctrl-C: children and embedded servers
+    too), killing it only if that hangs; then print its output for the test report."""
+    if up.poll() is None:
+        up.send_signal(signal.SIGINT)
+        try:
+            up.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            up.kill()
+    log.seek(0)
+    print(log.read())

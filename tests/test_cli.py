@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from conftest import ROOT
-from support import wait_for
+from support import stop_up, wait_for
 
 
 def _free_port() -> int:
@@ -62,14 +62,7 @@ def test_up_serves_ask_answers_and_ctrl_c_stops_everything(bare_env, tmp_path):
         assert alive == [], f"left running: {alive}"
         assert not _embedded_servers_running(bare_env["MORNINGAI_HOME"])
     finally:
-        if up.poll() is None:  # a failed assertion: still stop it the clean way, servers included
-            up.send_signal(signal.SIGINT)
-            try:
-                up.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                up.kill()
-        log.seek(0)
-        print(log.read())
+        stop_up(up, log)  # after a failed assertion, still the clean way, servers included
 
 
 def _ready(url: str) -> bool:

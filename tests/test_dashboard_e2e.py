@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from conftest import ROOT
-from support import wait_for
+from support import stop_up, wait_for
 from test_cli import _free_port, _ready
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -41,13 +41,7 @@ def hub(built_dashboard, tmp_path):
         wait_for(lambda: _ready(url), timeout=90, what="the hub to be ready")
         yield url
     finally:
-        up.send_signal(2)  # Ctrl-C: stops every child and the embedded servers
-        try:
-            up.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            up.kill()
-        log.seek(0)
-        print(log.read())
+        stop_up(up, log)
 
 
 @pytest.fixture

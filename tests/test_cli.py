@@ -49,7 +49,7 @@ def test_up_serves_ask_answers_and_ctrl_c_stops_everything(bare_env, tmp_path):
         began = time.monotonic()
         asked = _morningai("ask", "how do we deploy?", "--json", env=bare_env)
         assert asked.returncode == 0, asked.stderr
-        assert time.monotonic() - began < 5
+        assert time.monotonic() - began < 8  # with its login, whose argon2 check is slow on purpose
         task = json.loads(asked.stdout)
         assert task["status"] == "posted" and "No knowledge base yet" in task["reply"]["text"]
 

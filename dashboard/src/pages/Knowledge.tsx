@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, poll, type Job } from "../api";
+import { Markdown } from "../components/Markdown";
 import { Button, Card, EmptyState, ErrorNote, Field, PageHeader, StatusBadge, inputClass } from "../components/ui";
 import { WorkspacePicker } from "../components/WorkspacePicker";
 
@@ -185,7 +186,7 @@ export function Knowledge() {
           {hits?.map((hit, index) => (
             <li key={index} className="rounded border border-slate-200 p-3 text-sm">
               <p className="font-medium">{hit.heading || hit.title} <span className="font-normal text-slate-600">— {hit.location}</span></p>
-              <p className="mt-1 whitespace-pre-wrap text-slate-800">{hit.snippet}</p>
+              <div className="mt-1 text-slate-800"><Markdown text={hit.snippet} /></div>
             </li>
           ))}
         </ol>

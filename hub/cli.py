@@ -348,6 +348,12 @@ def _print_reply(task: dict, where: str) -> None:
     out.print(f"[dim]{where} · task {task['id']} · trace {task['trace_id']}[/dim]", soft_wrap=True)
 
 
+# Imported here, not at the top: the sub-commands use this module's helpers.
+from hub.slack_cli import slack  # noqa: E402
+
+app.add_typer(slack, name="slack")
+
+
 def main() -> None:
     try:
         app()

@@ -20,11 +20,14 @@ from rq import Worker, get_current_job
 from agents import threads
 from agents.graph import Agent
 from agents.llm import choose_chat_model
+from adapters.slack.poster import SlackPoster
 from hub import limits, reconciler, tasks
 from hub.config import Settings, load_settings
+from hub.installations import SlackInstallations
 from hub.models import ChatTask, Reply
+from hub.pacing import Pacer
 from hub.playground import WebPoster
-from hub.posters import NoPoster, PosterRegistry
+from hub.posters import NoPoster, PosterRegistry, ShowsProgress
 from hub.runtime import Runtime
 from memory.ingest import Progress, ingest
 from memory import workspaces
@@ -42,7 +45,25 @@ _agents: dict = {}
 def build_posters(rt: Runtime) -> PosterRegistry:
     posters = PosterRegistry()
     posters.register("web", WebPoster(rt.db))
+    if rt.settings.slack_bot_token or rt.settings.slack_oauth_enabled:
+        posters.register("slack", _slack_poster(rt))
     return posters
+
+
+def _slack_poster(rt: Runtime) -> SlackPoster:
+    installations = SlackInstallations(rt.db, rt.settings.secret_key)
+    single = rt.settings.slack_bot_token
+
+    def token_for(target: dict) -> str:
+        bot = installations.find_bot(enterprise_id=target.get("enterprise"), team_id=target.get("team"),
+                                     is_enterprise_install=target.get("enterprise_install", False))
+        if bot is not None:
+            return bot.bot_token
+        if single is not None:
+            return single.get_secret_value()
+        raise NoPoster(f"Slack team {target.get('team')} is not installed any more: no token to answer with")
+
+    return SlackPoster(rt.settings.slack_api_url, token_for, Pacer(rt.queue.redis).wait)
 
 
 def _agent(rt: Runtime) -> Agent:
@@ -78,11 +99,14 @@ def run_task(task_id: str) -> str:
     if task is None:
         return "not runnable (already done, or running elsewhere)"
     try:
+        poster = posters.for_task(task)
+        if isinstance(poster, ShowsProgress):
+            poster.working(task)
         reply = tasks.stored_reply(rt.db, task.id)
         if reply is None:
             reply = _answer(rt, task)
             tasks.record_reply(rt.db, task.id, reply)
-        posted_id = posters.for_task(task).post(task, reply)
+        posted_id = poster.post(task, reply)
         tasks.mark_posted(rt.db, task.id, posted_id)
         return posted_id
     except Exception as exc:

@@ -22,8 +22,9 @@ from fakes import FakeOpenAI, Reply, error_reply, message_text
 from fakes.slack_server import FakeSlack
 from redis import Redis
 from support import wait_for
+from typer.testing import CliRunner
 
-from hub import tasks
+from hub import cli, tasks
 from hub.config import load_settings
 from hub.crypto import SecretBox
 from hub.runtime import Runtime
@@ -415,3 +416,14 @@ def test_an_oauth_install_stores_an_encrypted_token_and_answers_in_that_team(hub
     assert task["status"] == "posted" and tasks.get(hub["rt"].db, task["id"])["workspace"] == "slack-t2"
     [post] = [r for r in slack.calls("chat.postMessage") if r.body.get("channel") == "CTEAM2"]
     assert post.headers["authorization"] == f"Bearer {issued}"
+
+
+def test_follow_ups_are_set_and_listed_from_the_command_line(hub):
+    runner = CliRunner()  # in this process, whose environment points at the module's hub
+    assert runner.invoke(cli.app, ["slack", "follow-ups", "CCLI", "on"]).stdout.strip() == \
+        "thread follow-ups in CCLI: on"
+    assert "CCLI" in runner.invoke(cli.app, ["slack", "channels"]).stdout
+    refused = runner.invoke(cli.app, ["slack", "follow-ups", "general", "on"])
+    assert isinstance(refused.exception, cli.CommandError) and "not a Slack channel id" in str(refused.exception)
+    listed = requests.get(f"{hub['url']}/api/slack/channels", timeout=5).json()["channels"]
+    assert {"channel": "CCLI", "follow_ups": True} in [{k: c[k] for k in ("channel", "follow_ups")} for c in listed]

@@ -1,10 +1,13 @@
-"""Block Kit rendering of replies, and the pacing that spaces messages to one channel."""
+"""Block Kit rendering of replies, the pacing that spaces messages to one channel, the manifest."""
 
 import json
 import time
+from pathlib import Path
 
+import yaml
 from redis import Redis
 
+from adapters.slack import bolt_app, inbound
 from adapters.slack.inbound import question_text
 from adapters.slack.render import MAX_BLOCKS, SECTION_CHARS, render, sections
 from hub.models import Citation, CodeBlock, Reply
@@ -63,3 +66,14 @@ def test_messages_to_one_channel_are_spaced_across_callers(redis_url):
     waits = [first.wait("slack:C1"), second.wait("slack:C1"), first.wait("slack:C1"), second.wait("slack:C2")]
     assert waits[0] == 0 and waits[3] == 0  # another channel does not wait
     assert time.monotonic() - began >= 0.55  # the second and third message waited their turn
+
+
+def test_the_manifest_asks_for_exactly_the_scopes_and_names_the_hub_uses():
+    manifest = yaml.safe_load((Path(bolt_app.__file__).parent / "manifest.yml").read_text())
+    assert manifest["oauth_config"]["scopes"]["bot"] == bolt_app.SCOPES
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == [inbound.COMMAND]
+    assert [s["callback_id"] for s in manifest["features"]["shortcuts"]] == [inbound.SHORTCUT_ID]
+    urls = {manifest["settings"]["event_subscriptions"]["request_url"],
+            manifest["settings"]["interactivity"]["request_url"],
+            manifest["features"]["slash_commands"][0]["url"]}
+    assert urls == {"https://YOUR-HUB.example.com/slack/events"}

@@ -99,14 +99,12 @@ def run_task(task_id: str) -> str:
     if task is None:
         return "not runnable (already done, or running elsewhere)"
     try:
-        poster = posters.for_task(task)
-        if isinstance(poster, ShowsProgress):
-            poster.working(task)
+        _show_progress(posters, task)
         reply = tasks.stored_reply(rt.db, task.id)
         if reply is None:
             reply = _answer(rt, task)
             tasks.record_reply(rt.db, task.id, reply)
-        posted_id = poster.post(task, reply)
+        posted_id = posters.for_task(task).post(task, reply)
         tasks.mark_posted(rt.db, task.id, posted_id)
         return posted_id
     except Exception as exc:
@@ -116,6 +114,18 @@ def run_task(task_id: str) -> str:
         elif tasks.mark_failed(rt.db, task.id, error):
             announce_failure(rt, posters, tasks.load(rt.db, task.id))
         raise
+
+
+def _show_progress(posters: PosterRegistry, task: ChatTask) -> None:
+    """Let the user see their message was taken up. A courtesy: its failure fails nothing."""
+    try:
+        poster = posters.for_task(task)
+        if isinstance(poster, ShowsProgress):
+            poster.working(task)
+    except NoPoster:
+        pass  # posting the answer will fail with the reason
+    except Exception:
+        log.warning("could not show progress on task %s", task.id, exc_info=True)
 
 
 def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,

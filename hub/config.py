@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -120,6 +120,17 @@ class Settings(BaseSettings):
         if value.upper() not in levels:
             raise ValueError(f"must be one of {', '.join(levels)}")
         return value.upper()
+
+    @model_validator(mode="after")
+    def _slack_complete(self) -> Settings:
+        # A half-configured Slack would otherwise be silently off.
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            raise ValueError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both "
+                             "(the app's Basic Information page) or neither")
+        if self.slack_signing_secret is None and (self.slack_bot_token or self.slack_client_id):
+            raise ValueError("SLACK_SIGNING_SECRET is needed with SLACK_BOT_TOKEN or SLACK_CLIENT_ID: "
+                             "copy it from the app's Basic Information page")
+        return self
 
     @property
     def slack_enabled(self) -> bool:

@@ -1,15 +1,18 @@
-"""Block Kit rendering of replies, the pacing that spaces messages to one channel, the manifest."""
+"""Slack's parts without a running hub: Block Kit rendering, pacing, the manifest, the settings."""
 
 import json
+import re
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from redis import Redis
 
 from adapters.slack import bolt_app, inbound
 from adapters.slack.inbound import question_text
 from adapters.slack.render import MAX_BLOCKS, SECTION_CHARS, render, sections
+from hub.config import ConfigError, load_settings
 from hub.models import Citation, CodeBlock, Reply
 from hub.pacing import Pacer
 
@@ -77,3 +80,20 @@ def test_the_manifest_asks_for_exactly_the_scopes_and_names_the_hub_uses():
             manifest["settings"]["interactivity"]["request_url"],
             manifest["features"]["slash_commands"][0]["url"]}
     assert urls == {"https://YOUR-HUB.example.com/slack/events"}
+
+
+@pytest.mark.parametrize(("given", "complaint"), [
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is needed"),
+    ({"SLACK_SIGNING_SECRET": "s", "SLACK_CLIENT_ID": "1.2"}, "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together"),
+    ({"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "x", "SLACK_API_URL": "slack.com/api"}, "http(s) URL"),
+])
+def test_a_half_configured_slack_is_a_configuration_error(clean_env, given, complaint):
+    for name, value in given.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ConfigError, match=re.escape(complaint)):
+        load_settings()
+
+
+def test_without_slack_settings_the_slack_endpoints_say_what_to_set(clean_env, client):
+    response = client.post("/slack/events", json={"type": "url_verification", "challenge": "x"})
+    assert response.status_code == 404 and "SLACK_SIGNING_SECRET" in response.get_json()["error"]

@@ -224,7 +224,14 @@ def test_thread_follow_ups_are_answered_where_the_channel_opted_in(hub, slack):
     after = reply_in_thread("1700000014.000100")
     send(hub, slack, after)
     assert answered(hub, after["event_id"])["status"] == "posted"
-    messages = wait_for(lambda: len(slack.posted("CFOLLOW")) == 2 and slack.posted("CFOLLOW"), what="2 answers")
+    # A reply that mentions the bot comes twice, as a message and as app_mention: one answer.
+    tagged = reply_in_thread("1700000015.000100")
+    tagged["event"]["text"] = f"<@{BOT}> and on Mondays?"
+    also = envelope(mention("CFOLLOW", "and on Mondays?", ts="1700000015.000100", thread_ts="1700000010.000100"))
+    send(hub, slack, tagged)
+    send(hub, slack, also)
+    assert tasks_for(hub, tagged["event_id"]) == [] and answered(hub, also["event_id"])["status"] == "posted"
+    messages = wait_for(lambda: len(slack.posted("CFOLLOW")) == 3 and slack.posted("CFOLLOW"), what="3 answers")
     assert {m["thread_ts"] for m in messages} == {"1700000010.000100"}
 
 

@@ -123,7 +123,7 @@ def register(app: App, hub: Hub) -> None:
                         user=command["user_id"],
                         reply_target={"channel": command["channel_id"], "response_url": command["response_url"],
                                       "asked_by": command["user_id"], "question": text}))
-        ack(text=f"Working on it: _{_quote(text)}_")
+        ack(text=f"Working on it: “{_quote(text)}”")
 
     @app.shortcut(SHORTCUT_ID)
     def on_shortcut(ack: Ack, context: BoltContext, shortcut: dict) -> None:
@@ -163,4 +163,4 @@ def _is_follow_up(event: dict, bot_user_id: str | None, hub: Hub) -> bool:
 
 def _quote(text: str, limit: int = 150) -> str:
     text = text if len(text) <= limit else text[:limit - 1] + "…"
-    return html.escape(text, quote=False).replace("_", " ")
+    return html.escape(text, quote=False)

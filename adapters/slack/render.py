@@ -70,14 +70,14 @@ def _prose(text: str) -> str:
 
 
 def _split(text: str, limit: int) -> list[str]:
-    """Cut text into pieces of at most `limit` characters: at paragraph breaks, then line breaks,
-    then spaces, and only as a last resort inside a word (never inside an &entity;)."""
+    """Cut text into pieces of at most `limit` characters: at the last paragraph break, else line
+    break, else space in the second half of the window; only as a last resort inside a word
+    (never inside an &entity;)."""
     pieces = []
     while len(text) > limit:
         window = text[:limit + 1]
-        cut = max(window.rfind("\n\n"), 0) or max(window.rfind("\n"), 0) or max(window.rfind(" "), 0)
-        if cut <= 0:
-            cut = limit
+        cut = next((at for at in map(window.rfind, ("\n\n", "\n", " ")) if at > limit // 2), limit)
+        if cut == limit:
             amp = text.rfind("&", cut - 5, cut)
             cut = amp if amp > 0 else cut
         pieces.append(text[:cut].rstrip())

@@ -100,7 +100,8 @@ def migrate() -> None:
     with _database(load_settings()) as db:
         applied = migrations.migrate(db)
     names = ", ".join(f"{m.version}_{m.name}" for m in applied)
-    out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date")
+    out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date",
+              soft_wrap=True)
 
 
 @app.command("worker")

@@ -10,7 +10,7 @@ TEST_READY := $(VENV)/.installed-test
 # the lock is made with (on CI machines pip finds its CPU build on local disk).
 TORCH := torch==2.13.0
 
-.PHONY: run test bench bench-memory lock clean
+.PHONY: run test bench bench-memory bench-slack lock clean
 
 $(READY): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("MorningAI needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -32,6 +32,9 @@ test: $(TEST_READY)
 
 bench: $(TEST_READY)
 	$(PY) bench/submit.py
+
+bench-slack: $(TEST_READY)
+	$(PY) bench/slack_ack.py
 
 # langchain-postgres pins pgvector<0.4 and the hub needs >=0.4, so the baseline of the memory
 # benchmark is installed without its pins (it runs fine with pgvector 0.5).

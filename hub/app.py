@@ -1,12 +1,17 @@
-"""The web app factory: the message API and health checks, every error answered as JSON."""
+"""The web app factory: the message API, health checks and, when configured, Slack's endpoints;
+every error of ours answered as JSON."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
+from slack_bolt.adapter.flask import SlackRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from hub import api, faq_api, health, knowledge
+from adapters.slack.bolt_app import OAuth, create_bolt_app
+from adapters.slack.inbound import Hub
+from hub import api, channels, faq_api, feedback, health, knowledge, slack_admin, tasks
 from hub.config import load_settings
+from hub.installations import SlackInstallations, SlackOAuthStates
 from hub.runtime import Runtime
 
 
@@ -22,6 +27,8 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(faq_api.bp)
+    app.register_blueprint(slack_admin.bp)
+    _mount_slack(app, rt)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):
@@ -33,3 +40,35 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         return jsonify(error=exc.description), exc.code
 
     return app
+
+
+def _mount_slack(app: Flask, rt: Runtime) -> None:
+    """One Request URL for Slack's events, commands and interactivity, plus the OAuth pages."""
+    settings = rt.settings
+    if not settings.slack_enabled:
+        @app.route("/slack/<path:anything>", methods=["GET", "POST"])
+        def _slack_off(anything: str):
+            return jsonify(error="Slack is not configured here: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN "
+                                 "(or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"), 404
+        return
+
+    hub = Hub(
+        submit=lambda task: tasks.submit(rt.db, rt.queue, task),
+        follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
+        answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "slack", channel, thread),
+        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, task_id, user, vote),
+        max_chars=settings.max_message_chars)
+    oauth = None
+    if settings.slack_oauth_enabled:
+        oauth = OAuth(client_id=settings.slack_client_id,
+                      client_secret=settings.slack_client_secret.get_secret_value(),
+                      installations=SlackInstallations(rt.db, settings.secret_key),
+                      states=SlackOAuthStates(rt.db), redirect_uri=settings.slack_redirect_uri)
+    bolt = create_bolt_app(
+        signing_secret=settings.slack_signing_secret.get_secret_value(), api_url=settings.slack_api_url, hub=hub,
+        bot_token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None, oauth=oauth)
+    handler = SlackRequestHandler(bolt)
+    app.add_url_rule("/slack/events", "slack_events", lambda: handler.handle(request), methods=["POST"])
+    if oauth is not None:
+        for path in ("/slack/install", "/slack/oauth_redirect"):
+            app.add_url_rule(path, path, lambda: handler.handle(request), methods=["GET"])

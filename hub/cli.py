@@ -353,10 +353,12 @@ def _print_reply(task: dict, where: str) -> None:
     out.print(f"[dim]{where} · task {task['id']} · trace {task['trace_id']}[/dim]", soft_wrap=True)
 
 
-# Registered last: its commands build on the helpers above.
-from hub.faq_cli import faq
+# Registered last, not at the top: their commands build on this module's helpers.
+from hub.faq_cli import faq  # noqa: E402
+from hub.slack_cli import slack  # noqa: E402
 
 app.add_typer(faq, name="faq")
+app.add_typer(slack, name="slack")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +75,22 @@ class Settings(BaseSettings):
                                description="Largest file or URL body ingest reads; larger ones are skipped")
     fetch_timeout: float = _env("MORNINGAI_FETCH_TIMEOUT", default=20.0, gt=0,
                                 description="Seconds ingest waits for a URL")
+    slack_signing_secret: SecretStr | None = _env(
+        "SLACK_SIGNING_SECRET", default=None,
+        description="Verifies requests from Slack; unset: the Slack endpoints are off")
+    slack_bot_token: SecretStr | None = _env(
+        "SLACK_BOT_TOKEN", default=None,
+        description="Single-workspace mode: the bot token (xoxb-...) of the one team, answered in workspace default")
+    slack_client_id: str | None = _env(
+        "SLACK_CLIENT_ID", default=None,
+        description="Multi-workspace mode (OAuth): the app's client id; teams install at /slack/install")
+    slack_client_secret: SecretStr | None = _env(
+        "SLACK_CLIENT_SECRET", default=None, description="Multi-workspace mode (OAuth): the app's client secret")
+    slack_redirect_uri: str | None = _env(
+        "SLACK_REDIRECT_URI", default=None,
+        description="OAuth redirect URL, https://HOST/slack/oauth_redirect; unset: the one in the app's settings")
+    slack_api_url: str = _env("SLACK_API_URL", default="https://slack.com/api/",
+                              description="Base URL of the Slack Web API (tests, Slack-compatible gateways)")
 
     @field_validator("database_url")
     @classmethod
@@ -90,6 +106,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix:// (e.g. redis://localhost:6379/0)")
         return value or None
 
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL, e.g. https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"  # slack_sdk joins method names to it
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -97,6 +120,26 @@ class Settings(BaseSettings):
         if value.upper() not in levels:
             raise ValueError(f"must be one of {', '.join(levels)}")
         return value.upper()
+
+    @model_validator(mode="after")
+    def _slack_complete(self) -> Settings:
+        # A half-configured Slack would otherwise be silently off.
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            raise ValueError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both "
+                             "(the app's Basic Information page) or neither")
+        if self.slack_signing_secret is None and (self.slack_bot_token or self.slack_client_id):
+            raise ValueError("SLACK_SIGNING_SECRET is needed with SLACK_BOT_TOKEN or SLACK_CLIENT_ID: "
+                             "copy it from the app's Basic Information page")
+        return self
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_signing_secret is not None and (
+            self.slack_bot_token is not None or self.slack_oauth_enabled)
+
+    @property
+    def slack_oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @cached_property
     def secret_key(self) -> str:
@@ -116,9 +159,10 @@ class Settings(BaseSettings):
         for name, info in type(self).model_fields.items():
             variable = info.validation_alias.choices[0]
             value = getattr(self, name)
-            if name in ("secret_key_value", "openai_api_key"):
-                shown = "(set)" if value else ("(not set)" if name == "openai_api_key"
-                                               else f"(generated, in {self.home / 'secret_key'})")
+            if name == "secret_key_value":
+                shown = "(set)" if value else f"(generated, in {self.home / 'secret_key'})"
+            elif info.annotation == SecretStr | None:
+                shown = "(set)" if value else "(not set)"
             elif name in ("database_url", "redis_url"):
                 shown = mask_url(value) if value else "(embedded)"
             else:

@@ -58,23 +58,29 @@ def submit(db: Database, queue: TaskQueue, task: ChatTask) -> Submitted:
             if existing is None:
                 raise UnknownWorkspace(task.workspace)
             return Submitted(existing["id"], created=False, status=existing["status"])
-    return Submitted(task.id, created=True, status=enqueue(db, queue, task.id))
+        # The `queued` mark reuses the insert's connection: each checkout from the pool costs a
+        # round trip (its health check), and a chat platform's acknowledgement waits on this.
+        return Submitted(task.id, created=True, status=_enqueue(conn, queue, task.id))
 
 
 def enqueue(db: Database, queue: TaskQueue, task_id: uuid.UUID, attempts_so_far: int = 0) -> str:
     """Put a `received` task on the queue; returns its status afterwards."""
+    with db.connection() as conn:
+        return _enqueue(conn, queue, task_id, attempts_so_far)
+
+
+def _enqueue(conn, queue: TaskQueue, task_id: uuid.UUID, attempts_so_far: int = 0) -> str:
     try:
         queue.enqueue(task_id, attempts_so_far)
     except RedisError as exc:
         log.warning("task %s stays received: could not reach Redis (%s)", task_id, exc)
         return "received"
-    with db.connection() as conn:
-        # The worker may already have started it: only a task still `received` becomes `queued`.
-        conn.execute(
-            "UPDATE tasks SET status = 'queued', queued_at = now(), updated_at = now() "
-            "WHERE id = %s AND status = 'received'",
-            (task_id,),
-        )
+    # The worker may already have started it: only a task still `received` becomes `queued`.
+    conn.execute(
+        "UPDATE tasks SET status = 'queued', queued_at = now(), updated_at = now() "
+        "WHERE id = %s AND status = 'received'",
+        (task_id,),
+    )
     return "queued"
 
 
@@ -275,3 +281,10 @@ def claim(db: Database, row: dict[str, Any]) -> bool:
             (row["id"], row["status"], row["updated_at"]),
         )
     return cur.rowcount == 1
+
+
+def answered_in_thread(db: Database, platform: str, channel: str, thread: str) -> bool:
+    """Whether a task of this thread exists: a reply there is then a follow-up to the bot."""
+    with db.connection() as conn:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM tasks WHERE platform = %s AND channel = %s AND thread = %s)"
+                            " AS found", (platform, channel, thread)).fetchone()["found"]

@@ -21,12 +21,15 @@ from agents import faqs as faq_drafting
 from agents import threads
 from agents.graph import Agent
 from agents.llm import choose_chat_model
+from adapters.slack.poster import SlackPoster
 from hub import limits, reconciler, tasks
 from hub.config import Settings, load_settings
 from hub.db import Database
+from hub.installations import SlackInstallations
 from hub.models import ChatTask, Reply
+from hub.pacing import Pacer
 from hub.playground import WebPoster
-from hub.posters import NoPoster, PosterRegistry
+from hub.posters import NoPoster, PosterRegistry, ShowsProgress
 from hub.runtime import Runtime
 from memory.ingest import Progress, ingest
 from memory import faqs, workspaces
@@ -44,6 +47,8 @@ _agents: dict = {}
 def build_posters(rt: Runtime) -> PosterRegistry:
     posters = PosterRegistry()
     posters.register("web", WebPoster(rt.db))
+    if rt.settings.slack_bot_token or rt.settings.slack_oauth_enabled:
+        posters.register("slack", _slack_poster(rt))
     return posters
 
 
@@ -55,6 +60,22 @@ def build_agent(db: Database, embedder: Embedder, settings: Settings, checkpoint
         embed=embedder.embed, model=choose_chat_model(settings), checkpointer=checkpointer,
         faq_answer=lambda workspace, question: faqs.serving(db, embedder, workspace, question),
         faq_topic=lambda workspace, topic: faqs.about(db, embedder, workspace, topic))
+
+
+def _slack_poster(rt: Runtime) -> SlackPoster:
+    installations = SlackInstallations(rt.db, rt.settings.secret_key)
+    single = rt.settings.slack_bot_token
+
+    def token_for(target: dict) -> str:
+        bot = installations.find_bot(enterprise_id=target.get("enterprise"), team_id=target.get("team"),
+                                     is_enterprise_install=target.get("enterprise_install", False))
+        if bot is not None:
+            return bot.bot_token
+        if single is not None:
+            return single.get_secret_value()
+        raise NoPoster(f"Slack team {target.get('team')} is not installed any more: no token to answer with")
+
+    return SlackPoster(rt.settings.slack_api_url, token_for, Pacer(rt.queue.redis).wait)
 
 
 def _agent(rt: Runtime) -> Agent:
@@ -87,6 +108,7 @@ def run_task(task_id: str) -> str:
     if task is None:
         return "not runnable (already done, or running elsewhere)"
     try:
+        _show_progress(posters, task)
         reply = tasks.stored_reply(rt.db, task.id)
         if reply is None:
             reply = _answer(rt, task)
@@ -101,6 +123,18 @@ def run_task(task_id: str) -> str:
         elif tasks.mark_failed(rt.db, task.id, error):
             announce_failure(rt, posters, tasks.load(rt.db, task.id))
         raise
+
+
+def _show_progress(posters: PosterRegistry, task: ChatTask) -> None:
+    """Let the user see their message was taken up. A courtesy: its failure fails nothing."""
+    try:
+        poster = posters.for_task(task)
+        if isinstance(poster, ShowsProgress):
+            poster.working(task)
+    except NoPoster:
+        pass  # posting the answer will fail with the reason
+    except Exception:
+        log.warning("could not show progress on task %s", task.id, exc_info=True)
 
 
 def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,

@@ -3,7 +3,7 @@ every error of ours answered as JSON."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from slack_bolt.adapter.flask import SlackRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -12,6 +12,7 @@ from adapters.slack.inbound import Hub
 from hub import api, channels, faq_api, feedback, health, knowledge, slack_admin, tasks
 from hub.config import load_settings
 from hub.installations import SlackInstallations, SlackOAuthStates
+from hub.models import ChatTask
 from hub.runtime import Runtime
 
 
@@ -29,6 +30,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(faq_api.bp)
     app.register_blueprint(slack_admin.bp)
     _mount_slack(app, rt)
+    app.after_request(_queue_after_response)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):
@@ -42,6 +44,25 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     return app
 
 
+def _store_then_queue(rt: Runtime, task: ChatTask) -> tasks.Submitted:
+    """Submit for a platform that waits on our acknowledgement: the task is stored before the
+    response (an acknowledged event is never lost) and queued once the response has gone out,
+    which takes the enqueue off the platform's clock. Should the process die in between, the
+    reconciler queues the stored task."""
+    submitted = tasks.store(rt.db, task)
+    if submitted.created:
+        g.setdefault("queue_after_response", []).append(submitted.task_id)
+    return submitted
+
+
+def _queue_after_response(response: Response) -> Response:
+    pending = g.pop("queue_after_response", [])
+    if pending:
+        rt = current_app.config["MORNINGAI"]
+        response.call_on_close(lambda: [tasks.enqueue(rt.db, rt.queue, task_id) for task_id in pending])
+    return response
+
+
 def _mount_slack(app: Flask, rt: Runtime) -> None:
     """One Request URL for Slack's events, commands and interactivity, plus the OAuth pages."""
     settings = rt.settings
@@ -53,7 +74,7 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
         return
 
     hub = Hub(
-        submit=lambda task: tasks.submit(rt.db, rt.queue, task),
+        submit=lambda task: _store_then_queue(rt, task),
         follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
         answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "slack", channel, thread),
         record_feedback=lambda task_id, user, vote: feedback.record(rt.db, task_id, user, vote),

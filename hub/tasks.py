@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -39,28 +39,42 @@ def submit(db: Database, queue: TaskQueue, task: ChatTask) -> Submitted:
     the message is accepted either way.
     """
     with db.connection() as conn:
-        row = conn.execute(
-            """
-            INSERT INTO tasks (id, platform, platform_event_id, workspace_id, channel, thread,
-                               user_id, text, kind, reply_target, trace_id)
-            SELECT %s, %s, %s, w.id, %s, %s, %s, %s, %s, %s, %s FROM workspaces w WHERE w.name = %s
-            ON CONFLICT (platform, platform_event_id) DO NOTHING
-            RETURNING id
-            """,
-            (task.id, task.platform, task.platform_event_id, task.channel, task.thread, task.user,
-             task.text, task.kind, Jsonb(task.reply_target), task.trace_id, task.workspace),
-        ).fetchone()
-        if row is None:
-            existing = conn.execute(
-                "SELECT id, status FROM tasks WHERE platform = %s AND platform_event_id = %s",
-                (task.platform, task.platform_event_id),
-            ).fetchone()
-            if existing is None:
-                raise UnknownWorkspace(task.workspace)
-            return Submitted(existing["id"], created=False, status=existing["status"])
+        submitted = _store(conn, task)
+        if not submitted.created:
+            return submitted
         # The `queued` mark reuses the insert's connection: each checkout from the pool costs a
-        # round trip (its health check), and a chat platform's acknowledgement waits on this.
-        return Submitted(task.id, created=True, status=_enqueue(conn, queue, task.id))
+        # round trip (its health check).
+        return replace(submitted, status=_enqueue(conn, queue, task.id))
+
+
+def store(db: Database, task: ChatTask) -> Submitted:
+    """Store the task, `received`, without queueing it: for a caller that answers its platform
+    first and then calls `enqueue`. Should it never get there, the reconciler queues the task."""
+    with db.connection() as conn:
+        return _store(conn, task)
+
+
+def _store(conn, task: ChatTask) -> Submitted:
+    row = conn.execute(
+        """
+        INSERT INTO tasks (id, platform, platform_event_id, workspace_id, channel, thread,
+                           user_id, text, kind, reply_target, trace_id)
+        SELECT %s, %s, %s, w.id, %s, %s, %s, %s, %s, %s, %s FROM workspaces w WHERE w.name = %s
+        ON CONFLICT (platform, platform_event_id) DO NOTHING
+        RETURNING id
+        """,
+        (task.id, task.platform, task.platform_event_id, task.channel, task.thread, task.user,
+         task.text, task.kind, Jsonb(task.reply_target), task.trace_id, task.workspace),
+    ).fetchone()
+    if row is not None:
+        return Submitted(task.id, created=True, status="received")
+    existing = conn.execute(
+        "SELECT id, status FROM tasks WHERE platform = %s AND platform_event_id = %s",
+        (task.platform, task.platform_event_id),
+    ).fetchone()
+    if existing is None:
+        raise UnknownWorkspace(task.workspace)
+    return Submitted(existing["id"], created=False, status=existing["status"])
 
 
 def enqueue(db: Database, queue: TaskQueue, task_id: uuid.UUID, attempts_so_far: int = 0) -> str:

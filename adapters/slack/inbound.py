@@ -2,8 +2,8 @@
 command and the message shortcut into ChatTasks, submit them and acknowledge.
 
 Bolt runs each listener before answering Slack (process_before_response): a listener does only
-`submit` (one row, one enqueue), so the acknowledgement follows in milliseconds and an event is
-never acknowledged before it is stored. Redelivered events carry the same event_id, which the
+`submit` (one row; the hub queues it once the response is out), so the acknowledgement follows
+in milliseconds and an event is never acknowledged before it is stored. Redelivered events carry the same event_id, which the
 task table deduplicates; nothing here drops a retry.
 """
 

@@ -1,11 +1,14 @@
-"""The web app factory: the message API and health checks, every error answered as JSON."""
+"""The web app factory: the message API, health checks and, when configured, Discord's
+interactions endpoint; every error answered as JSON."""
 
 from __future__ import annotations
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from hub import api, faq_api, health, knowledge
+from adapters.discord import endpoint as discord_endpoint
+from adapters.discord.interactions import Hub as DiscordHub
+from hub import api, discord_store, faq_api, health, knowledge, tasks
 from hub.config import load_settings
 from hub.runtime import Runtime
 
@@ -22,6 +25,8 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(faq_api.bp)
+    if rt.settings.discord_public_key:
+        app.register_blueprint(discord_endpoint.blueprint(discord_hub(rt), rt.settings.discord_public_key))
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):
@@ -33,3 +38,14 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         return jsonify(error=exc.description), exc.code
 
     return app
+
+
+def discord_hub(rt: Runtime) -> DiscordHub:
+    """What the Discord adapter (endpoint and gateway bot) may do with the hub."""
+    return DiscordHub(
+        submit=lambda task: tasks.submit(rt.db, rt.queue, task),
+        workspace_for_guild=lambda guild_id: discord_store.workspace_for_guild(rt.db, guild_id),
+        record_feedback=lambda task_id, user, vote: discord_store.record_feedback(rt.db, task_id, user, vote),
+        follow_ups=lambda channel: discord_store.follow_ups(rt.db, channel),
+        answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "discord", channel, thread),
+        max_chars=rt.settings.max_message_chars)

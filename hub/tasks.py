@@ -275,3 +275,10 @@ def claim(db: Database, row: dict[str, Any]) -> bool:
             (row["id"], row["status"], row["updated_at"]),
         )
     return cur.rowcount == 1
+
+
+def answered_in_thread(db: Database, platform: str, channel: str, thread: str) -> bool:
+    """Whether a task of this thread exists: a reply there is then a follow-up to the bot."""
+    with db.connection() as conn:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM tasks WHERE platform = %s AND channel = %s AND thread = %s)"
+                            " AS found", (platform, channel, thread)).fetchone()["found"]

@@ -20,6 +20,8 @@ from rq import Worker, get_current_job
 from agents import faqs as faq_drafting
 from agents import threads
 from agents.graph import Agent
+from adapters.discord.poster import DiscordPoster
+from adapters.discord.rest import DiscordREST
 from agents.llm import choose_chat_model
 from hub import limits, reconciler, tasks
 from hub.config import Settings, load_settings
@@ -44,6 +46,10 @@ _agents: dict = {}
 def build_posters(rt: Runtime) -> PosterRegistry:
     posters = PosterRegistry()
     posters.register("web", WebPoster(rt.db))
+    settings = rt.settings
+    if settings.discord_bot_token or settings.discord_public_key:
+        token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
+        posters.register("discord", DiscordPoster(DiscordREST(settings.discord_api_url, token)))
     return posters
 
 

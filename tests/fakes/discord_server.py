@@ -59,6 +59,7 @@ class Call:
 # (method, path pattern) -> (route name, handler name)
 _ROUTES = [
     ("GET", r"/users/@me", "me"),
+    ("GET", r"/oauth2/applications/@me", "application"),
     ("GET", r"/gateway(/bot)?", "gateway_info"),
     ("POST", r"/interactions/(?P<id>\d+)/(?P<token>[^/]+)/callback", "callback"),
     ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/@original", "edit_original"),
@@ -90,6 +91,7 @@ class FakeDiscord:
         self.reactions: set[tuple[str, str, str]] = set()  # (channel, message, emoji) we left on
         self.expired_tokens: set[str] = set()  # interaction tokens past their 15 minutes
         self._reset_after: float | None = None
+        self._closing = False
         self._failures: dict[str, list[tuple[int, float]]] = {}
         self._sessions: dict[str, list[dict[str, Any]]] = {}  # session id -> dispatches sent, in order
         self._ws: web.WebSocketResponse | None = None
@@ -109,6 +111,8 @@ class FakeDiscord:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._closing = True  # a client still running must not keep a websocket open through cleanup
+        self.drop_gateway(1001)
         asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
@@ -117,7 +121,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -167,11 +171,12 @@ class FakeDiscord:
             "channel": {"id": CHANNEL_ID, "type": 0, "name": "general", "guild_id": GUILD_ID, "position": 0,
                         "permission_overwrites": [], "nsfw": False, "parent_id": None},
             "member": {"user": _user(USER_ID, "alice"), "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
-                       "deaf": False, "mute": False, "permissions": "2147483647"},
+                       "deaf": False, "mute": False, "permissions": "2147483647", "flags": 0},
             "data": {"id": snowflake(), "name": name, "type": 1,
                      **({"options": [{"name": option, "type": 3, "value": value}]} if option else {})},
             "app_permissions": "2147483647", "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {}, "context": 0, **fields,
+            "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
+            "attachment_size_limit": 10485760, **fields,
         }
 
     @staticmethod
@@ -209,6 +214,8 @@ class FakeDiscord:
             await self._ws.send_str(json.dumps(frame))
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        if self._closing:
+            return web.Response(status=503)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._ws = ws
@@ -268,6 +275,11 @@ class FakeDiscord:
 
     async def _me(self, request, body):
         return _json(_user(BOT_ID, "MorningAI", bot=True))
+
+    async def _application(self, request, body):
+        return _json({"id": APP_ID, "name": "MorningAI", "description": "", "icon": None, "bot_public": False,
+                      "bot_require_code_grant": False, "owner": _user(USER_ID, "alice"), "verify_key": "00" * 32,
+                      "flags": 0, "team": None, "summary": ""})
 
     async def _gateway_info(self, request, body):
         return _json({"url": self.gateway_url, "shards": 1,
@@ -335,5 +347,6 @@ class FakeDiscord:
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, text=json.dumps(payload), content_type="application/json",
-                        headers=headers)
+    # Exactly `application/json`, as Discord sends it: discord.py reads anything else as text.
+    return web.Response(status=status, body=json.dumps(payload).encode(),
+                        headers={"Content-Type": "application/json", **(headers or {})})

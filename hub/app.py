@@ -1,5 +1,5 @@
-"""The web app factory: the message API, health checks and, when configured, Slack's endpoints;
-every error of ours answered as JSON."""
+"""The web app factory: the message API, health checks and, when configured, the Slack and
+Discord endpoints; every error of ours answered as JSON."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from slack_bolt.adapter.flask import SlackRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from adapters.discord import endpoint as discord_endpoint
+from adapters.discord.interactions import Hub as DiscordHub
 from adapters.slack.bolt_app import OAuth, create_bolt_app
 from adapters.slack.inbound import Hub
-from hub import api, channels, faq_api, feedback, health, knowledge, slack_admin, tasks
+from hub import api, channels, discord_store, faq_api, feedback, health, knowledge, slack_admin, tasks
 from hub.config import load_settings
 from hub.installations import SlackInstallations, SlackOAuthStates
 from hub.models import ChatTask
@@ -30,6 +32,8 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(faq_api.bp)
     app.register_blueprint(slack_admin.bp)
     _mount_slack(app, rt)
+    if rt.settings.discord_public_key:
+        app.register_blueprint(discord_endpoint.blueprint(discord_hub(rt), rt.settings.discord_public_key))
     app.after_request(_queue_after_response)
 
     @app.errorhandler(RequestEntityTooLarge)
@@ -93,3 +97,14 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
     if oauth is not None:
         for path in ("/slack/install", "/slack/oauth_redirect"):
             app.add_url_rule(path, path, lambda: handler.handle(request), methods=["GET"])
+
+
+def discord_hub(rt: Runtime) -> DiscordHub:
+    """What the Discord adapter (endpoint and gateway bot) may do with the hub."""
+    return DiscordHub(
+        submit=lambda task: tasks.submit(rt.db, rt.queue, task),
+        workspace_for_guild=lambda guild_id: discord_store.workspace_for_guild(rt.db, guild_id),
+        record_feedback=lambda task_id, user, vote: discord_store.record_feedback(rt.db, task_id, user, vote),
+        follow_ups=lambda channel: discord_store.follow_ups(rt.db, channel),
+        answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "discord", channel, thread),
+        max_chars=rt.settings.max_message_chars)

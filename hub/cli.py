@@ -191,6 +191,8 @@ def up(
         children.spawn("web", _gunicorn_argv(host, port, settings.web_concurrency))
         for n in range(workers):
             children.spawn(f"worker {n + 1}", [sys.executable, "-m", "hub", "worker"])
+        if settings.discord_bot_token and settings.discord_application_id:
+            children.spawn("discord", [sys.executable, "-m", "hub", "discord"])
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         report = _wait_ready(url, 60, children) if not stopping else {}
         if report.get("status") == "ready":
@@ -354,11 +356,13 @@ def _print_reply(task: dict, where: str) -> None:
 
 
 # Registered last, not at the top: their commands build on this module's helpers.
+from hub.discord_cli import discord_app  # noqa: E402
 from hub.faq_cli import faq  # noqa: E402
 from hub.slack_cli import slack  # noqa: E402
 
 app.add_typer(faq, name="faq")
 app.add_typer(slack, name="slack")
+app.add_typer(discord_app, name="discord")
 
 
 def main() -> None:

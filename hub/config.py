@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ConfigError(Exception):
@@ -91,6 +91,23 @@ class Settings(BaseSettings):
         description="OAuth redirect URL, https://HOST/slack/oauth_redirect; unset: the one in the app's settings")
     slack_api_url: str = _env("SLACK_API_URL", default="https://slack.com/api/",
                               description="Base URL of the Slack Web API (tests, Slack-compatible gateways)")
+    discord_bot_token: SecretStr | None = _env(
+        "DISCORD_BOT_TOKEN", default=None,
+        description="The bot's token: `morningai discord` logs in with it; the worker replies to mentions with it")
+    discord_application_id: str | None = _env(
+        "DISCORD_APPLICATION_ID", default=None, pattern=r"^\d{15,22}$",
+        description="The Discord application's id (General Information page)")
+    discord_public_key: str | None = _env(
+        "DISCORD_PUBLIC_KEY", default=None, pattern=r"^[0-9a-fA-F]{64}$",
+        description="Verifies POST /discord/interactions; unset: that endpoint is off")
+    discord_guild_ids: Annotated[list[int], NoDecode] = _env(
+        "DISCORD_GUILD_IDS", default=[],
+        description="Guilds (comma-separated ids) that get the slash commands at once; unset: global commands")
+    discord_api_url: str = _env("DISCORD_API_URL", default="https://discord.com/api/v10",
+                                description="Base URL of Discord's REST API (tests, proxies)")
+    discord_gateway_url: str | None = _env(
+        "DISCORD_GATEWAY_URL", default=None,
+        description="Gateway websocket URL; unset: Discord's own (tests point it at a fake)")
 
     @field_validator("database_url")
     @classmethod
@@ -112,6 +129,28 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("must be an http(s) URL, e.g. https://slack.com/api/")
         return value if value.endswith("/") else value + "/"  # slack_sdk joins method names to it
+
+    @field_validator("discord_guild_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        # Ids separated by commas, as people write them (NoDecode: not JSON).
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("discord_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL, e.g. https://discord.com/api/v10")
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("ws", "wss"):
+            raise ValueError("must be a ws:// or wss:// URL, e.g. wss://gateway.discord.gg/")
+        return value or None
 
     @field_validator("log_level")
     @classmethod

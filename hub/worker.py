@@ -20,6 +20,8 @@ from rq import Worker, get_current_job
 from agents import faqs as faq_drafting
 from agents import threads
 from agents.graph import Agent
+from adapters.discord.poster import DiscordPoster
+from adapters.discord.rest import DiscordREST
 from agents.llm import choose_chat_model
 from adapters.slack.poster import SlackPoster
 from hub import limits, reconciler, tasks
@@ -46,9 +48,13 @@ _agents: dict = {}
 
 def build_posters(rt: Runtime) -> PosterRegistry:
     posters = PosterRegistry()
+    settings = rt.settings
     posters.register("web", WebPoster(rt.db))
-    if rt.settings.slack_bot_token or rt.settings.slack_oauth_enabled:
+    if settings.slack_bot_token or settings.slack_oauth_enabled:
         posters.register("slack", _slack_poster(rt))
+    if settings.discord_bot_token or settings.discord_public_key:
+        token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
+        posters.register("discord", DiscordPoster(DiscordREST(settings.discord_api_url, token)))
     return posters
 
 

@@ -19,6 +19,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     rt = runtime or Runtime.open(load_settings())
     app = Flask("morningai")
     app.config["MORNINGAI"] = rt
+    app.debug = rt.settings.debug
     app.config["SECRET_KEY"] = rt.settings.secret_key
     # Room for the longest allowed message in UTF-8 plus the JSON around it; more is a 413.
     app.config["MAX_CONTENT_LENGTH"] = 4 * rt.settings.max_message_chars + 4096

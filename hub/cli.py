@@ -365,7 +365,8 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        err.print(f"configuration error: {exc}", markup=False, highlight=False)
+        for line in str(exc).splitlines():
+            err.print(f"configuration error: {line}", markup=False, highlight=False)
         sys.exit(2)
     except InputError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)

@@ -16,9 +16,11 @@ bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
 # Threads let one process wait on Postgres and Redis for several requests at once.
 worker_class = "gthread"
-threads = 4
+threads = _settings.web_threads
 timeout = 30
-graceful_timeout = 5
+# On SIGTERM gunicorn stops accepting and lets in-flight requests finish for this long. Render
+# waits 30 s before SIGKILL; on a laptop Ctrl-C should not hang.
+graceful_timeout = 25 if _settings.production else 5
 accesslog = "-"
 loglevel = _settings.log_level.lower()
 

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from adapters.slack.bolt_app import OAuth, create_bolt_app
 from adapters.slack.inbound import Hub
-from hub import api, channels, faq_api, feedback, health, knowledge, slack_admin, tasks
+from hub import api, channels, faq_api, feedback, health, knowledge, metrics, slack_admin, tasks
 from hub.config import load_settings
 from hub.installations import SlackInstallations, SlackOAuthStates
 from hub.runtime import Runtime
@@ -29,6 +29,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(faq_api.bp)
     app.register_blueprint(slack_admin.bp)
+    metrics.instrument(app)
     _mount_slack(app, rt)
 
     @app.errorhandler(RequestEntityTooLarge)

@@ -3,16 +3,22 @@ every error of ours answered as JSON."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+import logging
+import time
+import uuid
+
+from flask import Flask, g, jsonify, request
 from slack_bolt.adapter.flask import SlackRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from adapters.slack.bolt_app import OAuth, create_bolt_app
 from adapters.slack.inbound import Hub
-from hub import api, channels, faq_api, feedback, health, knowledge, metrics, slack_admin, tasks
+from hub import api, channels, faq_api, feedback, health, knowledge, logs, metrics, slack_admin, tasks
 from hub.config import load_settings
 from hub.installations import SlackInstallations, SlackOAuthStates
 from hub.runtime import Runtime
+
+requests_log = logging.getLogger("hub.requests")
 
 
 def create_app(runtime: Runtime | None = None) -> Flask:
@@ -30,6 +36,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(faq_api.bp)
     app.register_blueprint(slack_admin.bp)
     metrics.instrument(app)
+    _trace_requests(app)
     _mount_slack(app, rt)
 
     @app.errorhandler(RequestEntityTooLarge)
@@ -42,6 +49,24 @@ def create_app(runtime: Runtime | None = None) -> Flask:
         return jsonify(error=exc.description), exc.code
 
     return app
+
+
+def _trace_requests(app: Flask) -> None:
+    """Each request gets a trace id that every line it logs carries; a message it accepts keeps
+    that id through its task's run and reply. One line per request, in place of gunicorn's
+    access log, so it carries the id too."""
+
+    @app.before_request
+    def _begin():
+        g.began = time.perf_counter()
+        logs.begin(trace_id=uuid.uuid4(), platform=metrics.INBOUND.get(request.endpoint))
+
+    @app.after_request
+    def _log(response):
+        if request.endpoint not in ("health.healthz", "health.readyz", "metrics.metrics"):  # probes: noise
+            requests_log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code,
+                              1000 * (time.perf_counter() - g.began))
+        return response
 
 
 def _mount_slack(app: Flask, rt: Runtime) -> None:

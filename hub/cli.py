@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import signal
@@ -25,7 +24,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from hub import migrate as migrations
-from hub import reconciler, tasks, worker
+from hub import logs, reconciler, tasks, worker
 from hub.config import ConfigError, Settings, load_settings
 from hub.db import Database
 from hub.embedded import EmbeddedPostgres, EmbeddedServiceError
@@ -53,7 +52,7 @@ class InputError(CommandError):
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(settings)
 
 
 def _open(settings: Settings) -> Runtime:

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 
+from hub import logs
 from hub.config import load_settings
 from hub.embedded import EmbeddedServices
 
@@ -29,8 +30,8 @@ timeout = 30
 # On SIGTERM gunicorn stops accepting and lets in-flight requests finish for this long. Render
 # waits 30 s before SIGKILL; on a laptop Ctrl-C should not hang.
 graceful_timeout = 25 if _settings.production else 5
-accesslog = "-"
 loglevel = _settings.log_level.lower()
+logconfig_dict = logs.config(_settings)
 
 
 def on_starting(server):

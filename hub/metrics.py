@@ -63,18 +63,15 @@ class _HubCollector:
     def collect(self):
         up = GaugeMetricFamily("morningai_backend_up", "1 when the backend answered this scrape",
                                labels=["backend"])
-        try:
-            yield from self._tasks()
-            up.add_metric(["postgres"], 1)
-        except Exception:
-            log.warning("metrics: PostgreSQL did not answer", exc_info=True)
-            up.add_metric(["postgres"], 0)
-        try:
-            yield from self._queue()
-            up.add_metric(["redis"], 1)
-        except Exception:
-            log.warning("metrics: Redis did not answer", exc_info=True)
-            up.add_metric(["redis"], 0)
+        for backend, read in (("postgres", self._tasks), ("redis", self._queue)):
+            try:
+                families = read()
+            except Exception:
+                log.warning("metrics: %s did not answer", backend, exc_info=True)
+                up.add_metric([backend], 0)
+                continue
+            yield from families
+            up.add_metric([backend], 1)
         yield up
 
     def _tasks(self):

@@ -6,6 +6,7 @@ processes racing on a task can never both move it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from redis.exceptions import RedisError
 
+from hub import logs
 from hub.db import Database
 from hub.models import ChatTask, Reply
 from hub.queue import TaskQueue
@@ -37,7 +39,12 @@ def submit(db: Database, queue: TaskQueue, task: ChatTask) -> Submitted:
 
     If Redis is unreachable the task stays `received` and the reconciler queues it later:
     the message is accepted either way.
+
+    A request that bound a trace id (hub/app.py) gives it to the task, so its log lines and the
+    task's share one id.
     """
+    task = dataclasses.replace(task, trace_id=logs.trace_id() or task.trace_id)
+    logs.bind(platform=task.platform, workspace=task.workspace)
     with db.connection() as conn:
         row = conn.execute(
             """
@@ -57,7 +64,12 @@ def submit(db: Database, queue: TaskQueue, task: ChatTask) -> Submitted:
             ).fetchone()
             if existing is None:
                 raise UnknownWorkspace(task.workspace)
+            logs.bind(task_id=existing["id"])
+            log.info("redelivered event %s: task %s exists (%s)", task.platform_event_id, existing["id"],
+                     existing["status"])
             return Submitted(existing["id"], created=False, status=existing["status"])
+        logs.bind(task_id=task.id)
+        log.info("received %s task from %s", task.kind, task.platform)
         # The `queued` mark reuses the insert's connection: each checkout from the pool costs a
         # round trip (its health check), and a chat platform's acknowledgement waits on this.
         return Submitted(task.id, created=True, status=_enqueue(conn, queue, task.id))

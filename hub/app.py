@@ -89,7 +89,7 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
     if settings.slack_oauth_enabled:
         oauth = OAuth(client_id=settings.slack_client_id,
                       client_secret=settings.slack_client_secret.get_secret_value(),
-                      installations=SlackInstallations(rt.db, settings.secret_key),
+                      installations=SlackInstallations(rt.db, settings.secret_key, settings.previous_secret_key),
                       states=SlackOAuthStates(rt.db), redirect_uri=settings.slack_redirect_uri)
     bolt = create_bolt_app(
         signing_secret=settings.slack_signing_secret.get_secret_value(), api_url=settings.slack_api_url, hub=hub,

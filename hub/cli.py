@@ -27,7 +27,9 @@ from hub import migrate as migrations
 from hub import logs, reconciler, tasks, worker
 from hub.config import ConfigError, Settings, load_settings
 from hub.db import Database
+from hub.crypto import UnreadableSecret
 from hub.embedded import EmbeddedPostgres, EmbeddedServiceError
+from hub.installations import SlackInstallations
 from hub.models import KINDS, ChatTask
 from hub.runtime import Runtime
 from hub.progress import IngestProgress
@@ -105,6 +107,25 @@ def migrate() -> None:
     names = ", ".join(f"{m.version}_{m.name}" for m in applied)
     out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date",
               soft_wrap=True)
+
+
+@app.command("rotate-secret-key")
+def rotate_secret_key() -> None:
+    """Re-encrypt stored tokens with MORNINGAI_SECRET_KEY (the new key), reading them with
+    MORNINGAI_PREVIOUS_SECRET_KEY (the old one). Safe to run again."""
+    settings = load_settings()
+    if settings.previous_secret_key is None or settings.secret_key_value is None:
+        raise InputError("set MORNINGAI_SECRET_KEY to the new key and MORNINGAI_PREVIOUS_SECRET_KEY to the "
+                         "old one, on every service, then run this again")
+    with _database(settings) as db:
+        _apply_migrations(db)
+        try:
+            count = SlackInstallations(db, settings.secret_key, settings.previous_secret_key).reseal_tokens()
+        except UnreadableSecret:
+            raise CommandError("a stored Slack token opens with neither key: is MORNINGAI_PREVIOUS_SECRET_KEY "
+                               "the key the hub ran with? Nothing was changed") from None
+    out.print(f"re-encrypted {count} Slack token(s) with the new key; "
+              "now unset MORNINGAI_PREVIOUS_SECRET_KEY on every service", soft_wrap=True)
 
 
 @app.command("worker")

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     secret_key_value: SecretStr | None = _env(
         "MORNINGAI_SECRET_KEY", default=None,
         description="Signs sessions and encrypts stored tokens; unset generates one into MORNINGAI_HOME")
+    previous_secret_key_value: SecretStr | None = _env(
+        "MORNINGAI_PREVIOUS_SECRET_KEY", default=None,
+        description="While rotating MORNINGAI_SECRET_KEY: the old key, so tokens it sealed stay readable")
     host: str = _env("MORNINGAI_HOST", default="127.0.0.1",
                      description="Address the web server binds (`up` and `web`)")
     port: int = _env("PORT", default=8000, ge=1, le=65535, description="Port the web server listens on")
@@ -181,6 +184,10 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+    @property
+    def previous_secret_key(self) -> str | None:
+        return self.previous_secret_key_value.get_secret_value() if self.previous_secret_key_value else None
 
     def described(self) -> list[tuple[str, str, str]]:
         """(variable, effective value with secrets masked, description) for `morningai config`."""

@@ -63,7 +63,7 @@ def build_agent(db: Database, embedder: Embedder, settings: Settings, checkpoint
 
 
 def _slack_poster(rt: Runtime) -> SlackPoster:
-    installations = SlackInstallations(rt.db, rt.settings.secret_key)
+    installations = SlackInstallations(rt.db, rt.settings.secret_key, rt.settings.previous_secret_key)
     single = rt.settings.slack_bot_token
 
     def token_for(target: dict) -> str:

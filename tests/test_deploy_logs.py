@@ -2,20 +2,13 @@
 from the web process through the worker to the posted reply, share its trace id."""
 
 import json
-import socket
 
 import requests
 
 from hub import tasks
-from support import wait_for
+from support import answers, free_port, wait_for
 
 PRODUCTION = {"MORNINGAI_ENV": "production", "MORNINGAI_SECRET_KEY": "k" * 48}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _json_lines(text: str) -> list[dict]:
@@ -25,11 +18,11 @@ def _json_lines(text: str) -> list[dict]:
 
 def test_one_messages_lines_share_its_trace_id(rt, processes, hub_env):
     env = {**hub_env, **PRODUCTION}
-    port = _free_port()
+    port = free_port()
     web = processes.start("-m", "hub", "web", "--port", str(port), "--workers", "1", env=env, name="web")
     worker = processes.start("-m", "hub", "worker", env=env, name="worker")
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _answers(f"{url}/readyz"), what="the hub to be ready")
+    wait_for(lambda: answers(f"{url}/readyz"), what="the hub to be ready")
 
     task_id = requests.post(f"{url}/api/messages", json={"text": "how do we deploy?"}, timeout=10).json()["id"]
     wait_for(lambda: tasks.get(rt.db, task_id)["status"] == "posted", what="the task to be posted")
@@ -50,13 +43,6 @@ def test_one_messages_lines_share_its_trace_id(rt, processes, hub_env):
         assert line["platform"] == "web" and line["workspace"] == "default", line
         assert {"timestamp", "level", "logger"} <= line.keys()
     assert all(line.get("trace_id") != trace for line in web_lines if "readyz" in line["message"])
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def _logged(processes, process, text: str) -> str | None:

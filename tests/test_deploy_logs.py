@@ -42,7 +42,9 @@ def test_one_messages_lines_share_its_trace_id(rt, processes, hub_env):
         assert line["trace_id"] == trace, line
         assert line["platform"] == "web" and line["workspace"] == "default", line
         assert {"timestamp", "level", "logger"} <= line.keys()
-    assert all(line.get("trace_id") != trace for line in web_lines if "readyz" in line["message"])
+    # The id is this message's alone: no other line of the web service carries it.
+    assert [line for line in web_lines if line.get("trace_id") == trace] == received
+    assert request[0] in received  # the request line names the task it made
 
 
 def _logged(processes, process, text: str) -> str | None:

@@ -3,6 +3,10 @@ Discord endpoints; every error of ours answered as JSON."""
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
+
 from flask import Flask, Response, current_app, g, jsonify, request
 from slack_bolt.adapter.flask import SlackRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -11,17 +15,20 @@ from adapters.discord import endpoint as discord_endpoint
 from adapters.discord.interactions import Hub as DiscordHub
 from adapters.slack.bolt_app import OAuth, create_bolt_app
 from adapters.slack.inbound import Hub
-from hub import api, channels, discord_store, faq_api, feedback, health, knowledge, slack_admin, tasks
+from hub import api, channels, discord_store, faq_api, feedback, health, knowledge, logs, metrics, slack_admin, tasks
 from hub.config import load_settings
 from hub.installations import SlackInstallations, SlackOAuthStates
 from hub.models import ChatTask
 from hub.runtime import Runtime
+
+requests_log = logging.getLogger("hub.requests")
 
 
 def create_app(runtime: Runtime | None = None) -> Flask:
     rt = runtime or Runtime.open(load_settings())
     app = Flask("morningai")
     app.config["MORNINGAI"] = rt
+    app.debug = rt.settings.debug
     app.config["SECRET_KEY"] = rt.settings.secret_key
     # Room for the longest allowed message in UTF-8 plus the JSON around it; more is a 413.
     app.config["MAX_CONTENT_LENGTH"] = 4 * rt.settings.max_message_chars + 4096
@@ -31,6 +38,8 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(faq_api.bp)
     app.register_blueprint(slack_admin.bp)
+    metrics.instrument(app)
+    _trace_requests(app)
     _mount_slack(app, rt)
     if rt.settings.discord_public_key:
         app.register_blueprint(discord_endpoint.blueprint(discord_hub(rt), rt.settings.discord_public_key))
@@ -67,6 +76,24 @@ def _queue_after_response(response: Response) -> Response:
     return response
 
 
+def _trace_requests(app: Flask) -> None:
+    """Each request gets a trace id that every line it logs carries; a message it accepts keeps
+    that id through its task's run and reply. One line per request, in place of gunicorn's
+    access log, so it carries the id too."""
+
+    @app.before_request
+    def _begin():
+        g.began = time.perf_counter()
+        logs.begin(trace_id=uuid.uuid4(), platform=metrics.INBOUND.get(request.endpoint))
+
+    @app.after_request
+    def _log(response):
+        if request.endpoint not in ("health.healthz", "health.readyz", "metrics.metrics"):  # probes: noise
+            requests_log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code,
+                              1000 * (time.perf_counter() - g.began))
+        return response
+
+
 def _mount_slack(app: Flask, rt: Runtime) -> None:
     """One Request URL for Slack's events, commands and interactivity, plus the OAuth pages."""
     settings = rt.settings
@@ -87,7 +114,7 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
     if settings.slack_oauth_enabled:
         oauth = OAuth(client_id=settings.slack_client_id,
                       client_secret=settings.slack_client_secret.get_secret_value(),
-                      installations=SlackInstallations(rt.db, settings.secret_key),
+                      installations=SlackInstallations(rt.db, settings.secret_key, settings.previous_secret_key),
                       states=SlackOAuthStates(rt.db), redirect_uri=settings.slack_redirect_uri)
     bolt = create_bolt_app(
         signing_secret=settings.slack_signing_secret.get_secret_value(), api_url=settings.slack_api_url, hub=hub,

@@ -23,6 +23,12 @@ def _env(name: str, *, default, description: str, **kwargs):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
+    env: Literal["development", "production"] = _env(
+        "MORNINGAI_ENV", default="development",
+        description="production: refuse unsafe settings, log JSON lines; development: readable logs")
+    debug: bool = Field(False, validation_alias=AliasChoices("MORNINGAI_DEBUG", "FLASK_DEBUG"),
+                        description="Flask debug mode: errors propagate with their tracebacks (never in production)")
+
     database_url: str | None = _env(
         "DATABASE_URL", default=None,
         description="PostgreSQL (with pgvector) URL; unset starts an embedded server under MORNINGAI_HOME")
@@ -35,11 +41,16 @@ class Settings(BaseSettings):
     secret_key_value: SecretStr | None = _env(
         "MORNINGAI_SECRET_KEY", default=None,
         description="Signs sessions and encrypts stored tokens; unset generates one into MORNINGAI_HOME")
+    previous_secret_key_value: SecretStr | None = _env(
+        "MORNINGAI_PREVIOUS_SECRET_KEY", default=None,
+        description="While rotating MORNINGAI_SECRET_KEY: the old key, so tokens it sealed stay readable")
     host: str = _env("MORNINGAI_HOST", default="127.0.0.1",
                      description="Address the web server binds (`up` and `web`)")
     port: int = _env("PORT", default=8000, ge=1, le=65535, description="Port the web server listens on")
     web_concurrency: int = _env("WEB_CONCURRENCY", default=2, ge=1, le=64,
                                 description="gunicorn worker processes")
+    web_threads: int = _env("WEB_THREADS", default=4, ge=1, le=64,
+                            description="Threads per gunicorn worker process")
     queue_name: str = _env("MORNINGAI_QUEUE", default="morningai", min_length=1,
                            description="Name of the RQ queue tasks go on")
     task_timeout: int = _env("MORNINGAI_TASK_TIMEOUT", default=300, ge=1,
@@ -171,6 +182,27 @@ class Settings(BaseSettings):
                              "copy it from the app's Basic Information page")
         return self
 
+    def unsafe_in_production(self) -> list[str]:
+        """What production refuses, one line each: each works on a laptop and loses data or
+        leaks secrets on a server."""
+        if self.env != "production":
+            return []
+        problems = []
+        if self.secret_key_value is None:
+            problems.append("MORNINGAI_SECRET_KEY must be set in production, the same for the web service and "
+                            "every worker (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        if self.database_url is None:
+            problems.append("DATABASE_URL must be set in production: the embedded PostgreSQL is for one machine")
+        if self.redis_url is None:
+            problems.append("REDIS_URL must be set in production: the embedded Redis is for one machine")
+        if self.debug:
+            problems.append("MORNINGAI_DEBUG / FLASK_DEBUG must be unset (or 0) in production")
+        return problems
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
     @property
     def slack_enabled(self) -> bool:
         return self.slack_signing_secret is not None and (
@@ -191,6 +223,10 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+    @property
+    def previous_secret_key(self) -> str | None:
+        return self.previous_secret_key_value.get_secret_value() if self.previous_secret_key_value else None
 
     def described(self) -> list[tuple[str, str, str]]:
         """(variable, effective value with secrets masked, description) for `morningai config`."""
@@ -224,7 +260,7 @@ def mask_url(url: str) -> str:
 def load_settings(**overrides) -> Settings:
     """Read the settings, turning validation errors into one line per bad variable."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -233,3 +269,6 @@ def load_settings(**overrides) -> Settings:
             shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
             problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}{shown}")
         raise ConfigError("; ".join(problems)) from None
+    if unsafe := settings.unsafe_in_production():
+        raise ConfigError("\n".join(unsafe))
+    return settings

@@ -29,9 +29,9 @@ def _install_key(enterprise_id: str | None, team_id: str | None, is_enterprise_i
 
 
 class SlackInstallations(InstallationStore):
-    def __init__(self, db: Database, secret_key: str):
+    def __init__(self, db: Database, secret_key: str, previous_key: str | None = None):
         self.db = db
-        self.box = SecretBox(secret_key, "slack bot tokens")
+        self.box = SecretBox(secret_key, "slack bot tokens", previous_key)
 
     @property
     def logger(self) -> logging.Logger:
@@ -106,6 +106,16 @@ class SlackInstallations(InstallationStore):
                             user_id: str | None = None) -> None:
         if user_id is None:  # a user's own token is never stored, so only the bot's goes
             self.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+
+    def reseal_tokens(self) -> int:
+        """Seal every stored token with the current key, in one transaction: a token neither key
+        opens leaves every row as it was."""
+        with self.db.connection() as conn, conn.transaction():
+            rows = conn.execute("SELECT install_key, bot_token FROM slack_installations FOR UPDATE").fetchall()
+            for row in rows:
+                conn.execute("UPDATE slack_installations SET bot_token = %s WHERE install_key = %s",
+                             (self.box.reseal(row["bot_token"]), row["install_key"]))
+        return len(rows)
 
     def teams(self) -> list[dict[str, Any]]:
         """Every installed team and its workspace, for `morningai slack teams`."""

@@ -24,7 +24,7 @@ from adapters.discord.poster import DiscordPoster
 from adapters.discord.rest import DiscordREST
 from agents.llm import choose_chat_model
 from adapters.slack.poster import SlackPoster
-from hub import limits, reconciler, tasks
+from hub import limits, logs, reconciler, tasks
 from hub.config import Settings, load_settings
 from hub.db import Database
 from hub.installations import SlackInstallations
@@ -69,7 +69,7 @@ def build_agent(db: Database, embedder: Embedder, settings: Settings, checkpoint
 
 
 def _slack_poster(rt: Runtime) -> SlackPoster:
-    installations = SlackInstallations(rt.db, rt.settings.secret_key)
+    installations = SlackInstallations(rt.db, rt.settings.secret_key, rt.settings.previous_secret_key)
     single = rt.settings.slack_bot_token
 
     def token_for(target: dict) -> str:
@@ -110,9 +110,17 @@ def run_task(task_id: str) -> str:
     rt, posters = _context()
     job = get_current_job()
     worker_name = job.worker_name if job and job.worker_name else socket.gethostname()
-    task = tasks.start(rt.db, uuid.UUID(task_id), worker_name)
-    if task is None:
-        return "not runnable (already done, or running elsewhere)"
+    with logs.context(task_id=task_id):
+        task = tasks.start(rt.db, uuid.UUID(task_id), worker_name)
+        if task is None:
+            log.info("task not runnable here (already done, or running elsewhere)")
+            return "not runnable (already done, or running elsewhere)"
+        with logs.context(trace_id=task.trace_id, platform=task.platform, workspace=task.workspace):
+            return _run(rt, posters, job, task)
+
+
+def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
+    log.info("running %s task, attempt %s", task.kind, task.attempts)
     try:
         _show_progress(posters, task)
         reply = tasks.stored_reply(rt.db, task.id)
@@ -121,12 +129,15 @@ def run_task(task_id: str) -> str:
             tasks.record_reply(rt.db, task.id, reply)
         posted_id = posters.for_task(task).post(task, reply)
         tasks.mark_posted(rt.db, task.id, posted_id)
+        log.info("posted as %s", posted_id)
         return posted_id
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         if job is not None and job.retries_left:
+            log.warning("run failed, RQ retries it: %s", error)
             tasks.mark_retrying(rt.db, task.id, error)
         elif tasks.mark_failed(rt.db, task.id, error):
+            log.error("task failed: %s", error)
             announce_failure(rt, posters, tasks.load(rt.db, task.id))
         raise
 

@@ -33,7 +33,7 @@ ACK_SECONDS = Histogram("morningai_ack_seconds", "Time to acknowledge an inbound
                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3, 5))
 
 # The endpoints where a platform hands the hub a message and waits for the acknowledgement.
-INBOUND = {"api.post_message": "web", "slack_events": "slack"}
+INBOUND = {"api.post_message": "web", "slack_events": "slack", "discord.interactions": "discord"}
 JOB_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 RETRIEVAL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 

@@ -33,6 +33,8 @@ def _check_cli(command: str) -> None:
     assert argv[0] == "morningai", command
     group, args = CLI, argv[1:]
     while hasattr(group, "commands"):  # a group: descend to its sub-command
+        if not args and group.invoke_without_command:  # a group that runs on its own
+            break
         assert args and args[0] in group.commands, f"{command}: no such command"
         group, args = group.commands[args[0]], args[1:]
     group.make_context(argv[0], list(args))  # unknown options or bad values raise a usage error
@@ -70,7 +72,7 @@ def test_a_command_the_cli_lacks_is_caught():
             _check_cli(command)
 
 
-@pytest.mark.parametrize("name", ["morningai-web", "morningai-worker"])
+@pytest.mark.parametrize("name", ["morningai-web", "morningai-worker", "morningai-discord"])
 def test_every_setting_production_requires_is_provided(name, clean_env):
     env = _env_of(SERVICES[name])
     assert env["MORNINGAI_ENV"]["value"] == "production"

@@ -1,21 +1,34 @@
-"""The web app factory: the admin API behind its login, health checks, and the dashboard's
-built files; every error answered as JSON."""
+"""The web app factory: the admin API behind its login, health checks, the dashboard's built
+files and, when configured, the Slack and Discord endpoints; every error of ours answered as JSON."""
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
 from pathlib import Path
 
 import psycopg
-from flask import Flask, jsonify, request, send_from_directory
+from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
+from slack_bolt.adapter.flask import SlackRequestHandler
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import PathConverter
 
-from hub import admin_api, api, auth, faq_api, health, knowledge, openapi
+from adapters.discord import endpoint as discord_endpoint
+from adapters.discord.interactions import Hub as DiscordHub
+from adapters.slack.bolt_app import OAuth, create_bolt_app
+from adapters.slack.inbound import Hub
+from hub import (admin_api, api, auth, channels, discord_store, faq_api, feedback, health, knowledge, logs,
+                 metrics, openapi, slack_admin, tasks)
 from hub.config import load_settings
+from hub.installations import SlackInstallations, SlackOAuthStates
+from hub.models import ChatTask
 from hub.runtime import Runtime
 
 # `make run` (npm run build) puts the dashboard here.
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
+
+requests_log = logging.getLogger("hub.requests")
 
 
 class PageConverter(PathConverter):
@@ -27,6 +40,7 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     rt = runtime or Runtime.open(load_settings(), dashboard_settings=True)
     app = Flask("morningai", static_folder=None)
     app.config["MORNINGAI"] = rt
+    app.debug = rt.settings.debug
     app.config["SECRET_KEY"] = rt.settings.secret_key
     # Room for the longest allowed message in UTF-8 plus the JSON around it; more is a 413.
     app.config["MAX_CONTENT_LENGTH"] = 4 * rt.settings.max_message_chars + 4096
@@ -36,8 +50,15 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(api.bp)
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(faq_api.bp)
+    app.register_blueprint(slack_admin.bp)
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(openapi.bp)
+    metrics.instrument(app)
+    _trace_requests(app)
+    _mount_slack(app, rt)
+    if rt.settings.discord_public_key:
+        app.register_blueprint(discord_endpoint.blueprint(discord_hub(rt), rt.settings.discord_public_key))
+    app.after_request(_queue_after_response)
 
     app.url_map.converters["page"] = PageConverter
 
@@ -70,3 +91,83 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
         return jsonify(error=exc.description), exc.code
 
     return app
+
+
+def _store_then_queue(rt: Runtime, task: ChatTask) -> tasks.Submitted:
+    """Submit for a platform that waits on our acknowledgement: the task is stored before the
+    response (an acknowledged event is never lost) and queued once the response has gone out,
+    which takes the enqueue off the platform's clock. Should the process die in between, the
+    reconciler queues the stored task."""
+    submitted = tasks.store(rt.db, task)
+    if submitted.created:
+        g.setdefault("queue_after_response", []).append(submitted.task_id)
+    return submitted
+
+
+def _queue_after_response(response: Response) -> Response:
+    pending = g.pop("queue_after_response", [])
+    if pending:
+        rt = current_app.config["MORNINGAI"]
+        response.call_on_close(lambda: [tasks.enqueue(rt.db, rt.queue, task_id) for task_id in pending])
+    return response
+
+
+def _trace_requests(app: Flask) -> None:
+    """Each request gets a trace id that every line it logs carries; a message it accepts keeps
+    that id through its task's run and reply. One line per request, in place of gunicorn's
+    access log, so it carries the id too."""
+
+    @app.before_request
+    def _begin():
+        g.began = time.perf_counter()
+        logs.begin(trace_id=uuid.uuid4(), platform=metrics.INBOUND.get(request.endpoint))
+
+    @app.after_request
+    def _log(response):
+        if request.endpoint not in ("health.healthz", "health.readyz", "metrics.metrics"):  # probes: noise
+            requests_log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code,
+                              1000 * (time.perf_counter() - g.began))
+        return response
+
+
+def _mount_slack(app: Flask, rt: Runtime) -> None:
+    """One Request URL for Slack's events, commands and interactivity, plus the OAuth pages."""
+    settings = rt.settings
+    if not settings.slack_enabled:
+        @app.route("/slack/<path:anything>", methods=["GET", "POST"])
+        def _slack_off(anything: str):
+            return jsonify(error="Slack is not configured here: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN "
+                                 "(or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"), 404
+        return
+
+    hub = Hub(
+        submit=lambda task: _store_then_queue(rt, task),
+        follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
+        answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "slack", channel, thread),
+        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, task_id, user, vote),
+        max_chars=settings.max_message_chars)
+    oauth = None
+    if settings.slack_oauth_enabled:
+        oauth = OAuth(client_id=settings.slack_client_id,
+                      client_secret=settings.slack_client_secret.get_secret_value(),
+                      installations=SlackInstallations(rt.db, settings.secret_key, settings.previous_secret_key),
+                      states=SlackOAuthStates(rt.db), redirect_uri=settings.slack_redirect_uri)
+    bolt = create_bolt_app(
+        signing_secret=settings.slack_signing_secret.get_secret_value(), api_url=settings.slack_api_url, hub=hub,
+        bot_token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None, oauth=oauth)
+    handler = SlackRequestHandler(bolt)
+    app.add_url_rule("/slack/events", "slack_events", lambda: handler.handle(request), methods=["POST"])
+    if oauth is not None:
+        for path in ("/slack/install", "/slack/oauth_redirect"):
+            app.add_url_rule(path, path, lambda: handler.handle(request), methods=["GET"])
+
+
+def discord_hub(rt: Runtime) -> DiscordHub:
+    """What the Discord adapter (endpoint and gateway bot) may do with the hub."""
+    return DiscordHub(
+        submit=lambda task: tasks.submit(rt.db, rt.queue, task),
+        workspace_for_guild=lambda guild_id: discord_store.workspace_for_guild(rt.db, guild_id),
+        record_feedback=lambda task_id, user, vote: discord_store.record_feedback(rt.db, task_id, user, vote),
+        follow_ups=lambda channel: discord_store.follow_ups(rt.db, channel),
+        answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "discord", channel, thread),
+        max_chars=rt.settings.max_message_chars)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import signal
@@ -25,10 +24,12 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from hub import migrate as migrations
-from hub import reconciler, tasks, worker
+from hub import logs, reconciler, tasks, worker
 from hub.config import ConfigError, Settings, load_settings
 from hub.db import Database
+from hub.crypto import UnreadableSecret
 from hub.embedded import EmbeddedPostgres, EmbeddedServiceError
+from hub.installations import SlackInstallations
 from hub.models import KINDS, ChatTask
 from hub.runtime import Runtime
 from hub.progress import IngestProgress
@@ -53,7 +54,7 @@ class InputError(CommandError):
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(settings)
 
 
 def _open(settings: Settings) -> Runtime:
@@ -106,6 +107,25 @@ def migrate() -> None:
     names = ", ".join(f"{m.version}_{m.name}" for m in applied)
     out.print(f"applied {len(applied)} migration(s): {names}" if applied else "database is up to date",
               soft_wrap=True)
+
+
+@app.command("rotate-secret-key")
+def rotate_secret_key() -> None:
+    """Re-encrypt stored tokens with MORNINGAI_SECRET_KEY (the new key), reading them with
+    MORNINGAI_PREVIOUS_SECRET_KEY (the old one). Safe to run again."""
+    settings = load_settings()
+    if settings.previous_secret_key is None or settings.secret_key_value is None:
+        raise InputError("set MORNINGAI_SECRET_KEY to the new key and MORNINGAI_PREVIOUS_SECRET_KEY to the "
+                         "old one, on every service, then run this again")
+    with _database(settings) as db:
+        _apply_migrations(db)
+        try:
+            count = SlackInstallations(db, settings.secret_key, settings.previous_secret_key).reseal_tokens()
+        except UnreadableSecret:
+            raise CommandError("a stored Slack token opens with neither key: is MORNINGAI_PREVIOUS_SECRET_KEY "
+                               "the key the hub ran with? Nothing was changed") from None
+    out.print(f"re-encrypted {count} Slack token(s) with the new key; "
+              "now unset MORNINGAI_PREVIOUS_SECRET_KEY on every service", soft_wrap=True)
 
 
 @app.command("worker")
@@ -191,6 +211,8 @@ def up(
         children.spawn("web", _gunicorn_argv(host, port, settings.web_concurrency))
         for n in range(workers):
             children.spawn(f"worker {n + 1}", [sys.executable, "-m", "hub", "worker"])
+        if settings.discord_bot_token and settings.discord_application_id:
+            children.spawn("discord", [sys.executable, "-m", "hub", "discord"])
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         report = _wait_ready(url, 60, children) if not stopping else {}
         if report.get("status") == "ready":
@@ -373,17 +395,22 @@ def _print_reply(task: dict, where: str) -> None:
     out.print(f"[dim]{where} · task {task['id']} · trace {task['trace_id']}[/dim]", soft_wrap=True)
 
 
-# Registered last: its commands build on the helpers above.
-from hub.faq_cli import faq
+# Registered last, not at the top: their commands build on this module's helpers.
+from hub.discord_cli import discord_app  # noqa: E402
+from hub.faq_cli import faq  # noqa: E402
+from hub.slack_cli import slack  # noqa: E402
 
 app.add_typer(faq, name="faq")
+app.add_typer(slack, name="slack")
+app.add_typer(discord_app, name="discord")
 
 
 def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        err.print(f"configuration error: {exc}", markup=False, highlight=False)
+        for line in str(exc).splitlines():
+            err.print(f"configuration error: {line}", markup=False, highlight=False)
         sys.exit(2)
     except InputError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)

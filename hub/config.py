@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ConfigError(Exception):
@@ -23,6 +23,12 @@ def _env(name: str, *, default, description: str, **kwargs):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
+    env: Literal["development", "production"] = _env(
+        "MORNINGAI_ENV", default="development",
+        description="production: refuse unsafe settings, log JSON lines; development: readable logs")
+    debug: bool = Field(False, validation_alias=AliasChoices("MORNINGAI_DEBUG", "FLASK_DEBUG"),
+                        description="Flask debug mode: errors propagate with their tracebacks (never in production)")
+
     database_url: str | None = _env(
         "DATABASE_URL", default=None,
         description="PostgreSQL (with pgvector) URL; unset starts an embedded server under MORNINGAI_HOME")
@@ -35,11 +41,16 @@ class Settings(BaseSettings):
     secret_key_value: SecretStr | None = _env(
         "MORNINGAI_SECRET_KEY", default=None,
         description="Signs sessions and encrypts stored tokens; unset generates one into MORNINGAI_HOME")
+    previous_secret_key_value: SecretStr | None = _env(
+        "MORNINGAI_PREVIOUS_SECRET_KEY", default=None,
+        description="While rotating MORNINGAI_SECRET_KEY: the old key, so tokens it sealed stay readable")
     host: str = _env("MORNINGAI_HOST", default="127.0.0.1",
                      description="Address the web server binds (`up` and `web`)")
     port: int = _env("PORT", default=8000, ge=1, le=65535, description="Port the web server listens on")
     web_concurrency: int = _env("WEB_CONCURRENCY", default=2, ge=1, le=64,
                                 description="gunicorn worker processes")
+    web_threads: int = _env("WEB_THREADS", default=4, ge=1, le=64,
+                            description="Threads per gunicorn worker process")
     queue_name: str = _env("MORNINGAI_QUEUE", default="morningai", min_length=1,
                            description="Name of the RQ queue tasks go on")
     task_timeout: int = _env("MORNINGAI_TASK_TIMEOUT", default=300, ge=1,
@@ -81,6 +92,39 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = _env(
         "MORNINGAI_ADMIN_PASSWORD", default=None,
         description="The first admin's password (at least 10 characters); unset: the dashboard asks for one")
+    slack_signing_secret: SecretStr | None = _env(
+        "SLACK_SIGNING_SECRET", default=None,
+        description="Verifies requests from Slack; unset: the Slack endpoints are off")
+    slack_bot_token: SecretStr | None = _env(
+        "SLACK_BOT_TOKEN", default=None,
+        description="Single-workspace mode: the bot token (xoxb-...) of the one team, answered in workspace default")
+    slack_client_id: str | None = _env(
+        "SLACK_CLIENT_ID", default=None,
+        description="Multi-workspace mode (OAuth): the app's client id; teams install at /slack/install")
+    slack_client_secret: SecretStr | None = _env(
+        "SLACK_CLIENT_SECRET", default=None, description="Multi-workspace mode (OAuth): the app's client secret")
+    slack_redirect_uri: str | None = _env(
+        "SLACK_REDIRECT_URI", default=None,
+        description="OAuth redirect URL, https://HOST/slack/oauth_redirect; unset: the one in the app's settings")
+    slack_api_url: str = _env("SLACK_API_URL", default="https://slack.com/api/",
+                              description="Base URL of the Slack Web API (tests, Slack-compatible gateways)")
+    discord_bot_token: SecretStr | None = _env(
+        "DISCORD_BOT_TOKEN", default=None,
+        description="The bot's token: `morningai discord` logs in with it; the worker replies to mentions with it")
+    discord_application_id: str | None = _env(
+        "DISCORD_APPLICATION_ID", default=None, pattern=r"^\d{15,22}$",
+        description="The Discord application's id (General Information page)")
+    discord_public_key: str | None = _env(
+        "DISCORD_PUBLIC_KEY", default=None, pattern=r"^[0-9a-fA-F]{64}$",
+        description="Verifies POST /discord/interactions; unset: that endpoint is off")
+    discord_guild_ids: Annotated[list[int], NoDecode] = _env(
+        "DISCORD_GUILD_IDS", default=[],
+        description="Guilds (comma-separated ids) that get the slash commands at once; unset: global commands")
+    discord_api_url: str = _env("DISCORD_API_URL", default="https://discord.com/api/v10",
+                                description="Base URL of Discord's REST API (tests, proxies)")
+    discord_gateway_url: str | None = _env(
+        "DISCORD_GATEWAY_URL", default=None,
+        description="Gateway websocket URL; unset: Discord's own (tests point it at a fake)")
 
     @field_validator("database_url")
     @classmethod
@@ -96,6 +140,35 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix:// (e.g. redis://localhost:6379/0)")
         return value or None
 
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL, e.g. https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"  # slack_sdk joins method names to it
+
+    @field_validator("discord_guild_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        # Ids separated by commas, as people write them (NoDecode: not JSON).
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("discord_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL, e.g. https://discord.com/api/v10")
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("ws", "wss"):
+            raise ValueError("must be a ws:// or wss:// URL, e.g. wss://gateway.discord.gg/")
+        return value or None
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -103,6 +176,47 @@ class Settings(BaseSettings):
         if value.upper() not in levels:
             raise ValueError(f"must be one of {', '.join(levels)}")
         return value.upper()
+
+    @model_validator(mode="after")
+    def _slack_complete(self) -> Settings:
+        # A half-configured Slack would otherwise be silently off.
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            raise ValueError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both "
+                             "(the app's Basic Information page) or neither")
+        if self.slack_signing_secret is None and (self.slack_bot_token or self.slack_client_id):
+            raise ValueError("SLACK_SIGNING_SECRET is needed with SLACK_BOT_TOKEN or SLACK_CLIENT_ID: "
+                             "copy it from the app's Basic Information page")
+        return self
+
+    def unsafe_in_production(self) -> list[str]:
+        """What production refuses, one line each: each works on a laptop and loses data or
+        leaks secrets on a server."""
+        if self.env != "production":
+            return []
+        problems = []
+        if self.secret_key_value is None:
+            problems.append("MORNINGAI_SECRET_KEY must be set in production, the same for the web service and "
+                            "every worker (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        if self.database_url is None:
+            problems.append("DATABASE_URL must be set in production: the embedded PostgreSQL is for one machine")
+        if self.redis_url is None:
+            problems.append("REDIS_URL must be set in production: the embedded Redis is for one machine")
+        if self.debug:
+            problems.append("MORNINGAI_DEBUG / FLASK_DEBUG must be unset (or 0) in production")
+        return problems
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_signing_secret is not None and (
+            self.slack_bot_token is not None or self.slack_oauth_enabled)
+
+    @property
+    def slack_oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @cached_property
     def secret_key(self) -> str:
@@ -116,15 +230,20 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
 
+    @property
+    def previous_secret_key(self) -> str | None:
+        return self.previous_secret_key_value.get_secret_value() if self.previous_secret_key_value else None
+
     def described(self) -> list[tuple[str, str, str]]:
         """(variable, effective value with secrets masked, description) for `morningai config`."""
         rows = []
         for name, info in type(self).model_fields.items():
             variable = info.validation_alias.choices[0]
             value = getattr(self, name)
-            if name in ("secret_key_value", "openai_api_key", "admin_password"):
-                shown = "(set)" if value else ("(not set)" if name != "secret_key_value"
-                                               else f"(generated, in {self.home / 'secret_key'})")
+            if name == "secret_key_value":
+                shown = "(set)" if value else f"(generated, in {self.home / 'secret_key'})"
+            elif info.annotation == SecretStr | None:
+                shown = "(set)" if value else "(not set)"
             elif name in ("database_url", "redis_url"):
                 shown = mask_url(value) if value else "(embedded)"
             else:
@@ -147,7 +266,7 @@ def mask_url(url: str) -> str:
 def load_settings(**overrides) -> Settings:
     """Read the settings, turning validation errors into one line per bad variable."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -156,3 +275,6 @@ def load_settings(**overrides) -> Settings:
             shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
             problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}{shown}")
         raise ConfigError("; ".join(problems)) from None
+    if unsafe := settings.unsafe_in_production():
+        raise ConfigError("\n".join(unsafe))
+    return settings

@@ -5,22 +5,33 @@ DATABASE_URL / REDIS_URL are unset, so every web worker shares the same ones.
 """
 
 import os
+import shutil
+import tempfile
 
+from hub import logs
 from hub.config import load_settings
 from hub.embedded import EmbeddedServices
 
 _settings = load_settings()
 _services = EmbeddedServices(_settings.home)
 
+# prometheus_client keeps each web process's counts in files here so /metrics, answered by any
+# one process, adds them all up. Set before the workers import it; fresh on every start, since
+# counts of an earlier run's processes would be read as current.
+_metrics_dir = tempfile.mkdtemp(prefix="morningai-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
 # Threads let one process wait on Postgres and Redis for several requests at once.
 worker_class = "gthread"
-threads = 4
+threads = _settings.web_threads
 timeout = 30
-graceful_timeout = 5
-accesslog = "-"
+# On SIGTERM gunicorn stops accepting and lets in-flight requests finish for this long. Render
+# waits 30 s before SIGKILL; on a laptop Ctrl-C should not hang.
+graceful_timeout = 25 if _settings.production else 5
 loglevel = _settings.log_level.lower()
+logconfig_dict = logs.config(_settings)
 
 
 def on_starting(server):
@@ -28,5 +39,12 @@ def on_starting(server):
     os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = database_url, redis_url
 
 
+def child_exit(server, worker):
+    from prometheus_client import multiprocess  # here: only once the directory is set
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def on_exit(server):
     _services.stop()
+    shutil.rmtree(_metrics_dir, ignore_errors=True)

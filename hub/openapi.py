@@ -99,6 +99,11 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
     ("/api/settings", "get", "Editable settings and where each value comes from", "operations", [], None, 200),
     ("/api/settings", "put", "Change settings (null: back to the environment's value)", "operations", [],
      {"type": "object", "additionalProperties": True}, 200),
+    ("/api/slack/channels", "get", "Slack channels with settings of their own", "integrations", [], None, 200),
+    ("/api/slack/channels/{channel}", "put", "Answer thread follow-ups in a Slack channel without a mention",
+     "integrations", [_path("channel", {"type": "string"})],
+     {"type": "object", "required": ["follow_ups"], "additionalProperties": False,
+      "properties": {"follow_ups": {"type": "boolean"}}}, 200),
     ("/api/openapi.json", "get", "This document", "operations", [], None, 200),
 ]
 

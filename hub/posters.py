@@ -6,13 +6,21 @@ the worker records so a task is never posted twice.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from hub.models import ChatTask, Reply
 
 
 class Poster(Protocol):
     def post(self, task: ChatTask, reply: Reply) -> str: ...
+
+
+@runtime_checkable
+class ShowsProgress(Protocol):
+    """A poster that can show the user their message is being worked on (a reaction, a
+    "thinking…" message) before the answer is ready; a failure there must not fail the task."""
+
+    def working(self, task: ChatTask) -> None: ...
 
 
 class NoPoster(LookupError):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from psycopg.types.json import Jsonb
 from redis.exceptions import RedisError
 
+from hub import logs
 from hub.db import Database
 from hub.models import ChatTask, Reply
 from hub.queue import TaskQueue
@@ -39,42 +40,70 @@ def submit(db: Database, queue: TaskQueue, task: ChatTask) -> Submitted:
     the message is accepted either way.
     """
     with db.connection() as conn:
-        row = conn.execute(
-            """
-            INSERT INTO tasks (id, platform, platform_event_id, workspace_id, channel, thread,
-                               user_id, text, kind, reply_target, trace_id)
-            SELECT %s, %s, %s, w.id, %s, %s, %s, %s, %s, %s, %s FROM workspaces w WHERE w.name = %s
-            ON CONFLICT (platform, platform_event_id) DO NOTHING
-            RETURNING id
-            """,
-            (task.id, task.platform, task.platform_event_id, task.channel, task.thread, task.user,
-             task.text, task.kind, Jsonb(task.reply_target), task.trace_id, task.workspace),
-        ).fetchone()
-        if row is None:
-            existing = conn.execute(
-                "SELECT id, status FROM tasks WHERE platform = %s AND platform_event_id = %s",
-                (task.platform, task.platform_event_id),
-            ).fetchone()
-            if existing is None:
-                raise UnknownWorkspace(task.workspace)
-            return Submitted(existing["id"], created=False, status=existing["status"])
-    return Submitted(task.id, created=True, status=enqueue(db, queue, task.id))
+        submitted = _store(conn, task)
+        if not submitted.created:
+            return submitted
+        # The `queued` mark reuses the insert's connection: each checkout from the pool costs a
+        # round trip (its health check).
+        return replace(submitted, status=_enqueue(conn, queue, submitted.task_id))
+
+
+def store(db: Database, task: ChatTask) -> Submitted:
+    """Store the task, `received`, without queueing it: for a caller that answers its platform
+    first and then calls `enqueue`. Should it never get there, the reconciler queues the task."""
+    with db.connection() as conn:
+        return _store(conn, task)
+
+
+def _store(conn, task: ChatTask) -> Submitted:
+    # A request that bound a trace id (hub/app.py) gives it to the task, so its log lines and the
+    # task's share one id.
+    task = replace(task, trace_id=logs.trace_id() or task.trace_id)
+    logs.bind(platform=task.platform, workspace=task.workspace)
+    row = conn.execute(
+        """
+        INSERT INTO tasks (id, platform, platform_event_id, workspace_id, channel, thread,
+                           user_id, text, kind, reply_target, trace_id)
+        SELECT %s, %s, %s, w.id, %s, %s, %s, %s, %s, %s, %s FROM workspaces w WHERE w.name = %s
+        ON CONFLICT (platform, platform_event_id) DO NOTHING
+        RETURNING id
+        """,
+        (task.id, task.platform, task.platform_event_id, task.channel, task.thread, task.user,
+         task.text, task.kind, Jsonb(task.reply_target), task.trace_id, task.workspace),
+    ).fetchone()
+    if row is not None:
+        logs.bind(task_id=task.id)
+        log.info("received %s task from %s", task.kind, task.platform)
+        return Submitted(task.id, created=True, status="received")
+    existing = conn.execute(
+        "SELECT id, status FROM tasks WHERE platform = %s AND platform_event_id = %s",
+        (task.platform, task.platform_event_id),
+    ).fetchone()
+    if existing is None:
+        raise UnknownWorkspace(task.workspace)
+    logs.bind(task_id=existing["id"])
+    log.info("redelivered event %s: task %s exists (%s)", task.platform_event_id, existing["id"], existing["status"])
+    return Submitted(existing["id"], created=False, status=existing["status"])
 
 
 def enqueue(db: Database, queue: TaskQueue, task_id: uuid.UUID, attempts_so_far: int = 0) -> str:
     """Put a `received` task on the queue; returns its status afterwards."""
+    with db.connection() as conn:
+        return _enqueue(conn, queue, task_id, attempts_so_far)
+
+
+def _enqueue(conn, queue: TaskQueue, task_id: uuid.UUID, attempts_so_far: int = 0) -> str:
     try:
         queue.enqueue(task_id, attempts_so_far)
     except RedisError as exc:
         log.warning("task %s stays received: could not reach Redis (%s)", task_id, exc)
         return "received"
-    with db.connection() as conn:
-        # The worker may already have started it: only a task still `received` becomes `queued`.
-        conn.execute(
-            "UPDATE tasks SET status = 'queued', queued_at = now(), updated_at = now() "
-            "WHERE id = %s AND status = 'received'",
-            (task_id,),
-        )
+    # The worker may already have started it: only a task still `received` becomes `queued`.
+    conn.execute(
+        "UPDATE tasks SET status = 'queued', queued_at = now(), updated_at = now() "
+        "WHERE id = %s AND status = 'received'",
+        (task_id,),
+    )
     return "queued"
 
 
@@ -275,6 +304,40 @@ def claim(db: Database, row: dict[str, Any]) -> bool:
             (row["id"], row["status"], row["updated_at"]),
         )
     return cur.rowcount == 1
+
+
+def answered_in_thread(db: Database, platform: str, channel: str, thread: str) -> bool:
+    """Whether a task of this thread exists: a reply there is then a follow-up to the bot."""
+    with db.connection() as conn:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM tasks WHERE platform = %s AND channel = %s AND thread = %s)"
+                            " AS found", (platform, channel, thread)).fetchone()["found"]
+
+
+def totals(db: Database, duration_buckets: list[float], retrieval_buckets: list[float]) -> dict[str, Any]:
+    """What /metrics reports from the tasks themselves, so every web process and worker agrees:
+    counts by platform and status, model usage, and cumulative histograms (seconds, each bucket
+    counting values <= its bound) of a posted task's last run and of memory retrieval."""
+    with db.connection() as conn:
+        by_status = conn.execute(
+            "SELECT platform, status, count(*) AS n FROM tasks GROUP BY platform, status").fetchall()
+        usage = conn.execute(
+            """SELECT coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
+                      coalesce(sum(cost_usd), 0) AS cost FROM tasks""").fetchone()
+        durations = _histogram(conn, "SELECT extract(epoch FROM posted_at - started_at)::float8 AS s FROM tasks "
+                                     "WHERE status = 'posted' AND started_at <= posted_at", duration_buckets)
+        retrieval = _histogram(conn, "SELECT ms / 1000.0 AS s FROM task_steps WHERE node = 'retrieve'",
+                               retrieval_buckets)
+    return {"by_status": by_status, "usage": usage, "durations": durations, "retrieval": retrieval}
+
+
+def _histogram(conn, values_sql: str, buckets: list[float]) -> dict[str, Any]:
+    row = conn.execute(
+        f"""WITH v AS ({values_sql})
+            SELECT array(SELECT count(*) FILTER (WHERE v.s <= le) FROM unnest(%s::float8[]) AS le
+                         LEFT JOIN v ON true GROUP BY le ORDER BY le) AS counts,
+                   (SELECT count(*) FROM v) AS count, (SELECT coalesce(sum(s), 0) FROM v) AS sum""",
+        ([float(b) for b in buckets],)).fetchone()
+    return {"buckets": list(zip(buckets, row["counts"])), "count": row["count"], "sum": float(row["sum"])}
 
 
 # --- what the dashboard reads and changes --------------------------------------------------

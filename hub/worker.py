@@ -20,13 +20,18 @@ from rq import Worker, get_current_job
 from agents import faqs as faq_drafting
 from agents import threads
 from agents.graph import Agent
+from adapters.discord.poster import DiscordPoster
+from adapters.discord.rest import DiscordREST
 from agents.llm import choose_chat_model
-from hub import limits, reconciler, tasks
+from adapters.slack.poster import SlackPoster
+from hub import limits, logs, reconciler, tasks
 from hub.config import Settings, load_settings
 from hub.db import Database
+from hub.installations import SlackInstallations
 from hub.models import ChatTask, Reply
+from hub.pacing import Pacer
 from hub.playground import WebPoster
-from hub.posters import NoPoster, PosterRegistry
+from hub.posters import NoPoster, PosterRegistry, ShowsProgress
 from hub.runtime import Runtime
 from memory.ingest import Progress, ingest
 from memory import faqs, workspaces
@@ -43,7 +48,13 @@ _agents: dict = {}
 
 def build_posters(rt: Runtime) -> PosterRegistry:
     posters = PosterRegistry()
+    settings = rt.settings
     posters.register("web", WebPoster(rt.db))
+    if settings.slack_bot_token or settings.slack_oauth_enabled:
+        posters.register("slack", _slack_poster(rt))
+    if settings.discord_bot_token or settings.discord_public_key:
+        token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
+        posters.register("discord", DiscordPoster(DiscordREST(settings.discord_api_url, token)))
     return posters
 
 
@@ -55,6 +66,22 @@ def build_agent(db: Database, embedder: Embedder, settings: Settings, checkpoint
         embed=embedder.embed, model=choose_chat_model(settings), checkpointer=checkpointer,
         faq_answer=lambda workspace, question: faqs.serving(db, embedder, workspace, question),
         faq_topic=lambda workspace, topic: faqs.about(db, embedder, workspace, topic))
+
+
+def _slack_poster(rt: Runtime) -> SlackPoster:
+    installations = SlackInstallations(rt.db, rt.settings.secret_key, rt.settings.previous_secret_key)
+    single = rt.settings.slack_bot_token
+
+    def token_for(target: dict) -> str:
+        bot = installations.find_bot(enterprise_id=target.get("enterprise"), team_id=target.get("team"),
+                                     is_enterprise_install=target.get("enterprise_install", False))
+        if bot is not None:
+            return bot.bot_token
+        if single is not None:
+            return single.get_secret_value()
+        raise NoPoster(f"Slack team {target.get('team')} is not installed any more: no token to answer with")
+
+    return SlackPoster(rt.settings.slack_api_url, token_for, Pacer(rt.queue.redis).wait)
 
 
 def _agent(rt: Runtime) -> Agent:
@@ -83,24 +110,48 @@ def run_task(task_id: str) -> str:
     rt, posters = _context()
     job = get_current_job()
     worker_name = job.worker_name if job and job.worker_name else socket.gethostname()
-    task = tasks.start(rt.db, uuid.UUID(task_id), worker_name)
-    if task is None:
-        return "not runnable (already done, or running elsewhere)"
+    with logs.context(task_id=task_id):
+        task = tasks.start(rt.db, uuid.UUID(task_id), worker_name)
+        if task is None:
+            log.info("task not runnable here (already done, or running elsewhere)")
+            return "not runnable (already done, or running elsewhere)"
+        with logs.context(trace_id=task.trace_id, platform=task.platform, workspace=task.workspace):
+            return _run(rt, posters, job, task)
+
+
+def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
+    log.info("running %s task, attempt %s", task.kind, task.attempts)
     try:
+        _show_progress(posters, task)
         reply = tasks.stored_reply(rt.db, task.id)
         if reply is None:
             reply = _answer(rt, task)
             tasks.record_reply(rt.db, task.id, reply)
         posted_id = posters.for_task(task).post(task, reply)
         tasks.mark_posted(rt.db, task.id, posted_id)
+        log.info("posted as %s", posted_id)
         return posted_id
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         if job is not None and job.retries_left:
+            log.warning("run failed, RQ retries it: %s", error)
             tasks.mark_retrying(rt.db, task.id, error)
         elif tasks.mark_failed(rt.db, task.id, error):
+            log.error("task failed: %s", error)
             announce_failure(rt, posters, tasks.load(rt.db, task.id))
         raise
+
+
+def _show_progress(posters: PosterRegistry, task: ChatTask) -> None:
+    """Let the user see their message was taken up. A courtesy: its failure fails nothing."""
+    try:
+        poster = posters.for_task(task)
+        if isinstance(poster, ShowsProgress):
+            poster.working(task)
+    except NoPoster:
+        pass  # posting the answer will fail with the reason
+    except Exception:
+        log.warning("could not show progress on task %s", task.id, exc_info=True)
 
 
 def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,

@@ -2,9 +2,12 @@
 
 import signal
 import subprocess
+import socket
 import time
 from collections.abc import Callable
 from typing import IO
+
+import requests
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 20, what: str = "condition"):
@@ -29,3 +32,17 @@ def stop_up(up: subprocess.Popen, log: IO[str]) -> None:
             up.kill()
     log.seek(0)
     print(log.read())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """Whether GET url answers 200 (False while the server is not listening yet)."""
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

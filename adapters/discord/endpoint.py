@@ -1,0 +1,49 @@
+"""`POST /discord/interactions`: Discord's HTTP way of delivering interactions, for hubs that
+run no gateway process. Every request is verified (Ed25519 over timestamp + raw body) before
+anything is read from it; Discord probes with bad signatures and drops endpoints that accept them."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, jsonify, request
+from nacl.exceptions import BadSignatureError, ValueError as NaclValueError
+from nacl.signing import VerifyKey
+
+from adapters.discord.interactions import BadInteraction, Hub, Replayed, accept, parse
+
+# A signed request older (or newer) than this is refused, so a captured one cannot be replayed
+# later; Discord sends interactions as they happen.
+MAX_CLOCK_SKEW = 300
+
+
+def verify(key: VerifyKey, signature: str, timestamp: str, body: bytes) -> bool:
+    try:
+        key.verify(timestamp.encode() + body, bytes.fromhex(signature))
+    except (BadSignatureError, NaclValueError, ValueError):
+        return False
+    return True
+
+
+def blueprint(hub: Hub, public_key: str) -> Blueprint:
+    bp = Blueprint("discord", __name__, url_prefix="/discord")
+    key = VerifyKey(bytes.fromhex(public_key))
+
+    @bp.post("/interactions")
+    def interactions():
+        signature = request.headers.get("X-Signature-Ed25519", "")
+        timestamp = request.headers.get("X-Signature-Timestamp", "")
+        body = request.get_data(cache=False)
+        if not verify(key, signature, timestamp, body):
+            return jsonify(error="invalid request signature"), 401
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW:
+            return jsonify(error=f"X-Signature-Timestamp is more than {MAX_CLOCK_SKEW}s away from now"), 401
+        try:
+            return jsonify(accept(hub, parse(json.loads(body))))
+        except Replayed as exc:
+            return jsonify(error=str(exc)), 409
+        except (BadInteraction, ValueError) as exc:  # ValueError: not JSON at all
+            return jsonify(error=f"not an interaction we can handle: {exc}"), 400
+
+    return bp

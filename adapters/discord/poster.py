@@ -1,0 +1,68 @@
+"""Posting a Reply to Discord, from the worker: a slash command's answer edits the deferred
+response (@original) and overflows into follow-ups; a mention's answer replies to the
+user's message, and the 🤔 the bot put on it goes."""
+
+from __future__ import annotations
+
+import logging
+
+from adapters.discord import render
+from adapters.discord.rest import DiscordError, DiscordREST
+from hub.models import ChatTask, Reply
+
+log = logging.getLogger(__name__)
+
+THINKING = "🤔"
+_UNKNOWN_WEBHOOK = 10015  # what an interaction token past its 15 minutes gets
+
+
+class DiscordPoster:
+    def __init__(self, rest: DiscordREST):
+        self.rest = rest
+
+    def post(self, task: ChatTask, reply: Reply) -> str:
+        target = task.reply_target
+        parts = render.messages(reply, task.id)
+        if target.get("via") == "interaction":
+            try:
+                return self._edit_original(target, parts)
+            except DiscordError as exc:
+                # A late answer (the token lasts 15 minutes) still reaches the channel, as a
+                # plain message, when the hub has a bot token to send one with.
+                if exc.code != _UNKNOWN_WEBHOOK or not self.rest.bot_token or not target.get("channel_id"):
+                    raise
+                log.warning("interaction token of task %s expired; posting in the channel instead", task.id)
+                return self._send(task, target["channel_id"], parts, reply_to=None)
+        posted = self._send(task, target["channel_id"], parts, reply_to=target.get("message_id"))
+        if target.get("message_id"):
+            self._unreact(target["channel_id"], target["message_id"])
+        return posted
+
+    def _edit_original(self, target: dict, parts: list[dict]) -> str:
+        hook = {"webhook_id": target["application_id"], "webhook_token": target["token"]}
+        first = self.rest.request("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
+                                  json=parts[0], auth=False, **hook)
+        for part in parts[1:]:
+            self.rest.request("POST", "/webhooks/{webhook_id}/{webhook_token}", json=part,
+                              params={"wait": "true"}, auth=False, **hook)
+        return f"discord:{first['id']}"
+
+    def _send(self, task: ChatTask, channel_id: str, parts: list[dict], reply_to: str | None) -> str:
+        first_id = None
+        for n, part in enumerate(parts):
+            # Discord drops a second message with the same nonce from us for a few minutes, so a
+            # run that crashed mid-post and is retried does not post its parts twice.
+            payload = {**part, "nonce": f"{task.id.hex[:22]}{n:03d}", "enforce_nonce": True}
+            if n == 0 and reply_to:
+                payload["message_reference"] = {"message_id": reply_to, "fail_if_not_exists": False}
+            message = self.rest.request("POST", "/channels/{channel_id}/messages", json=payload,
+                                        channel_id=channel_id)
+            first_id = first_id or message["id"]
+        return f"discord:{first_id}"
+
+    def _unreact(self, channel_id: str, message_id: str) -> None:
+        try:
+            self.rest.request("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+                              channel_id=channel_id, message_id=message_id, emoji=THINKING)
+        except DiscordError as exc:  # the answer is posted; a reaction left behind is cosmetic
+            log.info("could not remove %s from message %s: %s", THINKING, message_id, exc)

@@ -1,0 +1,133 @@
+"""A Reply as Discord messages: markdown cut into messages of at most 2,000 characters on
+paragraph or code-fence boundaries (a fence cut in two is closed and reopened), sources in an
+embed, 👍 / 👎 buttons, and mentions switched off on every message."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from hub.models import Reply
+
+LIMIT = 2000  # Discord's cap on a message's content
+EMBED_DESCRIPTION_LIMIT = 4096
+# Nothing a model writes may ping: no @everyone/@here, role, user, nor the replied-to user.
+NO_MENTIONS: dict[str, Any] = {"parse": [], "replied_user": False}
+FEEDBACK_PREFIX = "feedback"
+VOTES = {"up": 1, "down": -1}
+
+_FENCE = re.compile(r"^\s*(```+|~~~+)(.*)$")
+# Shown as text even by a client that ignores allowed_mentions: a zero-width space breaks the mention.
+_MASS_MENTION = re.compile(r"@(everyone|here)\b")
+
+
+def messages(reply: Reply, task_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The message payloads for `reply`, in order; the last carries the sources and buttons."""
+    text = reply.text.strip()
+    for block in reply.code:
+        text += f"\n\n```{block.language}\n{block.code.rstrip()}\n```"
+    parts = [{"content": _MASS_MENTION.sub("@\u200b\\1", part), "allowed_mentions": NO_MENTIONS}
+             for part in split(text or "(no answer)")]
+    if reply.citations and not reply.is_error:
+        parts[-1]["embeds"] = [sources_embed(reply)]
+    if not reply.is_error:
+        parts[-1]["components"] = [feedback_buttons(task_id)]
+    return parts
+
+
+def sources_embed(reply: Reply) -> dict[str, Any]:
+    lines = []
+    for n, citation in enumerate(reply.citations, 1):
+        title = citation.title.replace("]", ")")[:200] or citation.location
+        if urlsplit(citation.location).scheme in ("http", "https"):
+            lines.append(f"{n}. [{title}]({citation.location})")
+        else:
+            lines.append(f"{n}. {title} — `{citation.location[:300]}`")
+    description = ""
+    for line in lines:  # whole lines only: a cut link would render as junk
+        if len(description) + len(line) + 1 > EMBED_DESCRIPTION_LIMIT:
+            break
+        description += line + "\n"
+    return {"title": "Sources", "description": description.rstrip()}
+
+
+def feedback_buttons(task_id: uuid.UUID) -> dict[str, Any]:
+    """An action row of two buttons whose custom ids carry the vote and the task."""
+    return {"type": 1, "components": [
+        {"type": 2, "style": 2, "emoji": {"name": emoji}, "custom_id": f"{FEEDBACK_PREFIX}:{vote}:{task_id}"}
+        for vote, emoji in (("up", "👍"), ("down", "👎"))]}
+
+
+def split(text: str, limit: int = LIMIT) -> list[str]:
+    """Cut `text` into pieces of at most `limit` characters, preferring blank lines between
+    paragraphs, then line ends, then spaces; a code fence is never left open in a piece."""
+    pieces: list[str] = []
+    current = ""
+    for block in _blocks(text):
+        for part in _fit(block, limit):
+            joined = f"{current}\n\n{part}" if current else part
+            if len(joined) <= limit:
+                current = joined
+            else:
+                pieces.append(current)
+                current = part
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraphs and whole code fences (which may hold blank lines), in order."""
+    blocks: list[str] = []
+    lines: list[str] = []
+    fence: str | None = None
+    for line in text.splitlines():
+        marker = _FENCE.match(line)
+        if fence is None and marker:
+            if lines:
+                blocks.append("\n".join(lines))
+            lines, fence = [line], marker[1]
+        elif fence is not None:
+            lines.append(line)
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                blocks.append("\n".join(lines))
+                lines, fence = [], None
+        elif line.strip():
+            lines.append(line)
+        elif lines:
+            blocks.append("\n".join(lines))
+            lines = []
+    if lines:
+        if fence is not None:  # the text left it open: close it, as Discord would render it
+            lines.append(fence)
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def _fit(block: str, limit: int) -> list[str]:
+    """The block as it is, or cut into pieces that fit; a fence's pieces each open and close it."""
+    if len(block) <= limit:
+        return [block]
+    marker = _FENCE.match(block.split("\n", 1)[0])
+    if marker is None:
+        return _cut(block, limit, separators=("\n", " "))
+    lines = block.split("\n")
+    opening, closing = lines[0], marker[1]
+    room = limit - len(opening) - len(closing) - 2  # the two newlines around the body
+    return [f"{opening}\n{body}\n{closing}" for body in _cut("\n".join(lines[1:-1]), room, separators=("\n",))]
+
+
+def _cut(text: str, limit: int, separators: tuple[str, ...]) -> list[str]:
+    pieces = []
+    while len(text) > limit:
+        window = text[:limit + 1]
+        at = max((window.rfind(sep) for sep in separators), default=-1)
+        if at <= 0:  # one word (or code line) longer than a message: cut it where it must be
+            pieces.append(text[:limit])
+            text = text[limit:]
+        else:  # the separator itself goes: it is where one piece ends and the next begins
+            pieces.append(text[:at])
+            text = text[at + 1:]
+    return [*pieces, text] if text else pieces

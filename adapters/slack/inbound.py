@@ -1,0 +1,166 @@
+"""Slack -> hub: Bolt listeners that turn mentions, DMs, thread follow-ups, the `/morningai`
+command and the message shortcut into ChatTasks, submit them and acknowledge.
+
+Bolt runs each listener before answering Slack (process_before_response): a listener does only
+`submit` (one row; the hub queues it once the response is out), so the acknowledgement follows
+in milliseconds and an event is never acknowledged before it is stored. Redelivered events carry the same event_id, which the
+task table deduplicates; nothing here drops a retry.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from hub.models import KINDS, ChatTask
+
+log = logging.getLogger(__name__)
+
+SHORTCUT_ID = "ask_morningai"  # the message shortcut's callback_id, as in manifest.yml
+COMMAND = "/morningai"
+FEEDBACK_ACTION = re.compile(r"^feedback_(up|down)$")
+
+HELP = (f"*MorningAI* answers from your team's knowledge.\n"
+        f"• `{COMMAND} your question` (or `{COMMAND} ask …`): an answer with its sources\n"
+        f"• `{COMMAND} code …`: code grounded in your repositories\n"
+        f"• `{COMMAND} docs …`: a structured document\n"
+        f"• `{COMMAND} faq …`: frequently asked questions\n"
+        "• Mention me in a channel, or write to me directly; answers come in the thread.")
+
+# Message subtypes that are still someone asking something; every other subtype (edits,
+# deletions, joins, bot messages, ...) is not a question.
+_ASKING_SUBTYPES = {None, "thread_broadcast", "file_share"}
+_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+
+
+@dataclass(frozen=True)
+class Hub:
+    """What the adapter needs of the hub, handed in by the composition root."""
+
+    submit: Callable[[ChatTask], Any]
+    follow_ups: Callable[[str], bool]  # channel -> answers thread replies without a mention
+    answered_in_thread: Callable[[str, str], bool]  # (channel, thread ts) -> the bot answered there
+    record_feedback: Callable[[uuid.UUID, str, int], bool]  # (task id, user, +1 / -1)
+    max_chars: int
+
+
+def question_text(text: str, bot_user_id: str | None) -> str:
+    """Slack's markup as a person would read it: our own mention dropped, links spelled out,
+    &amp; &lt; &gt; decoded."""
+    if bot_user_id:
+        text = text.replace(f"<@{bot_user_id}>", " ")
+    text = _LINK.sub(lambda m: f"{m[2]} ({m[1]})" if m[2] and m[2] != m[1] else m[1], text)
+    return html.unescape(" ".join(text.split()))
+
+
+def _from_bot(event: dict) -> bool:
+    return bool(event.get("bot_id") or event.get("bot_profile")) or event.get("subtype") == "bot_message"
+
+
+def register(app: App, hub: Hub) -> None:
+    """Attach the listeners to a Bolt app whose authorize puts the hub workspace in context."""
+
+    def task(context: BoltContext, event_key: str, text: str, reply_target: dict, **fields) -> ChatTask:
+        # The team goes with the reply target: the worker answers with that team's token.
+        team = {"team": context.team_id, "enterprise": context.enterprise_id,
+                "enterprise_install": context.is_enterprise_install}
+        return ChatTask(platform="slack", workspace=context["workspace"],
+                        platform_event_id=f"{context.team_id or context.enterprise_id}:{event_key}",
+                        text=text[:hub.max_chars], reply_target={**reply_target, **team}, **fields)
+
+    def from_message(context: BoltContext, body: dict, event: dict) -> ChatTask | None:
+        text = question_text(event.get("text") or "", context.bot_user_id)
+        if not text:
+            return None
+        # Reply in the thread the message is in, or start one under it.
+        thread = event.get("thread_ts") or event["ts"]
+        return task(context, body["event_id"], text, channel=event["channel"], thread=thread,
+                    user=event.get("user", ""),
+                    reply_target={"channel": event["channel"], "thread_ts": thread, "message_ts": event["ts"]})
+
+    @app.event("app_mention")
+    def on_mention(context: BoltContext, body: dict, event: dict) -> None:
+        # A mention in a DM also arrives as message.im, answered there.
+        if _from_bot(event) or "edited" in event or event.get("channel", "").startswith("D"):
+            return
+        new = from_message(context, body, event)
+        if new is not None:
+            hub.submit(new)
+
+    @app.event("message")
+    def on_message(context: BoltContext, body: dict, event: dict) -> None:
+        if event.get("subtype") not in _ASKING_SUBTYPES or _from_bot(event):
+            return
+        if event.get("channel_type") == "im":
+            direct = from_message(context, body, event)
+            if direct is not None:
+                # In a DM the conversation is the channel: answer beside the message, not under it.
+                if "thread_ts" not in event:
+                    direct = replace(direct, thread=None, reply_target={**direct.reply_target, "thread_ts": None})
+                hub.submit(direct)
+        elif _is_follow_up(event, context.bot_user_id, hub):
+            follow_up = from_message(context, body, event)
+            if follow_up is not None:
+                hub.submit(follow_up)
+
+    @app.command(COMMAND)
+    def on_command(ack: Ack, context: BoltContext, command: dict) -> None:
+        words = (command.get("text") or "").strip().split(maxsplit=1)
+        first = words[0].lower() if words else ""
+        kind, rest = (first, words[1] if len(words) > 1 else "") if first in KINDS else ("ask", " ".join(words))
+        text = question_text(rest, context.bot_user_id)
+        if kind == "help" or not text:
+            ack(text=HELP)  # ephemeral, at once: nothing to look up
+            return
+        hub.submit(task(context, command["trigger_id"], text, kind=kind, channel=command["channel_id"],
+                        user=command["user_id"],
+                        reply_target={"channel": command["channel_id"], "response_url": command["response_url"],
+                                      "asked_by": command["user_id"], "question": text}))
+        ack(text=f"Working on it: “{_quote(text)}”")
+
+    @app.shortcut(SHORTCUT_ID)
+    def on_shortcut(ack: Ack, context: BoltContext, shortcut: dict) -> None:
+        message, channel = shortcut.get("message") or {}, shortcut["channel"]["id"]
+        text = question_text(message.get("text") or "", context.bot_user_id)
+        if text:
+            thread = message.get("thread_ts") or message["ts"]
+            hub.submit(task(context, shortcut["trigger_id"], text, channel=channel, thread=thread,
+                            user=shortcut["user"]["id"],
+                            reply_target={"channel": channel, "thread_ts": thread, "message_ts": message["ts"],
+                                          "response_url": shortcut.get("response_url")}))
+        ack()
+
+    @app.action(FEEDBACK_ACTION)
+    def on_feedback(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        try:
+            task_id = uuid.UUID(action.get("value", ""))
+        except ValueError:
+            log.warning("feedback click with a malformed task id %r", action.get("value"))
+            return
+        vote = 1 if action["action_id"] == "feedback_up" else -1
+        if not hub.record_feedback(task_id, body["user"]["id"], vote):
+            log.warning("feedback on unknown task %s", task_id)
+
+
+def _is_follow_up(event: dict, bot_user_id: str | None, hub: Hub) -> bool:
+    """A reply in a thread the bot answered in, in a channel that opted in. A reply that mentions
+    the bot is not one: it comes as app_mention too."""
+    thread = event.get("thread_ts")
+    if not thread or thread == event.get("ts") or event.get("channel_type") not in ("channel", "group"):
+        return False
+    if bot_user_id and f"<@{bot_user_id}>" in (event.get("text") or ""):
+        return False
+    return hub.follow_ups(event["channel"]) and hub.answered_in_thread(event["channel"], thread)
+
+
+def _quote(text: str, limit: int = 150) -> str:
+    text = text if len(text) <= limit else text[:limit - 1] + "…"
+    return html.escape(text, quote=False)

@@ -1,0 +1,90 @@
+"""Hub -> Slack: the worker's poster for the `slack` platform.
+
+`working` puts :eyes: on the message being answered as soon as a worker takes the task (a
+slash command already said "Working on it" in its acknowledgement). `post` sends the rendered
+Reply into the thread of that message, one message per second per channel at most; an answer
+for a channel the bot is not in (a slash command there) goes through the command's
+response_url instead. slack_sdk's retry handler waits out a 429's Retry-After.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from adapters.slack.bolt_app import web_client
+from adapters.slack.render import Message, render
+from hub.models import ChatTask, Reply
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EMOJI = "eyes"
+# chat.postMessage errors that mean "the bot cannot write here", where response_url still can.
+_NOT_HERE = {"not_in_channel", "channel_not_found", "is_archived"}
+
+TokenFor = Callable[[dict[str, Any]], str]  # reply_target -> the bot token of its team
+
+
+class ResponseUrlError(Exception):
+    pass
+
+
+class SlackPoster:
+    def __init__(self, api_url: str, token_for: TokenFor, pace: Callable[[str], Any]):
+        self.api_url = api_url
+        self.token_for = token_for
+        self.pace = pace
+
+    def _client(self, task: ChatTask):
+        return web_client(self.api_url, self.token_for(task.reply_target))
+
+    def working(self, task: ChatTask) -> None:
+        message_ts = task.reply_target.get("message_ts")
+        if message_ts:
+            self._react(task, "reactions_add", message_ts)
+
+    def post(self, task: ChatTask, reply: Reply) -> str:
+        target = task.reply_target
+        messages = render(reply, task_id=str(task.id), trace_id=str(task.trace_id),
+                          asked_by=target.get("asked_by", ""), question=target.get("question", ""))
+        client = self._client(task)
+        channel = target["channel"]
+        posted: list[str] = []
+        try:
+            for message in messages:
+                self.pace(f"slack:{channel}")
+                response = client.chat_postMessage(channel=channel, thread_ts=target.get("thread_ts"),
+                                                   text=message.text, blocks=message.blocks,
+                                                   unfurl_links=False, unfurl_media=False)
+                posted.append(response["ts"])
+        except SlackApiError as exc:
+            if posted or exc.response.get("error") not in _NOT_HERE or not target.get("response_url"):
+                raise
+            return self._respond(channel, target["response_url"], messages)
+        if target.get("message_ts"):
+            self._react(task, "reactions_remove", target["message_ts"])
+        return f"{channel}:{posted[0]}"
+
+    def _respond(self, channel: str, response_url: str, messages: list[Message]) -> str:
+        webhook = WebhookClient(response_url, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
+        for message in messages:
+            self.pace(f"slack:{channel}")
+            response = webhook.send(text=message.text, blocks=message.blocks, response_type="in_channel",
+                                    replace_original=False)
+            if response.status_code != 200:
+                raise ResponseUrlError(f"response_url answered {response.status_code}: {response.body[:200]}")
+        return f"{channel}:response_url"
+
+    def _react(self, task: ChatTask, method: str, message_ts: str) -> None:
+        # Progress is a courtesy: a missing scope or a deleted message must not fail the answer.
+        try:
+            getattr(self._client(task), method)(channel=task.reply_target["channel"], timestamp=message_ts,
+                                                name=PROGRESS_EMOJI)
+        except SlackApiError as exc:
+            log.info("no :%s: on %s for task %s: %s", PROGRESS_EMOJI, message_ts, task.id,
+                     exc.response.get("error"))

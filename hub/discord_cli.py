@@ -1,0 +1,121 @@
+"""`morningai discord …`: run the gateway bot, print the invite URL, register the slash
+commands (for HTTP-interactions mode), and map guilds and channels to the hub's settings."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from urllib.parse import urlencode
+
+import typer
+from rich.table import Table
+
+from adapters.discord import bot
+from adapters.discord.commands import sync_commands
+from adapters.discord.rest import DiscordError, DiscordREST
+from hub import discord_store
+from hub.app import discord_hub
+from hub.cli import CommandError, InputError, _database, _open, _setup_logging, out
+from hub.config import Settings, load_settings
+
+discord_app = typer.Typer(help="Connect Discord: run the bot, invite it, map guilds to workspaces.")
+
+# What the bot needs in a channel: see it, read the message it answers, reply (in threads too),
+# embed its sources and react with 🤔 while it works. Application commands come with the scope.
+PERMISSIONS = {"Add Reactions": 1 << 6, "View Channel": 1 << 10, "Send Messages": 1 << 11,
+               "Embed Links": 1 << 14, "Read Message History": 1 << 16, "Send Messages in Threads": 1 << 38}
+SCOPES = ("bot", "applications.commands")
+_SNOWFLAKE = re.compile(r"^\d{15,22}$")
+
+
+def _needs(settings: Settings, *names: str) -> None:
+    missing = [name for name in names if not getattr(settings, name.lower())]
+    if missing:
+        raise CommandError(f"set {' and '.join(missing)} first (the application's pages in the "
+                           "Discord Developer Portal; README: Connect Discord)")
+
+
+def _rest(settings: Settings) -> DiscordREST:
+    return DiscordREST(settings.discord_api_url, settings.discord_bot_token.get_secret_value())
+
+
+@discord_app.callback(invoke_without_command=True)
+def discord(ctx: typer.Context) -> None:
+    """Run the gateway bot: slash commands, mentions, `!ask` and thread follow-ups become tasks
+    that the workers answer."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = load_settings()
+    _setup_logging(settings)
+    _needs(settings, "DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID")
+    rt = _open(settings)
+    try:
+        bot.run(discord_hub(rt), _rest(settings), token=settings.discord_bot_token.get_secret_value(),
+                application_id=settings.discord_application_id, guild_ids=settings.discord_guild_ids,
+                api_url=settings.discord_api_url, gateway_url=settings.discord_gateway_url)
+    finally:
+        rt.close()
+
+
+@discord_app.command("invite-url")
+def invite_url() -> None:
+    """Print the URL that adds the bot to a server, with the scopes and permissions it needs."""
+    settings = load_settings()
+    _needs(settings, "DISCORD_APPLICATION_ID")
+    query = urlencode({"client_id": settings.discord_application_id, "scope": " ".join(SCOPES),
+                       "permissions": sum(PERMISSIONS.values())})
+    out.print(f"https://discord.com/oauth2/authorize?{query}", soft_wrap=True, highlight=False)
+    out.print(f"[dim]scopes: {', '.join(SCOPES)}; permissions: {', '.join(PERMISSIONS)}[/dim]", soft_wrap=True)
+
+
+@discord_app.command("sync-commands")
+def sync_commands_command() -> None:
+    """Register /ask, /code, /docs, /faq and /help (only where they changed). The gateway bot
+    does this when it starts; HTTP-interactions mode, which runs no bot, needs it once."""
+    settings = load_settings()
+    _needs(settings, "DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID")
+    try:
+        for line in sync_commands(_rest(settings), settings.discord_application_id, settings.discord_guild_ids):
+            out.print(line)
+    except DiscordError as exc:
+        raise CommandError(str(exc)) from None
+
+
+@discord_app.command("map")
+def map_guild(
+    guild: Annotated[str, typer.Argument(help="The guild (server) id")],
+    workspace: Annotated[str, typer.Argument(help="The workspace its questions are answered from")],
+) -> None:
+    """Answer a guild from a workspace (unmapped guilds use `default`)."""
+    if not _SNOWFLAKE.match(guild):
+        raise InputError(f"GUILD: {guild!r} is not a Discord id (Server Settings → Widget, or Copy Server ID)")
+    with _database(load_settings()) as db:
+        if not discord_store.map_guild(db, guild, workspace):
+            raise InputError(f"WORKSPACE: no workspace named {workspace!r}")
+    out.print(f"guild {guild} is answered from workspace {workspace!r}")
+
+
+@discord_app.command("guilds")
+def guilds() -> None:
+    """The guilds mapped to a workspace other than the default."""
+    with _database(load_settings()) as db:
+        rows = discord_store.guild_mappings(db)
+    table = Table(box=None, pad_edge=False)
+    for column in ("guild", "workspace", "since"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["guild_id"], row["workspace"], row["updated_at"].isoformat(timespec="seconds"))
+    out.print(table if rows else "no guild is mapped: every guild is answered from workspace 'default'")
+
+
+@discord_app.command("follow-ups")
+def follow_ups(
+    channel: Annotated[str, typer.Argument(help="The channel (or thread) id")],
+    enabled: Annotated[bool, typer.Option("--on/--off", help="Answer follow-ups without a mention")] = True,
+) -> None:
+    """In threads of this channel that the bot answered in, answer later messages without a mention."""
+    if not _SNOWFLAKE.match(channel):
+        raise InputError(f"CHANNEL: {channel!r} is not a Discord id (right-click the channel → Copy Channel ID)")
+    with _database(load_settings()) as db:
+        discord_store.set_follow_ups(db, channel, enabled)
+    out.print(f"follow-ups in threads of channel {channel}: {'on' if enabled else 'off'}")

@@ -1,0 +1,72 @@
+"""The Discord integration's tables: which workspace a guild is answered from, each channel's
+settings, and the 👍 / 👎 people give answers. The adapter reaches them through callables the
+composition roots hand it; the SQL lives here, with the tables' owner."""
+
+from __future__ import annotations
+
+import uuid
+
+from hub.db import Database
+
+DEFAULT_WORKSPACE = "default"
+
+
+def workspace_for_guild(db: Database, guild_id: str | None) -> str:
+    """The workspace a guild's questions are answered from; `default` until an admin maps it
+    (and for direct messages, which have no guild)."""
+    if not guild_id:
+        return DEFAULT_WORKSPACE
+    with db.connection() as conn:
+        row = conn.execute("SELECT w.name FROM discord_guilds g JOIN workspaces w ON w.id = g.workspace_id "
+                           "WHERE g.guild_id = %s", (guild_id,)).fetchone()
+    return row["name"] if row else DEFAULT_WORKSPACE
+
+
+def map_guild(db: Database, guild_id: str, workspace: str) -> bool:
+    """Answer the guild from `workspace`; False when no workspace has that name."""
+    with db.connection() as conn:
+        cur = conn.execute(
+            """INSERT INTO discord_guilds (guild_id, workspace_id)
+               SELECT %s, id FROM workspaces WHERE name = %s
+               ON CONFLICT (guild_id) DO UPDATE SET workspace_id = excluded.workspace_id, updated_at = now()""",
+            (guild_id, workspace))
+    return cur.rowcount == 1
+
+
+def guild_mappings(db: Database) -> list[dict]:
+    with db.connection() as conn:
+        return conn.execute("SELECT g.guild_id, w.name AS workspace, g.updated_at FROM discord_guilds g "
+                            "JOIN workspaces w ON w.id = g.workspace_id ORDER BY g.guild_id").fetchall()
+
+
+def follow_ups(db: Database, channel_id: str) -> bool:
+    """Whether messages in a thread of this channel that the bot answered in need no mention."""
+    with db.connection() as conn:
+        row = conn.execute("SELECT follow_ups FROM discord_channels WHERE channel_id = %s",
+                           (channel_id,)).fetchone()
+    return bool(row and row["follow_ups"])
+
+
+def set_follow_ups(db: Database, channel_id: str, enabled: bool) -> None:
+    with db.connection() as conn:
+        conn.execute("""INSERT INTO discord_channels (channel_id, follow_ups) VALUES (%s, %s)
+                        ON CONFLICT (channel_id) DO UPDATE SET follow_ups = excluded.follow_ups, updated_at = now()""",
+                     (channel_id, enabled))
+
+
+def record_feedback(db: Database, task_id: uuid.UUID, user_id: str, vote: int) -> bool:
+    """Keep one vote per user and answer (a second click replaces the first); False when the
+    task is not a Discord task of ours, so a forged button stores nothing."""
+    with db.connection() as conn:
+        cur = conn.execute(
+            """INSERT INTO discord_feedback (task_id, user_id, vote)
+               SELECT id, %s, %s FROM tasks WHERE id = %s AND platform = 'discord'
+               ON CONFLICT (task_id, user_id) DO UPDATE SET vote = excluded.vote, updated_at = now()""",
+            (user_id, vote, task_id))
+    return cur.rowcount == 1
+
+
+def votes(db: Database, task_id: uuid.UUID) -> dict[str, int]:
+    with db.connection() as conn:
+        rows = conn.execute("SELECT user_id, vote FROM discord_feedback WHERE task_id = %s", (task_id,))
+        return {row["user_id"]: row["vote"] for row in rows}

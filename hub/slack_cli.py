@@ -1,0 +1,61 @@
+"""`morningai slack …`: per-channel settings and the installed teams, from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hub import channels
+from hub.cli import CommandError, _apply_migrations, _database, out
+from hub.config import load_settings
+from hub.installations import SlackInstallations
+
+slack = typer.Typer(no_args_is_help=True, help="Slack: channel settings and installed teams.")
+
+
+@slack.command("follow-ups")
+def follow_ups(
+    channel: Annotated[str, typer.Argument(help="Channel id, like C0123ABCD (in the channel's details)")],
+    state: Annotated[str, typer.Argument(help="on: answer replies in threads the bot answered without a "
+                                              "mention; off: only when mentioned", metavar="on|off")],
+) -> None:
+    """Answer thread follow-ups in CHANNEL without a new mention (on), or not (off, the default)."""
+    if not channels.SLACK_CHANNEL_ID.match(channel):
+        raise CommandError(f"{channel!r} is not a Slack channel id (like C0123ABCD)")
+    if state not in ("on", "off"):
+        raise CommandError(f"say on or off, not {state!r}")
+    with _database(load_settings()) as db:
+        _apply_migrations(db)
+        channels.set_follow_ups(db, "slack", channel, state == "on")
+    out.print(f"thread follow-ups in {channel}: {state}")
+
+
+@slack.command("channels")
+def list_channels() -> None:
+    """Channels with settings of their own (every other channel: follow-ups off)."""
+    with _database(load_settings()) as db:
+        _apply_migrations(db)
+        rows = channels.all_settings(db, "slack")
+    table = Table(box=None, pad_edge=False)
+    for column in ("channel", "follow-ups", "changed"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["channel"], "on" if row["follow_ups"] else "off", f"{row['updated_at']:%Y-%m-%d %H:%M}")
+    out.print(table if rows else "no channel has settings of its own: follow-ups are off everywhere")
+
+
+@slack.command("teams")
+def teams() -> None:
+    """Teams installed through OAuth, and the workspace each is answered from."""
+    settings = load_settings()
+    with _database(settings) as db:
+        _apply_migrations(db)
+        rows = SlackInstallations(db, settings.secret_key).teams()
+    table = Table(box=None, pad_edge=False)
+    for column in ("team", "name", "workspace", "installed"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["install_key"], row["team_name"] or "", row["workspace"], f"{row['installed_at']:%Y-%m-%d}")
+    out.print(table if rows else "no team installed through OAuth (single-workspace mode answers in 'default')")

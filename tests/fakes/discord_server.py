@@ -1,0 +1,352 @@
+"""A fake Discord for tests: the REST API and the gateway websocket on one aiohttp server on
+127.0.0.1, speaking Discord's documented wire format (API v10, JSON encoding, uncompressed).
+
+    with FakeDiscord() as discord:
+        env = {"DISCORD_API_URL": discord.api_url, "DISCORD_GATEWAY_URL": discord.gateway_url, ...}
+        discord.wait_for_session()                       # IDENTIFY -> READY done
+        discord.dispatch("INTERACTION_CREATE", discord.command_interaction("ask", "question", "hi?"))
+        discord.fail_next("POST /channels/{channel_id}/messages", 429, retry_after=0.2)
+        discord.drop_gateway()                           # the client resumes and gets what it missed
+
+The gateway: HELLO (op 10) -> IDENTIFY (op 2) -> READY; HEARTBEAT (op 1) -> ACK (op 11); RESUME
+(op 6) replays the dispatches sent after the client's sequence number, then RESUMED. Dispatches
+sent while no client is connected wait for its RESUME (or, with a new session, are lost, as on
+Discord). Everything received is kept in `requests` (REST) and `gateway_log` (opcodes).
+
+Messages are stored with `mention_everyone` computed from their content and allowed_mentions
+as Discord documents it, so a test sees whether a ping would have been delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+BOT_ID = "900000000000000001"
+APP_ID = "900000000000000002"
+GUILD_ID = "900000000000000003"
+CHANNEL_ID = "900000000000000004"
+USER_ID = "900000000000000005"
+_ids = itertools.count(int(time.time() * 1000) << 22)
+
+
+def snowflake() -> str:
+    return str(next(_ids))
+
+
+def _user(user_id: str, name: str, bot: bool = False) -> dict[str, Any]:
+    return {"id": user_id, "username": name, "discriminator": "0", "global_name": name, "avatar": None,
+            "bot": bot}
+
+
+@dataclass
+class Call:
+    route: str  # "POST /channels/{channel_id}/messages"
+    path: str
+    body: Any
+    headers: dict[str, str]
+    params: dict[str, str] = field(default_factory=dict)
+
+
+# (method, path pattern) -> (route name, handler name)
+_ROUTES = [
+    ("GET", r"/users/@me", "me"),
+    ("GET", r"/oauth2/applications/@me", "application"),
+    ("GET", r"/gateway(/bot)?", "gateway_info"),
+    ("POST", r"/interactions/(?P<id>\d+)/(?P<token>[^/]+)/callback", "callback"),
+    ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/@original", "edit_original"),
+    ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", "follow_up"),
+    ("POST", r"/channels/(?P<channel_id>\d+)/messages", "create_message"),
+    ("PUT", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/reactions/(?P<emoji>[^/]+)/@me", "react"),
+    ("DELETE", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/reactions/(?P<emoji>[^/]+)/@me", "react"),
+    ("POST", r"/channels/(?P<channel_id>\d+)/typing", "typing"),
+    ("GET", r"/applications/(?P<app>\d+)(/guilds/(?P<guild>\d+))?/commands", "get_commands"),
+    ("PUT", r"/applications/(?P<app>\d+)(/guilds/(?P<guild>\d+))?/commands", "put_commands"),
+]
+_ROUTE_NAMES = {
+    "create_message": "POST /channels/{channel_id}/messages",
+    "edit_original": "PATCH /webhooks/{application_id}/{token}/messages/@original",
+    "follow_up": "POST /webhooks/{application_id}/{token}",
+    "callback": "POST /interactions/{interaction_id}/{token}/callback",
+    "put_commands": "PUT /applications/{application_id}/commands",
+}
+
+
+class FakeDiscord:
+    def __init__(self, heartbeat_interval_ms: int = 1000):
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.requests: list[Call] = []
+        self.gateway_log: list[dict[str, Any]] = []  # every opcode a client sent
+        self.messages: dict[str, dict[str, Any]] = {}  # every message posted, by id
+        self.originals: dict[str, dict[str, Any]] = {}  # interaction token -> @original message
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> definitions
+        self.reactions: set[tuple[str, str, str]] = set()  # (channel, message, emoji) we left on
+        self.expired_tokens: set[str] = set()  # interaction tokens past their 15 minutes
+        self._reset_after: float | None = None
+        self._closing = False
+        self._failures: dict[str, list[tuple[int, float]]] = {}
+        self._sessions: dict[str, list[dict[str, Any]]] = {}  # session id -> dispatches sent, in order
+        self._ws: web.WebSocketResponse | None = None
+        self._session: str | None = None
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-discord", daemon=True)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> FakeDiscord:
+        self._thread.start()
+        self.port = asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.api_url = f"{self.base_url}/api/v10"
+        self.gateway_url = f"ws://127.0.0.1:{self.port}/gateway"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._closing = True  # a client still running must not keep a websocket open through cleanup
+        self.drop_gateway(1001)
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    async def _start(self) -> int:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        return site._server.sockets[0].getsockname()[1]
+
+    # --- what tests do ---------------------------------------------------------------------
+
+    def fail_next(self, route: str, status: int = 429, *, retry_after: float = 0.2, times: int = 1) -> None:
+        """The next `times` requests to `route` (a name from _ROUTE_NAMES) get `status`."""
+        with self._lock:
+            self._failures.setdefault(route, []).extend([(status, retry_after)] * times)
+
+    def exhaust_bucket(self, reset_after: float) -> None:
+        """The next message create answers with its bucket empty for `reset_after` seconds."""
+        self._reset_after = reset_after
+
+    def calls(self, route: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.requests if call.route == route]
+
+    def wait_for_session(self, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._session and self._ws is not None:
+                return self._session
+            time.sleep(0.05)
+        raise AssertionError("no client identified on the fake gateway")
+
+    def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        asyncio.run_coroutine_threadsafe(self._dispatch(event, data), self._loop).result(5)
+
+    def drop_gateway(self, code: int = 4000) -> None:
+        """Close the client's websocket as a failing Discord would; 4000 lets it resume."""
+        async def close():
+            ws, self._ws = self._ws, None
+            if ws is not None:
+                await ws.close(code=code)
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(5)
+
+    @staticmethod
+    def command_interaction(name: str, option: str | None = None, value: str | None = None,
+                            **fields: Any) -> dict[str, Any]:
+        """An APPLICATION_COMMAND interaction as Discord sends it from a guild text channel."""
+        return {
+            "id": snowflake(), "application_id": APP_ID, "type": 2, "token": f"tok-{snowflake()}",
+            "version": 1, "guild_id": GUILD_ID, "channel_id": CHANNEL_ID,
+            "channel": {"id": CHANNEL_ID, "type": 0, "name": "general", "guild_id": GUILD_ID, "position": 0,
+                        "permission_overwrites": [], "nsfw": False, "parent_id": None},
+            "member": {"user": _user(USER_ID, "alice"), "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
+                       "deaf": False, "mute": False, "permissions": "2147483647", "flags": 0},
+            "data": {"id": snowflake(), "name": name, "type": 1,
+                     **({"options": [{"name": option, "type": 3, "value": value}]} if option else {})},
+            "app_permissions": "2147483647", "locale": "en-US", "guild_locale": "en-US",
+            "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
+            "attachment_size_limit": 10485760, **fields,
+        }
+
+    @staticmethod
+    def button_interaction(custom_id: str, user_id: str = USER_ID) -> dict[str, Any]:
+        payload = FakeDiscord.command_interaction("unused")
+        payload.update(type=3, data={"custom_id": custom_id, "component_type": 2})
+        payload["member"]["user"] = _user(user_id, "bob")
+        return payload
+
+    @staticmethod
+    def user_message(content: str, *, author: dict[str, Any] | None = None,
+                     mention_bot: bool = False) -> dict[str, Any]:
+        """A MESSAGE_CREATE as a person (or `author`) posts it in the guild's channel."""
+        return {
+            "id": snowflake(), "channel_id": CHANNEL_ID, "guild_id": GUILD_ID, "type": 0,
+            "author": author or _user(USER_ID, "alice"), "content": content, "timestamp": "2024-01-01T00:00:00+00:00",
+            "edited_timestamp": None, "tts": False, "mention_everyone": False,
+            "mentions": [_user(BOT_ID, "MorningAI", bot=True)] if mention_bot else [], "mention_roles": [],
+            "attachments": [], "embeds": [], "pinned": False, "flags": 0, "components": [],
+        }
+
+    @staticmethod
+    def bot_author() -> dict[str, Any]:
+        return _user(BOT_ID, "MorningAI", bot=True)
+
+    # --- the gateway -----------------------------------------------------------------------
+
+    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+        if self._session is None:
+            raise AssertionError("no gateway session to dispatch to")
+        sent = self._sessions[self._session]
+        frame = {"op": 0, "t": event, "s": len(sent) + 1, "d": data}
+        sent.append(frame)
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.send_str(json.dumps(frame))
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        if self._closing:
+            return web.Response(status=503)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}))
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                break
+            frame = json.loads(message.data)
+            self.gateway_log.append(frame)
+            op, data = frame.get("op"), frame.get("d")
+            if op == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif op == 2:
+                self._session = snowflake()
+                self._sessions[self._session] = []
+                await self._dispatch("READY", {
+                    "v": 10, "user": _user(BOT_ID, "MorningAI", bot=True), "guilds": [],
+                    "session_id": self._session, "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway",
+                    "application": {"id": APP_ID, "flags": 0}, "private_channels": [], "relationships": []})
+            elif op == 6:
+                missed = self._sessions.get(data.get("session_id"))
+                if missed is None:
+                    await ws.send_str(json.dumps({"op": 9, "d": False}))  # invalid session: identify anew
+                    continue
+                self._session = data["session_id"]
+                for old in missed[data.get("seq") or 0:]:
+                    await ws.send_str(json.dumps(old))
+                await self._dispatch("RESUMED", {})
+        if self._ws is ws:
+            self._ws = None
+        return ws
+
+    # --- the REST API ----------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        for method, pattern, handler in _ROUTES:
+            match = re.fullmatch(pattern, path)
+            if method == request.method and match:
+                break
+        else:
+            return _json({"message": "404: Not Found", "code": 0}, 404)
+        raw = await request.read()
+        body = json.loads(raw) if raw else None
+        route = _ROUTE_NAMES.get(handler, f"{method} {pattern}")
+        with self._lock:
+            self.requests.append(Call(route, path, body, dict(request.headers), dict(request.query)))
+            failures = self._failures.get(route)
+            failure = failures.pop(0) if failures else None
+        if failure:
+            status, retry_after = failure
+            # discord.py takes a 429 without `Via` for a Cloudflare ban; Discord's own carry it.
+            return _json({"message": "You are being rate limited.", "retry_after": retry_after, "global": False},
+                         status, {"Retry-After": str(retry_after), "Via": "1.1 google",
+                                  "X-RateLimit-Bucket": handler, "X-RateLimit-Scope": "user"})
+        return await getattr(self, f"_{handler}")(request, body, **match.groupdict())
+
+    async def _me(self, request, body):
+        return _json(_user(BOT_ID, "MorningAI", bot=True))
+
+    async def _application(self, request, body):
+        return _json({"id": APP_ID, "name": "MorningAI", "description": "", "icon": None, "bot_public": False,
+                      "bot_require_code_grant": False, "owner": _user(USER_ID, "alice"), "verify_key": "00" * 32,
+                      "flags": 0, "team": None, "summary": ""})
+
+    async def _gateway_info(self, request, body):
+        return _json({"url": self.gateway_url, "shards": 1,
+                      "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                              "max_concurrency": 1}})
+
+    async def _callback(self, request, body, id, token):
+        return web.Response(status=204)
+
+    async def _edit_original(self, request, body, app, token):
+        if token in self.expired_tokens:
+            return _json({"message": "Unknown Webhook", "code": 10015}, 404)
+        message = self._store(body, channel_id=CHANNEL_ID, author=_user(BOT_ID, "MorningAI", bot=True),
+                              message_id=self.originals.get(token, {}).get("id"))
+        self.originals[token] = message
+        return _json(message)
+
+    async def _follow_up(self, request, body, app, token):
+        return _json(self._store(body, channel_id=CHANNEL_ID, author=_user(BOT_ID, "MorningAI", bot=True)))
+
+    async def _create_message(self, request, body, channel_id):
+        for old in self.messages.values():  # enforce_nonce: the same nonce gives the same message
+            if body.get("enforce_nonce") and old.get("nonce") == body.get("nonce") and old["channel_id"] == channel_id:
+                return _json(old)
+        reset_after, self._reset_after = self._reset_after, None
+        return _json(self._store(body, channel_id=channel_id, author=_user(BOT_ID, "MorningAI", bot=True)),
+                     headers={"X-RateLimit-Bucket": "create_message", "X-RateLimit-Limit": "5",
+                              "X-RateLimit-Remaining": "0" if reset_after else "4",
+                              "X-RateLimit-Reset-After": str(reset_after or 1)})
+
+    async def _react(self, request, body, channel_id, message_id, emoji):
+        key = (channel_id, message_id, emoji)
+        (self.reactions.add if request.method == "PUT" else self.reactions.discard)(key)
+        return web.Response(status=204)
+
+    async def _typing(self, request, body, channel_id):
+        return web.Response(status=204)
+
+    async def _get_commands(self, request, body, app, guild=None):
+        return _json([{**c, "id": snowflake(), "application_id": app, "version": "1"}
+                      for c in self.commands.get(guild or "global", [])])
+
+    async def _put_commands(self, request, body, app, guild=None):
+        self.commands[guild or "global"] = body
+        return await self._get_commands(request, body, app, guild)
+
+    def _store(self, body: dict[str, Any], *, channel_id: str, author: dict[str, Any],
+               message_id: str | None = None) -> dict[str, Any]:
+        content = body.get("content") or ""
+        allowed = body.get("allowed_mentions")
+        # Discord: without allowed_mentions everything in the content pings; with it, only what
+        # `parse` (or the users/roles lists) names.
+        everyone = bool(re.search(r"@(everyone|here)", content)) and (
+            allowed is None or "everyone" in allowed.get("parse", []))
+        users = re.findall(r"<@!?(\d+)>", content)
+        pinged = users if allowed is None or "users" in allowed.get("parse", []) else \
+            [u for u in users if u in (allowed.get("users") or [])]
+        message = {"id": message_id or snowflake(), "channel_id": channel_id, "author": author,
+                   "content": content, "embeds": body.get("embeds", []), "components": body.get("components", []),
+                   "mention_everyone": everyone, "mentions": pinged, "nonce": body.get("nonce"),
+                   "message_reference": body.get("message_reference"), "allowed_mentions": allowed,
+                   "timestamp": "2024-01-01T00:00:00+00:00", "type": 0}
+        self.messages[message["id"]] = message
+        return message
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly `application/json`, as Discord sends it: discord.py reads anything else as text.
+    return web.Response(status=status, body=json.dumps(payload).encode(),
+                        headers={"Content-Type": "application/json", **(headers or {})})

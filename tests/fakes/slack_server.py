@@ -1,0 +1,242 @@
+"""A fake Slack for tests: the Web API over real HTTP on 127.0.0.1, in Slack's wire format, and
+Slack's side of the Events API (signed deliveries to the hub).
+
+    with FakeSlack(signing_secret="s3cret") as slack:
+        slack.add_team("T1", token="xoxb-t1")          # auth.test knows the token
+        slack.fail_next("chat.postMessage", status=429, headers={"Retry-After": "1"})
+        url = slack.response_url("C1")                  # where a slash command's answers go
+        body, headers = slack.signed_event(event_callback(...))
+        ...
+        slack.posted("C1")                              # chat.postMessage bodies, in order
+
+Web API methods live in `METHODS` (`POST /api/<method>`). Bodies are form-encoded or JSON, as
+slack_sdk sends them; the token comes in `Authorization: Bearer`, the OAuth client's credentials
+in Basic auth or the form. A method answers `{"ok": false, "error": ...}` with HTTP 200 as Slack
+does; `fail_next(method, status=429, headers={"Retry-After": "1"})` answers an HTTP error once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from .openai_server import Reply, Request
+
+
+class FakeSlack:
+    METHODS = ("auth.test", "chat.postMessage", "chat.update", "reactions.add", "reactions.remove",
+               "oauth.v2.access")
+
+    def __init__(self, signing_secret: str = "fake-signing-secret", client_id: str = "1111.2222",
+                 client_secret: str = "fake-client-secret"):
+        self.signing_secret = signing_secret
+        self.client_id, self.client_secret = client_id, client_secret
+        self.requests: list[Request] = []
+        self.not_member: set[str] = set()  # channels where chat.postMessage says not_in_channel
+        self._tokens: dict[str, dict[str, str]] = {}  # token -> team, bot user, bot id
+        self._codes: dict[str, str] = {}  # OAuth code -> team id
+        self.issued: dict[str, str] = {}  # team id -> the bot token oauth.v2.access gave it
+        self._reactions: set[tuple[str, str, str]] = set()
+        self._canned: dict[str, list[Reply]] = {}
+        self._ts = itertools.count(1)
+        self._responses = itertools.count(1)
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ---
+
+    def __enter__(self) -> FakeSlack:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                         name="fake-slack", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    # --- scripting ---
+
+    def add_team(self, team_id: str, token: str, name: str = "") -> dict[str, str]:
+        """A team whose bot holds `token`; returns what auth.test says of it."""
+        bot = {"team_id": team_id, "team": name or f"Team {team_id}", "user_id": f"UB{team_id}",
+               "bot_id": f"BB{team_id}", "url": f"https://{team_id.lower()}.slack.com/"}
+        self._tokens[token] = bot
+        return bot
+
+    def oauth_code(self, team_id: str) -> str:
+        """A code the OAuth redirect will carry; oauth.v2.access trades it for a new bot token."""
+        code = f"code-{team_id}-{next(self._ts)}"
+        self._codes[code] = team_id
+        return code
+
+    def response_url(self, channel: str) -> str:
+        return f"{self.url}/commands/{channel}/{next(self._responses)}"
+
+    def fail_next(self, method: str, status: int = 429, headers: dict[str, str] | None = None, times: int = 1) -> None:
+        reply = Reply.json({"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"},
+                           status, headers)
+        with self._lock:
+            self._canned.setdefault(method, []).extend([reply] * times)
+
+    # --- inspection ---
+
+    def calls(self, method: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path == f"/api/{method}"]
+
+    def posted(self, channel: str) -> list[dict]:
+        """chat.postMessage bodies sent to `channel` that Slack accepted, in order."""
+        return [r.body for r in self.calls("chat.postMessage")
+                if r.body.get("channel") == channel and r.headers.get("x-fake-ok") == "true"]
+
+    def responses(self, channel: str) -> list[dict]:
+        with self._lock:
+            return [r.body for r in self.requests if r.path.startswith(f"/commands/{channel}/")]
+
+    # --- Slack's side of the Events API ---
+
+    def signed(self, body: str, timestamp: int | None = None, secret: str | None = None) -> dict[str, str]:
+        """The headers Slack sends with `body`: v0 HMAC-SHA256 of "v0:timestamp:body"."""
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        digest = hmac.new((secret or self.signing_secret).encode(), f"v0:{timestamp}:{body}".encode(),
+                          hashlib.sha256).hexdigest()
+        return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
+
+    # --- dispatch ---
+
+    def handle(self, request: Request) -> Reply:
+        method = request.path.removeprefix("/api/")
+        if request.path.startswith("/commands/"):
+            return Reply(200, b"ok", {"Content-Type": "text/html"})
+        with self._lock:
+            canned = self._canned.get(method)
+            if canned:
+                return canned.pop(0)
+        if method not in self.METHODS:
+            return Reply.json({"ok": False, "error": "unknown_method"}, 404)
+        if method == "oauth.v2.access":
+            return self._oauth_access(request)
+        bot = self._tokens.get(request.headers.get("authorization", "").removeprefix("Bearer "))
+        if bot is None:
+            return _error("invalid_auth")
+        return getattr(self, method.replace(".", "_"))(request.body, bot)
+
+    def auth_test(self, body: dict, bot: dict) -> Reply:
+        return Reply.json({"ok": True, "user": "morningai", **bot, "is_enterprise_install": False},
+                          headers={"x-oauth-scopes": "chat:write,reactions:write"})
+
+    def chat_postMessage(self, body: dict, bot: dict) -> Reply:
+        channel = body.get("channel")
+        if not channel:
+            return _error("channel_not_found")
+        if channel in self.not_member:
+            return _error("not_in_channel")
+        if not body.get("text") and not body.get("blocks"):
+            return _error("no_text")
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        return Reply.json({"ok": True, "channel": channel, "ts": ts,
+                           "message": {"type": "message", "text": body.get("text", ""), "bot_id": bot["bot_id"],
+                                       "user": bot["user_id"], "ts": ts, "thread_ts": body.get("thread_ts")}})
+
+    def chat_update(self, body: dict, bot: dict) -> Reply:
+        if not body.get("channel") or not body.get("ts"):
+            return _error("message_not_found")
+        return Reply.json({"ok": True, "channel": body["channel"], "ts": body["ts"], "text": body.get("text", "")})
+
+    def reactions_add(self, body: dict, bot: dict) -> Reply:
+        key = (body.get("channel"), body.get("timestamp"), body.get("name"))
+        with self._lock:
+            if key in self._reactions:
+                return _error("already_reacted")
+            self._reactions.add(key)
+        return Reply.json({"ok": True})
+
+    def reactions_remove(self, body: dict, bot: dict) -> Reply:
+        key = (body.get("channel"), body.get("timestamp"), body.get("name"))
+        with self._lock:
+            if key not in self._reactions:
+                return _error("no_reaction")
+            self._reactions.discard(key)
+        return Reply.json({"ok": True})
+
+    def _oauth_access(self, request: Request) -> Reply:
+        body, auth = request.body, request.headers.get("authorization", "")
+        client_id, client_secret = body.get("client_id"), body.get("client_secret")
+        if auth.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        if (client_id, client_secret) != (self.client_id, self.client_secret):
+            return _error("invalid_client_id")
+        team_id = self._codes.pop(body.get("code", ""), None)
+        if team_id is None:
+            return _error("invalid_code")
+        token = f"xoxb-{team_id}-{next(self._ts)}"
+        bot = self.add_team(team_id, token, name=f"Team {team_id}")
+        self.issued[team_id] = token
+        return Reply.json({"ok": True, "app_id": "AFAKE", "authed_user": {"id": f"UINSTALLER{team_id}"},
+                           "scope": body.get("scope", "chat:write"), "token_type": "bot", "access_token": token,
+                           "bot_user_id": bot["user_id"], "team": {"id": team_id, "name": bot["team"]},
+                           "enterprise": None, "is_enterprise_install": False})
+
+
+def _error(code: str) -> Reply:
+    return Reply.json({"ok": False, "error": code})
+
+
+def _parse(content_type: str, raw: bytes) -> dict[str, Any]:
+    if "json" in content_type:
+        return json.loads(raw or b"{}")
+    form = {key: values[-1] for key, values in parse_qs(raw.decode()).items()}
+    for key in ("blocks", "attachments"):  # slack_sdk sends these JSON-encoded inside a form
+        if isinstance(form.get(key), str):
+            form[key] = json.loads(form[key])
+    return form
+
+
+def _handler_for(server: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            try:
+                body = _parse(headers.get("content-type", ""), raw)
+            except ValueError:
+                body = {}
+            request = Request("POST", self.path.split("?", 1)[0], headers, body)
+            reply = server.handle(request)
+            # Marked so tests can tell the calls Slack accepted from the ones it refused.
+            accepted = reply.status == 200 and (not reply.body.startswith(b"{") or json.loads(reply.body).get("ok"))
+            headers["x-fake-ok"] = "true" if accepted else "false"
+            with server._lock:
+                server.requests.append(request)
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+
+        def log_message(self, format, *args):
+            pass
+
+    return Handler

@@ -1,0 +1,94 @@
+"""`morningai discord` (the real discord.py client, in a subprocess) on the fake gateway, with
+a real worker answering: slash commands, mentions, the bot's own messages, a 429, and a
+dropped websocket that is resumed without losing what was said meanwhile."""
+
+import pytest
+
+from fakes import FakeDiscord
+from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
+from support import wait_for
+
+CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
+MESSAGES = "POST /channels/{channel_id}/messages"
+
+
+@pytest.fixture
+def discord():
+    with FakeDiscord(heartbeat_interval_ms=500) as server:
+        yield server
+
+
+@pytest.fixture
+def bot(processes, discord):
+    env = {**processes.env, "DISCORD_BOT_TOKEN": "test-bot-token", "DISCORD_APPLICATION_ID": APP_ID,
+           "DISCORD_GUILD_IDS": GUILD_ID, "DISCORD_API_URL": discord.api_url,
+           "DISCORD_GATEWAY_URL": discord.gateway_url}
+    processes.start("-m", "hub", "worker", env=env, name="worker")
+    process = processes.start("-m", "hub", "discord", env=env, name="discord")
+    discord.wait_for_session()
+    return process
+
+
+def _task(owner, event_id):
+    return owner.execute("SELECT status, kind, text, thread, posted_id FROM tasks WHERE platform_event_id = %s",
+                         (event_id,)).fetchone()
+
+
+def _reply_to(discord, message_id):
+    return next((m for m in discord.messages.values()
+                 if (m["message_reference"] or {}).get("message_id") == message_id), None)
+
+
+def test_slash_command_is_deferred_then_answered_and_mentions_get_replies(bot, processes, discord, owner):
+    identify = next(frame for frame in discord.gateway_log if frame["op"] == 2)
+    assert identify["d"]["token"] == "test-bot-token"
+    assert identify["d"]["intents"] & (1 << 15)  # MESSAGE_CONTENT, to read mentions and !ask
+    wait_for(lambda: discord.commands.get(GUILD_ID), what="the commands to be registered in the guild")
+
+    command = discord.command_interaction("ask", "question", "How do we deploy?")
+    discord.dispatch("INTERACTION_CREATE", command)
+    callback = wait_for(lambda: discord.calls(CALLBACK), what="the deferral")[0]
+    assert callback.body == {"type": 5} and callback.path.endswith(f"/{command['token']}/callback")
+    original = wait_for(lambda: discord.originals.get(command["token"]), what="@original to be edited")
+    assert "No knowledge base yet" in original["content"]
+    wait_for(lambda: _task(owner, command["id"])[0] == "posted", what="the command's task to be posted")
+
+    mention = discord.user_message(f"<@{discord.bot_author()['id']}> what is the on-call rota? @everyone",
+                                   mention_bot=True)
+    discord.fail_next(MESSAGES, 429, retry_after=0.3)  # the answer's first try is rate limited
+    discord.dispatch("MESSAGE_CREATE", mention)
+    reply = wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply to the mention")
+    assert len(discord.calls(MESSAGES)) == 2  # the 429, then the retry
+    assert not reply["mention_everyone"] and reply["allowed_mentions"]["parse"] == []
+    status, kind, text, thread, posted_id = wait_for(lambda: _task(owner, mention["id"]), what="the task")
+    assert (kind, text, thread) == ("ask", "what is the on-call rota? @everyone", mention["id"])
+    wait_for(lambda: (CHANNEL_ID, mention["id"], "🤔") not in discord.reactions and
+             any(c.route.startswith("PUT") and "reactions" in c.path for c in discord.requests),
+             what="🤔 to be added, then removed by the answer")
+
+    ours = discord.user_message("!ask are you there?", author=discord.bot_author())
+    prefixed = discord.user_message("!ask where are the runbooks?")
+    chatter = discord.user_message("lunch anyone?")
+    for message in (ours, prefixed, chatter):
+        discord.dispatch("MESSAGE_CREATE", message)
+    wait_for(lambda: _reply_to(discord, prefixed["id"]), what="the reply to !ask")
+    assert _task(owner, ours["id"]) is None and _task(owner, chatter["id"]) is None
+    assert bot.poll() is None
+
+
+def test_a_dropped_gateway_is_resumed_and_nothing_said_meanwhile_is_lost(bot, discord, owner):
+    command = discord.command_interaction("help")
+    discord.dispatch("INTERACTION_CREATE", command)
+    wait_for(lambda: discord.calls(CALLBACK), what="the deferral")
+    session = discord.wait_for_session()
+    discord.drop_gateway()  # while the worker is still answering the command
+
+    mention = discord.user_message(f"<@{discord.bot_author()['id']}> are backups encrypted?", mention_bot=True)
+    discord.dispatch("MESSAGE_CREATE", mention)  # sent while the bot is away: replayed on RESUME
+    resume = wait_for(lambda: [f for f in discord.gateway_log if f["op"] == 6], what="the client to resume")[0]
+    assert resume["d"]["session_id"] == session and resume["d"]["token"] == "test-bot-token"
+    original = wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
+    assert "`code <request>`" in original["content"]  # /help
+    wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply to the mention made while away")
+    assert [f["op"] for f in discord.gateway_log].count(2) == 1  # resumed, not identified anew
+    assert bot.poll() is None

@@ -1,0 +1,155 @@
+"""Discord's outbound side against the fake's REST API: splitting, mentions, embeds, buttons,
+rate limits, expired tokens and command sync; and the translation of interaction payloads."""
+
+import re
+import time
+import uuid
+
+import pytest
+
+from adapters.discord import interactions, render
+from adapters.discord.commands import command_definitions, sync_commands
+from adapters.discord.poster import DiscordPoster
+from adapters.discord.rest import DiscordError, DiscordREST
+from fakes import FakeDiscord
+from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
+from hub.models import ChatTask, Citation, CodeBlock, Reply
+
+FENCE = re.compile(r"^```", re.MULTILINE)
+
+
+@pytest.fixture
+def discord():
+    with FakeDiscord() as server:
+        yield server
+
+
+def _long_answer() -> str:
+    prose = "\n\n".join(f"Paragraph {n}: " + "the deploy pipeline runs tests first. " * 12 for n in range(12))
+    code = "```python\n" + "\n".join(f"step_{n} = deploy({n})  # with a comment" for n in range(120)) + "\n```"
+    return f"@everyone look: {prose}\n\n{code}\n\nAsk <@123456789012345678> or @here for more."
+
+
+def test_split_keeps_every_piece_within_the_limit_with_fences_balanced():
+    text = _long_answer()
+    pieces = render.split(text)
+    assert len(pieces) > 3 and all(len(piece) <= render.LIMIT for piece in pieces)
+    assert all(len(FENCE.findall(piece)) % 2 == 0 for piece in pieces)
+    code_lines = [line for piece in pieces for line in piece.splitlines() if line.startswith("step_")]
+    assert code_lines == [f"step_{n} = deploy({n})  # with a comment" for n in range(120)]
+    paragraphs = [p for piece in pieces for p in piece.split("\n\n") if "Paragraph" in p]
+    assert len(paragraphs) == 12  # cut between paragraphs, never inside one that fits
+
+
+def test_split_cuts_a_line_longer_than_a_message_and_closes_an_unclosed_fence():
+    pieces = render.split("x" * 4500)
+    assert [len(p) for p in pieces] == [2000, 2000, 500]
+    (piece,) = render.split("```sh\nmake deploy")
+    assert piece == "```sh\nmake deploy\n```"
+
+
+def _task(**target) -> ChatTask:
+    return ChatTask(platform="discord", workspace="default", platform_event_id=str(uuid.uuid4()), text="q",
+                    channel=CHANNEL_ID, reply_target=target)
+
+
+def test_a_long_answer_edits_original_then_follows_up_and_pings_nobody(discord):
+    task = _task(via="interaction", application_id=APP_ID, token="tok-1", channel_id=CHANNEL_ID)
+    reply = Reply(text=_long_answer(), code=(CodeBlock("print('hi')", "python"),),
+                  citations=(Citation("Runbook", "https://wiki.example/runbook"), Citation("Deploy", "docs/deploy.md")))
+
+    posted = DiscordPoster(DiscordREST(discord.api_url)).post(task, reply)
+
+    original = discord.originals["tok-1"]
+    assert posted == f"discord:{original['id']}"
+    follow_ups = discord.calls("POST /webhooks/{application_id}/{token}")
+    sent = [original] + [discord.messages[m] for m in discord.messages if m != original["id"]]
+    assert len(follow_ups) == len(sent) - 1 >= 3
+    assert all(call.params == {"wait": "true"} and "Authorization" not in call.headers for call in follow_ups)
+    for message in sent:
+        assert len(message["content"]) <= 2000 and len(FENCE.findall(message["content"])) % 2 == 0
+        assert message["allowed_mentions"] == {"parse": [], "replied_user": False}
+        assert not message["mention_everyone"] and message["mentions"] == []
+    assert "@\u200beveryone" in original["content"]
+    last = sent[-1]
+    assert "```python\nprint('hi')\n```" in last["content"]
+    assert last["embeds"][0]["description"] == ("1. [Runbook](https://wiki.example/runbook)\n"
+                                               "2. Deploy — `docs/deploy.md`")
+    buttons = last["components"][0]["components"]
+    assert [b["custom_id"] for b in buttons] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}"]
+    assert all(not m["components"] and not m["embeds"] for m in sent[:-1])
+
+
+def test_a_429_is_waited_out_and_retried_once(discord):
+    discord.fail_next("POST /channels/{channel_id}/messages", 429, retry_after=0.4)
+    task = _task(via="message", channel_id=CHANNEL_ID, message_id="900000000000000777")
+    began = time.monotonic()
+    DiscordPoster(DiscordREST(discord.api_url, "bot-token")).post(task, Reply(text="Deploy with make."))
+    assert time.monotonic() - began >= 0.4
+    calls = discord.calls("POST /channels/{channel_id}/messages")
+    assert len(calls) == 2 and calls[0].body == calls[1].body
+    assert calls[1].headers["Authorization"] == "Bot bot-token"
+    (message,) = discord.messages.values()
+    assert message["message_reference"]["message_id"] == "900000000000000777"
+
+
+def test_a_bucket_with_nothing_remaining_is_waited_for_before_the_next_request(discord):
+    rest = DiscordREST(discord.api_url, "bot-token")
+    discord.exhaust_bucket(0.4)
+    send = lambda channel: rest.request("POST", "/channels/{channel_id}/messages", json={"content": "a"},
+                                        channel_id=channel)
+    send(CHANNEL_ID)
+    began = time.monotonic()
+    send("900000000000000099")  # another channel is another bucket: no wait
+    assert time.monotonic() - began < 0.3
+    send(CHANNEL_ID)
+    assert time.monotonic() - began >= 0.35
+    assert len(discord.calls("POST /channels/{channel_id}/messages")) == 3  # no 429 was needed
+
+
+def test_a_rate_limit_longer_than_the_worker_waits_fails_the_post_for_a_retry(discord):
+    discord.fail_next("POST /channels/{channel_id}/messages", 429, retry_after=120)
+    with pytest.raises(DiscordError, match="429"):
+        DiscordREST(discord.api_url, "t").request("POST", "/channels/{channel_id}/messages",
+                                                 json={"content": "x"}, channel_id=CHANNEL_ID)
+
+
+def test_an_expired_interaction_token_falls_back_to_a_channel_message(discord):
+    discord.expired_tokens.add("tok-old")
+    task = _task(via="interaction", application_id=APP_ID, token="tok-old", channel_id=CHANNEL_ID)
+    posted = DiscordPoster(DiscordREST(discord.api_url, "bot-token")).post(task, Reply(text="Late answer."))
+    (message,) = discord.messages.values()
+    assert posted == f"discord:{message['id']}" and message["content"] == "Late answer."
+    with pytest.raises(DiscordError, match="Unknown Webhook"):  # without a bot token: RQ retries, then fails
+        DiscordPoster(DiscordREST(discord.api_url)).post(task, Reply(text="Late answer."))
+
+
+def test_commands_are_overwritten_only_when_they_changed(discord):
+    rest = DiscordREST(discord.api_url, "bot-token")
+    assert sync_commands(rest, APP_ID, [int(GUILD_ID)]) == [f"guild {GUILD_ID}: commands updated"]
+    assert sync_commands(rest, APP_ID, [int(GUILD_ID)]) == [f"guild {GUILD_ID}: commands already current"]
+    assert len(discord.calls("PUT /applications/{application_id}/commands")) == 1
+    assert [c["name"] for c in discord.commands[GUILD_ID]] == ["ask", "code", "docs", "faq", "help"]
+    assert discord.commands[GUILD_ID] == command_definitions() and "global" not in discord.commands
+
+
+@pytest.mark.parametrize("payload, error", [
+    ([], "interaction object"),
+    ({"type": 2, "id": "1", "application_id": "2", "token": "t", "data": {"name": "rm"}}, "not one of our commands"),
+    ({"type": 2, "id": "1", "application_id": "2", "data": {"name": "ask"}}, "token: missing"),
+    ({"type": 3, "id": "1", "application_id": "2", "token": "t", "data": {"custom_id": "feedback:up:nope"}},
+     "not one of our buttons"),
+    ({"type": 5, "id": "1", "application_id": "2", "token": "t", "data": {}}, "type 5"),
+])
+def test_payloads_we_do_not_handle_are_refused(payload, error):
+    with pytest.raises(interactions.BadInteraction, match=error):
+        interactions.parse(payload)
+
+
+def test_a_command_in_a_thread_continues_the_thread():
+    payload = FakeDiscord.command_interaction("ask", "question", "and in staging?")
+    payload["channel"] = {"id": "42", "type": 11}
+    payload["channel_id"] = "42"
+    task = interactions.parse(payload).task("default")
+    assert (task.kind, task.text, task.thread, task.user) == ("ask", "and in staging?", "42", "900000000000000005")
+    assert task.reply_target["via"] == "interaction" and task.platform_event_id == payload["id"]

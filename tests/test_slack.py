@@ -1,0 +1,343 @@
+"""Slack end to end: signed requests to `morningai web` (gunicorn, in a subprocess), a real
+`morningai worker` answering, and a fake Slack Web API recording what the hub sends."""
+
+import json
+import time
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from slack_support import (  # noqa: F401
+    BOT,
+    LONG_ANSWER,
+    SECRET_KEY,
+    TEAM,
+    answered,
+    context_texts,
+    envelope,
+    hub,
+    interaction,
+    mention,
+    section_texts,
+    send,
+    slack,
+    tasks_for,
+)
+from support import wait_for
+from typer.testing import CliRunner
+
+from hub import cli, tasks
+from hub.crypto import SecretBox
+
+# --- inbound and outbound ------------------------------------------------------------------
+
+def test_a_mention_is_answered_once_in_its_thread_with_sources(hub, slack):
+    payload = envelope(mention("CMENTION", "how do we deploy?"))
+    response = send(hub, slack, payload)
+    assert response.status_code == 200
+
+    task = answered(hub, payload["event_id"])
+    assert task["status"] == "posted" and task["workspace_id"] is not None
+    [message] = wait_for(lambda: slack.posted("CMENTION"), what="the answer")
+    assert message["thread_ts"] == "1700000001.000100"
+    assert "make deploy" in section_texts(message)[0]
+    contexts = context_texts(message)
+    assert "*Sources*" in contexts and any("Deploying" in text and "deploy.md" in text for text in contexts)
+    assert any(str(task["trace_id"]) in text for text in contexts)
+    buttons = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["value"] for b in buttons] == [str(task["id"])] * 2
+    assert task["posted_id"].startswith("CMENTION:1700")
+    # Progress: :eyes: on the question while it is worked on, taken off once answered.
+    reactions = [(r.path, r.body["timestamp"], r.body["name"]) for r in slack.requests
+                 if r.path.startswith("/api/reactions.") and r.body.get("channel") == "CMENTION"]
+    assert reactions == [("/api/reactions.add", "1700000001.000100", "eyes"),
+                         ("/api/reactions.remove", "1700000001.000100", "eyes")]
+
+
+def test_a_direct_message_is_answered_in_the_conversation(hub, slack):
+    event = {"type": "message", "channel_type": "im", "channel": "DDIRECT", "user": "U2",
+             "text": "how do we deploy?", "ts": "1700000002.000100", "event_ts": "1700000002.000100"}
+    payload = envelope(event)
+    assert send(hub, slack, payload).status_code == 200
+    assert answered(hub, payload["event_id"])["status"] == "posted"
+    [message] = wait_for(lambda: slack.posted("DDIRECT"), what="the DM answer")
+    assert message.get("thread_ts") is None and "make deploy" in section_texts(message)[0]
+
+
+def test_a_slash_command_is_acknowledged_at_once_and_answered_through_its_response_url(hub, slack):
+    slack.not_member.add("CNOTIN")
+    trigger = f"trig-{uuid.uuid4().hex[:8]}"
+    command = {"token": "legacy", "team_id": TEAM, "channel_id": "CNOTIN", "user_id": "U3",
+               "command": "/morningai", "text": "how do we deploy?", "trigger_id": trigger,
+               "response_url": slack.response_url("CNOTIN"), "api_app_id": "AFAKE"}
+    began = time.monotonic()
+    response = send(hub, slack, command, form=True)
+    elapsed = time.monotonic() - began
+    assert response.status_code == 200 and elapsed < 3.0  # Slack's deadline
+    assert "Working on it" in response.text  # plain text: an ephemeral reply to the user
+
+    assert answered(hub, trigger)["status"] == "posted"
+    [reply] = slack.responses("CNOTIN")
+    assert reply["response_type"] == "in_channel" and reply["replace_original"] is False
+    assert "<@U3> asked: how do we deploy?" in context_texts(reply)
+    assert "make deploy" in section_texts(reply)[0]
+    assert [r.headers["x-fake-ok"] for r in slack.calls("chat.postMessage")
+            if r.body.get("channel") == "CNOTIN"] == ["false"]  # tried the channel first
+
+
+def test_slash_help_is_answered_at_once_and_kinds_are_passed_on(hub, slack):
+    base = {"team_id": TEAM, "channel_id": "CKINDS", "user_id": "U3", "command": "/morningai",
+            "response_url": slack.response_url("CKINDS")}
+    response = send(hub, slack, {**base, "text": "help", "trigger_id": "trig-help"}, form=True)
+    assert response.status_code == 200 and "/morningai code" in response.text
+    assert tasks_for(hub, "trig-help") == []
+    send(hub, slack, {**base, "text": "code a deploy script", "trigger_id": "trig-code"}, form=True)
+    [task] = tasks_for(hub, "trig-code")
+    assert (task["kind"], task["text"]) == ("code", "a deploy script")
+
+
+def test_a_message_shortcut_is_answered_in_the_messages_thread(hub, slack):
+    payload = {"type": "message_action", "callback_id": "ask_morningai", "trigger_id": "trig-shortcut",
+               "team": {"id": TEAM}, "user": {"id": "U4"}, "channel": {"id": "CSHORT"},
+               "message": {"type": "message", "user": "U5", "text": "how do we deploy?", "ts": "1700000003.000100"},
+               "response_url": slack.response_url("CSHORT")}
+    assert send(hub, slack, interaction(payload), form=True).status_code == 200
+    assert answered(hub, "trig-shortcut")["status"] == "posted"
+    [message] = wait_for(lambda: slack.posted("CSHORT"), what="the shortcut's answer")
+    assert message["thread_ts"] == "1700000003.000100"
+
+
+def test_an_event_delivered_three_times_is_answered_once(hub, slack):
+    payload = envelope(mention("CRETRY", "how do we deploy?"))
+    statuses = [send(hub, slack, payload, headers=retry).status_code for retry in
+                ({}, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+                 {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"})]
+    assert statuses == [200, 200, 200]
+    assert len(tasks_for(hub, payload["event_id"])) == 1
+    answered(hub, payload["event_id"])
+    send(hub, slack, payload, headers={"X-Slack-Retry-Num": "3", "X-Slack-Retry-Reason": "http_timeout"})
+    time.sleep(1.5)  # a second answer, had one been queued, would have landed by now
+    assert len(slack.posted("CRETRY")) == 1
+
+
+def test_a_retry_whose_first_delivery_was_lost_is_still_answered(hub, slack):
+    payload = envelope(mention("CLOST", "how do we deploy?"))
+    response = send(hub, slack, payload, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"})
+    assert response.status_code == 200
+    assert answered(hub, payload["event_id"])["status"] == "posted"
+    assert len(wait_for(lambda: slack.posted("CLOST"), what="the answer")) == 1
+
+
+@pytest.mark.parametrize("tamper", ["wrong secret", "stale timestamp", "no headers", "body changed"])
+def test_a_request_that_is_not_signed_by_slack_is_refused_without_a_task(hub, slack, tamper):
+    payload = envelope(mention("CSIGNED", "how do we deploy?"))
+    body = json.dumps(payload)
+    headers = {"wrong secret": slack.signed(body, secret="not-the-secret"),
+               "stale timestamp": slack.signed(body, timestamp=int(time.time()) - 6 * 60),
+               "no headers": {},
+               "body changed": slack.signed(body.replace("deploy", "delete"))}[tamper]
+    response = requests.post(f"{hub['url']}/slack/events", data=body, timeout=10,
+                             headers={"Content-Type": "application/json", **headers})
+    assert response.status_code == 401
+    assert tasks_for(hub, payload["event_id"]) == []
+
+
+def test_bots_edits_other_subtypes_and_teams_not_installed_get_no_task(hub, slack):
+    base = {"type": "message", "channel_type": "im", "channel": "DIGNORED", "ts": "1700000004.000100",
+            "text": "how do we deploy?"}
+    ignored = [
+        envelope({**base, "user": BOT, "bot_id": f"BB{TEAM}"}),  # our own message
+        envelope({**base, "user": "UOTHERBOT", "bot_id": "BOTHER"}),  # another bot
+        envelope({**base, "subtype": "message_changed", "message": {**base, "user": "U1"}}),
+        envelope({**base, "subtype": "message_deleted", "deleted_ts": base["ts"]}),
+        envelope({**base, "subtype": "channel_join", "user": "U1"}),
+        envelope(mention("CIGNORED", "hello", edited={"user": "U1", "ts": "1"})),
+        envelope(mention("CIGNORED", "how do we deploy?"), team="TNOTINSTALLED"),
+    ]
+    for payload in ignored:
+        assert send(hub, slack, payload).status_code == 200
+    assert [tasks_for(hub, p["event_id"]) for p in ignored] == [[]] * len(ignored)
+
+
+def test_a_mention_the_model_wrote_arrives_escaped(hub, slack):
+    payload = envelope(mention("CESCAPE", "ESCAPE how do we deploy?"))
+    send(hub, slack, payload)
+    answered(hub, payload["event_id"])
+    [message] = wait_for(lambda: slack.posted("CESCAPE"), what="the answer")
+    text = section_texts(message)[0]
+    assert "&lt;!channel&gt;" in text and "&lt;@U999&gt;" in text
+    assert "<!channel>" not in json.dumps(message) and "<@U999>" not in json.dumps(message)
+
+
+def test_a_5000_character_answer_is_split_into_sections(hub, slack):
+    payload = envelope(mention("CLONG", "LONG how do we deploy?"))
+    send(hub, slack, payload)
+    answered(hub, payload["event_id"])
+    messages = wait_for(lambda: slack.posted("CLONG"), what="the answer")
+    texts = [text for message in messages for text in section_texts(message)]
+    assert len(LONG_ANSWER) > 5000 and len(texts) >= 2 and all(len(text) <= 3000 for text in texts)
+    paragraphs = [p for text in texts for p in text.split("\n\n")]
+    assert [p.split(":")[0] for p in paragraphs] == [f"Paragraph {n}" for n in range(10)]
+    assert all(len(message["blocks"]) <= 50 for message in messages)
+
+
+def test_a_rate_limited_post_is_retried_after_retry_after(hub, slack):
+    slack.fail_next("chat.postMessage", status=429, headers={"Retry-After": "1"})
+    payload = envelope(mention("CLIMITED", "how do we deploy?"))
+    send(hub, slack, payload)
+    assert answered(hub, payload["event_id"])["status"] == "posted"
+    calls = [r for r in slack.calls("chat.postMessage") if r.body.get("channel") == "CLIMITED"]
+    assert [r.headers["x-fake-ok"] for r in calls] == ["false", "true"]
+    assert len(slack.posted("CLIMITED")) == 1
+
+
+def test_a_task_that_fails_tells_the_user_with_its_trace_id(hub, slack):
+    payload = envelope(mention("CFAIL", "BOOM how do we deploy?"))
+    send(hub, slack, payload)
+    task = answered(hub, payload["event_id"])
+    assert task["status"] == "failed"
+    [message] = wait_for(lambda: slack.posted("CFAIL"), what="the error message")
+    assert str(task["trace_id"]) in json.dumps(message) and "couldn't answer" in section_texts(message)[0]
+    assert message["thread_ts"] == "1700000001.000100"
+    assert not any(block["type"] == "actions" for block in message["blocks"])
+
+
+def test_thread_follow_ups_are_answered_where_the_channel_opted_in(hub, slack):
+    first = envelope(mention("CFOLLOW", "how do we deploy?", ts="1700000010.000100"))
+    send(hub, slack, first)
+    answered(hub, first["event_id"])
+
+    def reply_in_thread(ts: str, thread: str = "1700000010.000100") -> dict:
+        return envelope({"type": "message", "channel_type": "channel", "channel": "CFOLLOW", "user": "U1",
+                         "text": "and on Fridays?", "ts": ts, "thread_ts": thread, "event_ts": ts})
+
+    before = reply_in_thread("1700000011.000100")
+    send(hub, slack, before)
+    assert tasks_for(hub, before["event_id"]) == []  # the channel has not opted in
+
+    response = hub["admin"].put(f"{hub['url']}/api/slack/channels/CFOLLOW", json={"follow_ups": True}, timeout=5)
+    assert response.status_code == 200 and response.json() == {"channel": "CFOLLOW", "follow_ups": True}
+    elsewhere = reply_in_thread("1700000013.000100", thread="1700000012.000100")  # a thread the bot is not in
+    send(hub, slack, elsewhere)
+    assert tasks_for(hub, elsewhere["event_id"]) == []
+    after = reply_in_thread("1700000014.000100")
+    send(hub, slack, after)
+    assert answered(hub, after["event_id"])["status"] == "posted"
+    # A reply that mentions the bot comes twice, as a message and as app_mention: one answer.
+    tagged = reply_in_thread("1700000015.000100")
+    tagged["event"]["text"] = f"<@{BOT}> and on Mondays?"
+    also = envelope(mention("CFOLLOW", "and on Mondays?", ts="1700000015.000100", thread_ts="1700000010.000100"))
+    send(hub, slack, tagged)
+    send(hub, slack, also)
+    assert tasks_for(hub, tagged["event_id"]) == [] and answered(hub, also["event_id"])["status"] == "posted"
+    messages = wait_for(lambda: len(slack.posted("CFOLLOW")) == 3 and slack.posted("CFOLLOW"), what="3 answers")
+    assert {m["thread_ts"] for m in messages} == {"1700000010.000100"}
+
+
+def test_channel_settings_need_an_admin_and_reject_bad_input(hub):
+    anonymous = requests.put(f"{hub['url']}/api/slack/channels/C123ABC", json={"follow_ups": True}, timeout=5)
+    assert anonymous.status_code == 401
+    for channel, body in (("not-a-channel", {"follow_ups": True}), ("C123ABC", {"follow_ups": "yes"}),
+                          ("C123ABC", None), ("C123ABC", {"follow_ups": True, "x": 1})):
+        response = hub["admin"].put(f"{hub['url']}/api/slack/channels/{channel}", json=body, timeout=5)
+        assert response.status_code == 400 and response.json()["error"]
+
+
+def test_a_feedback_click_is_stored_and_can_be_changed(hub, slack):
+    payload = envelope(mention("CFEEDBACK", "how do we deploy?"))
+    send(hub, slack, payload)
+    task = answered(hub, payload["event_id"])
+
+    def click(action: str) -> None:
+        body = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "U7"}, "api_app_id": "AFAKE",
+                "trigger_id": f"trig-{uuid.uuid4().hex[:6]}", "channel": {"id": "CFEEDBACK"},
+                "container": {"type": "message", "message_ts": "1"}, "response_url": slack.response_url("CFEEDBACK"),
+                "actions": [{"type": "button", "block_id": "feedback", "action_id": action,
+                             "value": str(task["id"]), "action_ts": "1"}]}
+        assert send(hub, slack, interaction(body), form=True).status_code == 200
+
+    def votes() -> list[tuple]:
+        with hub["rt"].db.connection() as conn:
+            return [(r["user_id"], r["vote"]) for r in
+                    conn.execute("SELECT user_id, vote FROM feedback WHERE task_id = %s", (task["id"],))]
+
+    click("feedback_up")
+    assert votes() == [("U7", 1)]
+    click("feedback_down")
+    assert votes() == [("U7", -1)]
+
+
+def install(hub, slack, team: str) -> requests.Response:
+    """A team's admin through the OAuth flow: /slack/install, Slack's consent page, the redirect."""
+    start = requests.get(f"{hub['url']}/slack/install", allow_redirects=False, timeout=5)
+    assert start.status_code == 302
+    authorize = urlsplit(start.headers["Location"])
+    query = parse_qs(authorize.query)
+    assert authorize.path == "/oauth/v2/authorize" and query["client_id"] == [slack.client_id]
+    assert "app_mentions:read" in query["scope"][0]
+    # The state cookie is Secure, which requests keeps from plain http; a browser sends it to localhost.
+    cookie = start.headers["Set-Cookie"].split(";")[0]
+
+    def redirect() -> requests.Response:
+        return requests.get(f"{hub['url']}/slack/oauth_redirect", timeout=5, headers={"Cookie": cookie},
+                            params={"code": slack.oauth_code(team), "state": query["state"][0]})
+
+    done = redirect()
+    assert redirect().status_code != 200  # a state is good for one install only
+    return done
+
+
+def installed(hub, team: str) -> dict | None:
+    with hub["rt"].db.connection() as conn:
+        return conn.execute("SELECT i.bot_token, w.name FROM slack_installations i JOIN workspaces w "
+                            "ON w.id = i.workspace_id WHERE i.team_id = %s", (team,)).fetchone()
+
+
+def test_an_oauth_install_stores_an_encrypted_token_and_answers_in_that_team(hub, slack):
+    assert install(hub, slack, "T2").status_code == 200
+    issued = slack.issued["T2"]
+    row = installed(hub, "T2")
+    stored = bytes(row["bot_token"])
+    assert issued.encode() not in stored and SecretBox(SECRET_KEY, "slack bot tokens").open(stored) == issued
+    assert row["name"] == "slack-t2"
+
+    payload = envelope(mention("CTEAM2", "how do we deploy?") | {"text": "<@UBT2> how do we deploy?"}, team="T2")
+    send(hub, slack, payload)
+    task = answered(hub, payload["event_id"])
+    assert task["status"] == "posted" and tasks.get(hub["rt"].db, task["id"])["workspace"] == "slack-t2"
+    [post] = [r for r in slack.calls("chat.postMessage") if r.body.get("channel") == "CTEAM2"]
+    assert post.headers["authorization"] == f"Bearer {issued}"
+
+
+def test_follow_ups_are_set_and_listed_from_the_command_line(hub):
+    runner = CliRunner()  # in this process, whose environment points at the module's hub
+    assert runner.invoke(cli.app, ["slack", "follow-ups", "CCLI", "on"]).stdout.strip() == \
+        "thread follow-ups in CCLI: on"
+    assert "CCLI" in runner.invoke(cli.app, ["slack", "channels"]).stdout
+    refused = runner.invoke(cli.app, ["slack", "follow-ups", "general", "on"])
+    assert isinstance(refused.exception, cli.CommandError) and "not a Slack channel id" in str(refused.exception)
+    listed = hub["admin"].get(f"{hub['url']}/api/slack/channels", timeout=5).json()["channels"]
+    assert {"channel": "CCLI", "follow_ups": True} in [{k: c[k] for k in ("channel", "follow_ups")} for c in listed]
+
+
+def test_an_uninstalled_team_is_forgotten_and_no_longer_answered(hub, slack):
+    assert install(hub, slack, "T3").status_code == 200 and installed(hub, "T3")
+    uninstalled = envelope({"type": "app_uninstalled", "event_ts": "1700000020.000100"}, team="T3")
+    assert send(hub, slack, uninstalled).status_code == 200
+    assert installed(hub, "T3") is None
+    payload = envelope(mention("CTEAM3", "how do we deploy?") | {"text": "<@UBT3> how do we deploy?"}, team="T3")
+    assert send(hub, slack, payload).status_code == 200
+    assert tasks_for(hub, payload["event_id"]) == []
+
+
+def test_slack_verifies_the_request_url_with_a_signed_challenge(hub, slack):
+    body = json.dumps({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    response = requests.post(f"{hub['url']}/slack/events", data=body, timeout=5,
+                             headers={"Content-Type": "application/json", **slack.signed(body)})
+    assert response.status_code == 200
+    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    forged = requests.post(f"{hub['url']}/slack/events", data=body, timeout=5,
+                           headers={"Content-Type": "application/json", **slack.signed(body, secret="guess")})
+    assert forged.status_code == 401

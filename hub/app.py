@@ -45,6 +45,9 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     # Room for the longest allowed message in UTF-8 plus the JSON around it; more is a 413.
     app.config["MAX_CONTENT_LENGTH"] = 4 * rt.settings.max_message_chars + 4096
     app.json.sort_keys = False
+    # First: every request is timed and traced, the ones the login guard turns away included.
+    metrics.instrument(app)
+    _trace_requests(app)
     auth.install(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
@@ -53,8 +56,6 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(slack_admin.bp)
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(openapi.bp)
-    metrics.instrument(app)
-    _trace_requests(app)
     _mount_slack(app, rt)
     if rt.settings.discord_public_key:
         app.register_blueprint(discord_endpoint.blueprint(discord_hub(rt), rt.settings.discord_public_key))

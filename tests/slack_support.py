@@ -21,7 +21,7 @@ from conftest import ADMIN, TEMPLATE, Processes, _with_db
 from fakes import FakeOpenAI, Reply, error_reply, message_text
 from fakes.slack_server import FakeSlack
 from redis import Redis
-from support import wait_for
+from support import admin_session, wait_for
 
 from hub.config import load_settings
 from hub.runtime import Runtime
@@ -60,15 +60,6 @@ def slack():
         yield server
 
 
-def _admin_session(url: str) -> requests.Session:
-    """The admin API as the dashboard uses it: logged in, with the session's CSRF token."""
-    session = requests.Session()
-    response = session.post(f"{url}/api/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]}, timeout=10)
-    assert response.status_code == 200, response.text
-    session.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return session
-
-
 @pytest.fixture(scope="module")
 def hub(servers, slack, tmp_path_factory):
     """The running hub: its URL, settings environment and a Runtime on its database."""
@@ -103,7 +94,7 @@ def hub(servers, slack, tmp_path_factory):
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: _up(url) or web.poll() is not None, timeout=30, what="gunicorn to listen")
         assert web.poll() is None, children.output(web)
-        yield {"url": url, "rt": rt, "env": env, "admin": _admin_session(url)}
+        yield {"url": url, "rt": rt, "env": env, "admin": admin_session(url, *ADMIN)}
         for child in children.started:
             children.kill(child)
         rt.close()

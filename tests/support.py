@@ -1,8 +1,8 @@
 """Small helpers the tests share."""
 
 import signal
-import subprocess
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 from typing import IO
@@ -46,3 +46,13 @@ def answers(url: str) -> bool:
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+def admin_session(url: str, email: str, password: str) -> requests.Session:
+    """The admin API of a running hub as the dashboard uses it: logged in, with the session's
+    CSRF token. The hub creates the account from MORNINGAI_ADMIN_EMAIL / _PASSWORD."""
+    session = requests.Session()
+    response = session.post(f"{url}/api/auth/login", json={"email": email, "password": password}, timeout=10)
+    assert response.status_code == 200, response.text
+    session.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return session

@@ -3,10 +3,10 @@ from the web process through the worker to the posted reply, share its trace id.
 
 import json
 
-import requests
+from conftest import ADMIN
+from support import admin_session, answers, free_port, wait_for
 
 from hub import tasks
-from support import answers, free_port, wait_for
 
 PRODUCTION = {"MORNINGAI_ENV": "production", "MORNINGAI_SECRET_KEY": "k" * 48}
 
@@ -17,14 +17,15 @@ def _json_lines(text: str) -> list[dict]:
 
 
 def test_one_messages_lines_share_its_trace_id(rt, processes, hub_env):
-    env = {**hub_env, **PRODUCTION}
+    env = {**hub_env, **PRODUCTION, "MORNINGAI_ADMIN_EMAIL": ADMIN[0], "MORNINGAI_ADMIN_PASSWORD": ADMIN[1]}
     port = free_port()
     web = processes.start("-m", "hub", "web", "--port", str(port), "--workers", "1", env=env, name="web")
     worker = processes.start("-m", "hub", "worker", env=env, name="worker")
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: answers(f"{url}/readyz"), what="the hub to be ready")
 
-    task_id = requests.post(f"{url}/api/messages", json={"text": "how do we deploy?"}, timeout=10).json()["id"]
+    admin = admin_session(url, *ADMIN)
+    task_id = admin.post(f"{url}/api/messages", json={"text": "how do we deploy?"}, timeout=10).json()["id"]
     wait_for(lambda: tasks.get(rt.db, task_id)["status"] == "posted", what="the task to be posted")
     row = tasks.get(rt.db, task_id)
     trace = str(row["trace_id"])

@@ -5,11 +5,11 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-import requests
+from conftest import ADMIN
+from support import admin_session, answers, free_port, wait_for
 
 from hub import tasks
 from hub.models import ChatTask
-from support import answers, free_port, wait_for
 
 
 def test_sigterm_during_a_running_task_finishes_it_and_posts_once(rt, processes, owner):
@@ -38,13 +38,15 @@ def test_sigterm_during_a_running_task_finishes_it_and_posts_once(rt, processes,
 def test_sigterm_lets_the_web_service_finish_a_request_in_flight(rt, processes, owner, hub_env):
     port = free_port()
     web = processes.start("-m", "hub", "web", "--port", str(port), "--workers", "1",
-                          env={**hub_env, "MORNINGAI_ENV": "production", "MORNINGAI_SECRET_KEY": "k" * 48},
+                          env={**hub_env, "MORNINGAI_ENV": "production", "MORNINGAI_SECRET_KEY": "k" * 48,
+                               "MORNINGAI_ADMIN_EMAIL": ADMIN[0], "MORNINGAI_ADMIN_PASSWORD": ADMIN[1]},
                           name="web")
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: answers(f"{url}/healthz"), what="the web service to listen")
+    admin = admin_session(url, *ADMIN)
     with psycopg.connect(owner.info.dsn) as locker, ThreadPoolExecutor(1) as pool:
         locker.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")  # the request's INSERT waits
-        answer = pool.submit(requests.post, f"{url}/api/messages", json={"text": "hello"}, timeout=30)
+        answer = pool.submit(admin.post, f"{url}/api/messages", json={"text": "hello"}, timeout=30)
         wait_for(lambda: owner.execute(
             "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
             "WHERE c.relname = 'tasks' AND NOT l.granted").fetchone(), what="the request to block")

@@ -124,7 +124,7 @@ def _by_text(conn, query: str, candidates: int, filters: str, params: dict) -> l
          "idf": [w["idf"] for w in words], "n": candidates, **params})]
 
 
-MATCHES = 500
+MATCHES = 300
 
 _WORD_WEIGHTS = """
     SELECT plainto_tsquery('simple', t.lexeme)::text AS query, t.chunks,

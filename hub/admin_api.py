@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from redis.exceptions import RedisError
 
-from hub import admin_settings, health, task_stats, tasks
+from hub import admin_settings, health, task_stats, tasks, web
 from memory import workspaces
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
@@ -23,14 +23,10 @@ INTEGRATIONS = {
 }
 
 
-def _rt():
-    return current_app.config["MORNINGAI"]
-
-
 @bp.get("/health")
 def health_report():
     """/readyz's checks, plus each worker with its last heartbeat and each queue's depth."""
-    rt = _rt()
+    rt = web.runtime()
     ready, report = health.readiness(rt)
     try:
         report.update(workers=rt.queue.workers(), queues=rt.queue.queues())
@@ -41,14 +37,14 @@ def health_report():
 
 @bp.get("/queue/failed")
 def failed_jobs():
-    return jsonify(jobs=_rt().queue.failed_jobs())
+    return jsonify(jobs=web.runtime().queue.failed_jobs())
 
 
 @bp.post("/queue/failed/<job_id>/requeue")
 def requeue(job_id: str):
     """Run a failed job again. A task's job goes through the task's retry, so the task's
     status and attempts start afresh; an ingest or FAQ job is requeued as it was."""
-    rt = _rt()
+    rt = web.runtime()
     try:
         task_id = uuid.UUID(job_id)
     except ValueError:
@@ -72,7 +68,7 @@ def analytics():
         return jsonify(error="hours: must be a whole number"), 400
     if not 1 <= hours <= 720:
         return jsonify(error="hours: must be between 1 and 720"), 400
-    db = _rt().db
+    db = web.runtime().db
     return jsonify(hours=hours, totals=task_stats.totals(db, hours),
                    per_hour=[{**row, "hour": row["hour"].isoformat()} for row in task_stats.per_hour(db, hours)],
                    top_questions=task_stats.top_questions(db, hours))
@@ -80,7 +76,7 @@ def analytics():
 
 @bp.get("/workspaces")
 def list_workspaces():
-    db = _rt().db
+    db = web.runtime().db
     return jsonify(workspaces=[{"name": space.name, "embedder": space.embedder}
                                for space in map(lambda name: workspaces.get(db, name),
                                                 workspaces.all_names(db))])
@@ -92,7 +88,7 @@ def add_workspace():
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         return jsonify(error='send JSON {"name": "support"}'), 400
     try:
-        space, created = workspaces.ensure(_rt().db, body["name"])
+        space, created = workspaces.ensure(web.runtime().db, body["name"])
     except ValueError as exc:
         return jsonify(error=f"name: {exc}"), 400
     if not created:
@@ -103,7 +99,7 @@ def add_workspace():
 @bp.get("/integrations")
 def integrations():
     """Each chat platform and whether its settings are present. Names only: never a value."""
-    settings = _rt().settings
+    settings = web.runtime().settings
     platforms = [{"platform": "web", "name": "Web playground", "configured": True, "settings": []}]
     for platform, spec in INTEGRATIONS.items():
         names = sorted({name for alternative in spec["alternatives"] for name in alternative})
@@ -119,7 +115,7 @@ def integrations():
 def get_settings():
     """The effective settings the dashboard can change, where each value comes from, and the
     ones it only shows. Secrets are reported as set or not, never returned."""
-    rt = _rt()
+    rt = web.runtime()
     changed = admin_settings.stored(rt.db)
     settings = admin_settings.applied(rt.db, rt.settings)
     editable = [{"name": name, "variable": admin_settings.variable(name), "value": getattr(settings, name),
@@ -142,7 +138,7 @@ def put_settings():
         return jsonify(error='send a JSON object of settings, e.g. {"chat_model": "gpt-4.1"}; '
                              "null puts one back to the environment's value"), 400
     try:
-        admin_settings.save(_rt().db, body, g.user.id)
+        admin_settings.save(web.runtime().db, body, g.user.id)
     except admin_settings.SettingError as exc:
         return jsonify(error=str(exc)), 400
     return get_settings()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hub import tasks
+from hub import tasks, web
 from hub.models import KINDS, PLATFORMS, STATUSES, ChatTask
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -46,7 +46,7 @@ def _parse_message() -> MessageIn:
         raise BadRequest("; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg'].removeprefix('Value error, ')}"
             for e in exc.errors())) from None
-    limit = current_app.config["MORNINGAI"].settings.max_message_chars
+    limit = web.runtime().settings.max_message_chars
     if len(message.text) > limit:
         raise BadRequest(f"text: {len(message.text)} characters is longer than the {limit} allowed")
     return message
@@ -54,7 +54,7 @@ def _parse_message() -> MessageIn:
 
 @bp.post("/messages")
 def post_message():
-    rt = current_app.config["MORNINGAI"]
+    rt = web.runtime()
     try:
         message = _parse_message()
     except BadRequest as exc:
@@ -76,10 +76,10 @@ def post_message():
 @bp.get("/tasks/<uuid:task_id>")
 def get_task(task_id: uuid.UUID):
     """The task with its reply, citations and trace (steps with timings, tokens and cost)."""
-    row = tasks.get(current_app.config["MORNINGAI"].db, task_id)
+    row = tasks.get(web.runtime().db, task_id)
     if row is None:
         return jsonify(error=f"no task with id {task_id}"), 404
-    db = current_app.config["MORNINGAI"].db
+    db = web.runtime().db
     return jsonify(
         id=str(row["id"]), status=row["status"], kind=row["kind"], text=row["text"],
         platform=row["platform"], workspace=row["workspace"], thread=row["thread"],
@@ -121,7 +121,7 @@ def list_tasks():
                    "offset": _whole("offset", 0, 0, 10_000_000)}
     except BadRequest as exc:
         return jsonify(error=str(exc)), 400
-    rows, total = tasks.listing(current_app.config["MORNINGAI"].db, **filters,
+    rows, total = tasks.listing(web.runtime().db, **filters,
                                 workspace=request.args.get("workspace") or None,
                                 text=request.args.get("q", "").strip() or None)
     return jsonify(total=total, tasks=[_row_json(row) for row in rows])
@@ -129,7 +129,7 @@ def list_tasks():
 
 @bp.post("/tasks/<uuid:task_id>/retry")
 def retry_task(task_id: uuid.UUID):
-    rt = current_app.config["MORNINGAI"]
+    rt = web.runtime()
     status = tasks.retry(rt.db, rt.queue, task_id)
     if status is None:
         row = tasks.get(rt.db, task_id)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hmac
 import uuid
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 
-from hub import accounts
+from hub import accounts, web
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 
@@ -25,10 +25,6 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PUBLIC = {"auth.login", "auth.setup"}
 # A viewer may look at everything and change nothing but their own session.
 VIEWER_MAY = {"auth.logout"}
-
-
-def _rt():
-    return current_app.config["MORNINGAI"]
 
 
 def _credentials() -> tuple[str, str, str]:
@@ -50,19 +46,19 @@ def _bad_account(exc: accounts.AccountError):
 
 def _needs_setup() -> bool:
     """No account yet, and none to be made from MORNINGAI_ADMIN_EMAIL / _PASSWORD."""
-    settings = _rt().settings
-    return not (settings.admin_email and settings.admin_password) and accounts.count(_rt().db) == 0
+    settings = web.runtime().settings
+    return not (settings.admin_email and settings.admin_password) and accounts.count(web.runtime().db) == 0
 
 
 def _first_admin_from_settings() -> None:
-    settings = _rt().settings
-    if settings.admin_email and settings.admin_password and accounts.count(_rt().db) == 0:
-        accounts.create(_rt().db, settings.admin_email, settings.admin_password.get_secret_value(),
+    settings = web.runtime().settings
+    if settings.admin_email and settings.admin_password and accounts.count(web.runtime().db) == 0:
+        accounts.create(web.runtime().db, settings.admin_email, settings.admin_password.get_secret_value(),
                         "admin", only_if_none=True)
 
 
 def _logged_in(user: accounts.User, status: int = 200) -> Response:
-    token, csrf = accounts.open_session(_rt().db, user)
+    token, csrf = accounts.open_session(web.runtime().db, user)
     response = jsonify(user=user.to_json(), csrf_token=csrf)
     response.status_code = status
     secure = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
@@ -77,7 +73,7 @@ def setup():
     email, password, _ = _credentials()
     if not _needs_setup():
         return jsonify(error="setup is done: an admin exists (or comes from MORNINGAI_ADMIN_EMAIL); log in"), 409
-    user = accounts.create(_rt().db, email, password, "admin", only_if_none=True)
+    user = accounts.create(web.runtime().db, email, password, "admin", only_if_none=True)
     if user is None:
         return jsonify(error="setup is done: someone created the first admin a moment ago; log in"), 409
     return _logged_in(user, 201)
@@ -86,7 +82,7 @@ def setup():
 @bp.post("/auth/login")
 def login():
     email, password, _ = _credentials()
-    rt, ip = _rt(), request.remote_addr or ""
+    rt, ip = web.runtime(), request.remote_addr or ""
     _first_admin_from_settings()
     wait = accounts.locked_for(rt.db, email, ip)
     if wait:
@@ -102,7 +98,7 @@ def login():
 
 @bp.post("/auth/logout")
 def logout():
-    accounts.close_session(_rt().db, request.cookies[COOKIE])
+    accounts.close_session(web.runtime().db, request.cookies[COOKIE])
     response = Response(status=204)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -116,20 +112,20 @@ def current_session():
 
 @bp.get("/users")
 def list_users():
-    return jsonify(users=[user.to_json() for user in accounts.listing(_rt().db)])
+    return jsonify(users=[user.to_json() for user in accounts.listing(web.runtime().db)])
 
 
 @bp.post("/users")
 def add_user():
     email, password, role = _credentials()
-    return jsonify(accounts.create(_rt().db, email, password, role).to_json()), 201
+    return jsonify(accounts.create(web.runtime().db, email, password, role).to_json()), 201
 
 
 @bp.delete("/users/<uuid:user_id>")
 def delete_user(user_id: uuid.UUID):
     if user_id == g.user.id:
         return jsonify(error="you cannot delete your own account: ask another admin"), 409
-    if not accounts.delete(_rt().db, user_id):
+    if not accounts.delete(web.runtime().db, user_id):
         return jsonify(error=f"no user with id {user_id}"), 404
     return "", 204
 
@@ -140,7 +136,7 @@ def guard() -> Response | tuple | None:
     if not request.path.startswith("/api/") or request.endpoint in PUBLIC:
         return None
     token = request.cookies.get(COOKIE)
-    found = accounts.session(_rt().db, token) if token else None
+    found = accounts.session(web.runtime().db, token) if token else None
     if found is None:
         return jsonify(error="log in first (POST /api/auth/login)", needs_setup=_needs_setup()), 401
     g.user, g.csrf_token = found

@@ -6,26 +6,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hub import web
 from memory import faqs, workspaces
 
 bp = Blueprint("faqs", __name__, url_prefix="/api/faqs")
 
 
-def _rt():
-    return current_app.config["MORNINGAI"]
-
-
-def _error(message: str, status: int = 400):
-    return jsonify(error=message), status
-
-
 @bp.errorhandler(workspaces.UnknownWorkspace)
 @bp.errorhandler(faqs.UnknownFaq)
 def _not_found(exc):
-    return _error(str(exc), 404)
+    return web.error(str(exc), 404)
 
 
 class FaqEdit(BaseModel):
@@ -40,9 +33,9 @@ class FaqEdit(BaseModel):
 def list_faqs():
     status = request.args.get("status") or None
     if status is not None and status not in faqs.STATUSES:
-        return _error(f"status: {status!r} is not one of {', '.join(faqs.STATUSES)}")
+        return web.error(f"status: {status!r} is not one of {', '.join(faqs.STATUSES)}")
     workspace = request.args.get("workspace", "default")
-    return jsonify(workspace=workspace, faqs=[_json(faq) for faq in faqs.listing(_rt().db, workspace, status)])
+    return jsonify(workspace=workspace, faqs=[_json(faq) for faq in faqs.listing(web.runtime().db, workspace, status)])
 
 
 @bp.post("/generate")
@@ -50,37 +43,37 @@ def generate():
     """Start drafting FAQs; poll the job at the returned URL (the knowledge API's jobs)."""
     body = request.get_json(silent=True) or {}
     workspace = body.get("workspace", "default") if isinstance(body, dict) else None
-    if not isinstance(workspace, str) or workspaces.find(_rt().db, workspace) is None:
-        return _error(f"workspace: no workspace named {workspace!r}")
-    job = _rt().queue.enqueue_faqs(workspace)
+    if not isinstance(workspace, str) or workspaces.find(web.runtime().db, workspace) is None:
+        return web.error(f"workspace: no workspace named {workspace!r}")
+    job = web.runtime().queue.enqueue_faqs(workspace)
     location = url_for("knowledge.job_status", job_id=job.id)
     return jsonify(job=job.id, status=job.get_status(), url=location), 202, {"Location": location}
 
 
 @bp.post("/<uuid:faq_id>/approve")
 def approve(faq_id: uuid.UUID):
-    return jsonify(_json(faqs.review(_rt().db, _workspace(), faq_id, "approved")))
+    return jsonify(_json(faqs.review(web.runtime().db, _workspace(), faq_id, "approved")))
 
 
 @bp.post("/<uuid:faq_id>/reject")
 def reject(faq_id: uuid.UUID):
-    return jsonify(_json(faqs.review(_rt().db, _workspace(), faq_id, "rejected")))
+    return jsonify(_json(faqs.review(web.runtime().db, _workspace(), faq_id, "rejected")))
 
 
 @bp.patch("/<uuid:faq_id>")
 def edit(faq_id: uuid.UUID):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not body:
-        return _error('send a JSON object with any of "question", "answer", "topic"')
+        return web.error('send a JSON object with any of "question", "answer", "topic"')
     try:
         change = FaqEdit.model_validate(body)
     except ValidationError as exc:
-        return _error("; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+        return web.error("; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
                                 for e in exc.errors()))
     for name in ("question", "answer"):
         if getattr(change, name) is not None and not getattr(change, name).strip():
-            return _error(f"{name}: must not be blank")
-    rt = _rt()
+            return web.error(f"{name}: must not be blank")
+    rt = web.runtime()
     return jsonify(_json(faqs.edit(rt.db, rt.embedder, _workspace(), faq_id, **change.model_dump())))
 
 

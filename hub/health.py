@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
-from hub import migrate
+from hub import migrate, web
 
 bp = Blueprint("health", __name__)
 
@@ -45,5 +45,5 @@ def readiness(rt) -> tuple[bool, dict]:
 
 @bp.get("/readyz")
 def readyz():
-    ready, report = readiness(current_app.config["MORNINGAI"])
+    ready, report = readiness(web.runtime())
     return jsonify(status="ready" if ready else "not ready", **report), (200 if ready else 503)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request, url_for
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from werkzeug.utils import secure_filename
 
+from hub import web
 from memory import store, workspaces
 from memory.embedders import EmbeddingError
 from memory.search import search
@@ -18,44 +19,36 @@ from memory.search import search
 bp = Blueprint("knowledge", __name__, url_prefix="/api/knowledge")
 
 
-def _rt():
-    return current_app.config["MORNINGAI"]
-
-
-def _error(message: str, status: int = 400):
-    return jsonify(error=message), status
-
-
 @bp.errorhandler(workspaces.UnknownWorkspace)
 def _unknown_workspace(exc):
-    return _error(str(exc), 404)
+    return web.error(str(exc), 404)
 
 
 @bp.errorhandler(workspaces.EmbedderMismatch)
 @bp.errorhandler(EmbeddingError)
 def _embedder_problem(exc):
-    return _error(str(exc), 409)
+    return web.error(str(exc), 409)
 
 
 @bp.get("/search")
 def search_knowledge():
     query = request.args.get("q", "").strip()
     if not query:
-        return _error("q: give a search query, e.g. /api/knowledge/search?q=deploy")
+        return web.error("q: give a search query, e.g. /api/knowledge/search?q=deploy")
     try:
         k = int(request.args.get("k", 8))
     except ValueError:
-        return _error("k: must be a whole number")
+        return web.error("k: must be a whole number")
     if not 1 <= k <= 50:
-        return _error("k: must be between 1 and 50")
-    rt = _rt()
+        return web.error("k: must be between 1 and 50")
+    rt = web.runtime()
     hits = search(rt.db, rt.embedder, request.args.get("workspace", "default"), query, k=k)
     return jsonify(query=query, hits=[hit.__dict__ for hit in hits])
 
 
 @bp.get("/sources")
 def list_sources():
-    rt = _rt()
+    rt = web.runtime()
     space = workspaces.get(rt.db, request.args.get("workspace", "default"))
     with rt.db.workspace(space.id) as conn:
         rows = store.sources(conn)
@@ -65,14 +58,14 @@ def list_sources():
 @bp.post("/sources")
 def add_source():
     """Start ingesting a path, repository or URL (JSON), or an uploaded file (multipart)."""
-    rt = _rt()
+    rt = web.runtime()
     # Room for the largest file ingest would read (the app's limit is sized for messages).
     request.max_content_length = rt.settings.max_file_bytes + 65536
     if request.files:
         upload = request.files.get("file")
         name = secure_filename(upload.filename or "") if upload else ""
         if not name:
-            return _error("file: send one file in a multipart field named 'file'")
+            return web.error("file: send one file in a multipart field named 'file'")
         workspace = request.form.get("workspace", "default")
         folder = rt.settings.home.absolute() / "uploads" / workspace
         folder.mkdir(parents=True, exist_ok=True)
@@ -81,22 +74,22 @@ def add_source():
     else:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("location"), str) or not body["location"].strip():
-            return _error('send {"location": "<path, repository or URL>"} as JSON, or a file as multipart')
+            return web.error('send {"location": "<path, repository or URL>"} as JSON, or a file as multipart')
         workspace = body.get("workspace", "default")
         options = {key: body.get(key, []) for key in ("include", "exclude")}
         if not all(isinstance(v, list) and all(isinstance(g, str) for g in v) for v in options.values()):
-            return _error("include, exclude: lists of glob patterns, e.g. [\"docs/**\", \"*.md\"]")
+            return web.error("include, exclude: lists of glob patterns, e.g. [\"docs/**\", \"*.md\"]")
         location = body["location"].strip()
         if not location.startswith(("http://", "https://")) and not Path(location).exists():
-            return _error(f"location: {location} does not exist on the hub's machine")
+            return web.error(f"location: {location} does not exist on the hub's machine")
         targets = [location]
     if not isinstance(workspace, str) or not workspaces.NAME.match(workspace):
-        return _error(f"workspace: {workspace!r} is not a valid name (lower-case letters, digits, - and _)")
+        return web.error(f"workspace: {workspace!r} is not a valid name (lower-case letters, digits, - and _)")
     return _started(rt.queue.enqueue_ingest(workspace, targets, **options))
 
 
 def _source(source_id: uuid.UUID) -> tuple[workspaces.Workspace, dict]:
-    rt = _rt()
+    rt = web.runtime()
     space = workspaces.get(rt.db, request.args.get("workspace", "default"))
     with rt.db.workspace(space.id) as conn:
         row = store.source(conn, source_id)
@@ -109,13 +102,13 @@ def _source(source_id: uuid.UUID) -> tuple[workspaces.Workspace, dict]:
 def reingest(source_id: uuid.UUID):
     space, row = _source(source_id)
     force = request.args.get("force") in ("1", "true")
-    return _started(_rt().queue.enqueue_ingest(space.name, [row["location"]], reembed=force, **row["options"]))
+    return _started(web.runtime().queue.enqueue_ingest(space.name, [row["location"]], reembed=force, **row["options"]))
 
 
 @bp.delete("/sources/<uuid:source_id>")
 def delete(source_id: uuid.UUID):
     space, _ = _source(source_id)
-    with _rt().db.workspace(space.id) as conn:
+    with web.runtime().db.workspace(space.id) as conn:
         store.delete_source(conn, source_id)
     return "", 204
 
@@ -123,9 +116,9 @@ def delete(source_id: uuid.UUID):
 @bp.get("/jobs/<job_id>")
 def job_status(job_id: str):
     try:
-        job = Job.fetch(job_id, connection=_rt().queue.redis)
+        job = Job.fetch(job_id, connection=web.runtime().queue.redis)
     except (NoSuchJobError, ValueError):  # ValueError: not even a valid job id
-        return _error(f"no ingest job {job_id}", 404)
+        return web.error(f"no ingest job {job_id}", 404)
     return jsonify(id=job.id, status=job.get_status(), progress=job.meta.get("progress"),
                    result=job.return_value() if job.is_finished else None,
                    error=(job.latest_result().exc_string.strip().splitlines()[-1]

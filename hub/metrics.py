@@ -13,12 +13,12 @@ import logging
 import os
 import time
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from hub import tasks
+from hub import tasks, web
 
 log = logging.getLogger(__name__)
 
@@ -115,5 +115,5 @@ def metrics():
         MultiProcessCollector(registry)
     else:
         registry.register(_local)
-    registry.register(_HubCollector(current_app.config["MORNINGAI"]))
+    registry.register(_HubCollector(web.runtime()))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -3,16 +3,16 @@ admin login, like every /api route (hub/auth.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from hub import channels
+from hub import channels, web
 
 bp = Blueprint("slack_admin", __name__, url_prefix="/api/slack")
 
 
 @bp.get("/channels")
 def list_channels():
-    rows = channels.all_settings(current_app.config["MORNINGAI"].db, "slack")
+    rows = channels.all_settings(web.runtime().db, "slack")
     return jsonify(channels=[{"channel": row["channel"], "follow_ups": row["follow_ups"],
                               "updated_at": row["updated_at"].isoformat()} for row in rows])
 
@@ -25,5 +25,5 @@ def set_channel(channel: str):
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("follow_ups"), bool) or set(data) - {"follow_ups"}:
         return jsonify(error='send a JSON object {"follow_ups": true} or {"follow_ups": false}'), 400
-    channels.set_follow_ups(current_app.config["MORNINGAI"].db, "slack", channel, data["follow_ups"])
+    channels.set_follow_ups(web.runtime().db, "slack", channel, data["follow_ups"])
     return jsonify(channel=channel, follow_ups=data["follow_ups"])

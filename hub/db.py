@@ -4,7 +4,10 @@ connection that only migrations use."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,6 +26,13 @@ def _configure(conn: psycopg.Connection) -> None:
     register_vector(conn)
 
 
+# A connection given back less than this long ago is handed out again unchecked: it worked a
+# moment ago, and the check's round trip would otherwise double the cost of a one-statement
+# request (a Slack acknowledgement is one INSERT). One idle for longer, as after a PostgreSQL
+# restart, is checked first. The trade HikariCP makes with its aliveBypassWindowMs.
+CHECK_AFTER_IDLE = 1.0
+
+
 class Database:
     """The hub's database. Safe across fork: a child process opens a pool of its own."""
 
@@ -33,35 +43,52 @@ class Database:
         self._pool: ConnectionPool | None = None
         self._inherited: ConnectionPool | None = None
         self._pid: int | None = None
+        self._making_pool = threading.Lock()
+        self._lock_pid = os.getpid()
+        self._last_used: weakref.WeakKeyDictionary[psycopg.Connection, float] = weakref.WeakKeyDictionary()
 
     def pool(self) -> ConnectionPool:
-        if self._pool is None or self._pid != os.getpid():
-            # A pool inherited through fork shares sockets with the parent: never reuse it, and
-            # never let it be collected here either, or its finaliser tries to stop threads that
-            # only exist in the parent.
-            self._inherited = self._pool
-            self._pool = ConnectionPool(
-                self.url,
-                min_size=1,
-                max_size=self.max_size,
-                # Autocommit: most statements stand alone, and each then costs one round trip;
-                # code that needs several in one transaction opens `conn.transaction()`.
-                kwargs={"row_factory": dict_row, "autocommit": True,
-                        "connect_timeout": int(self.connect_timeout)},
-                configure=_configure,
-                check=ConnectionPool.check_connection,
-                name="morningai",
-                open=True,
-                timeout=self.connect_timeout,
-            )
-            self._pid = os.getpid()
+        if self._pool is not None and self._pid == os.getpid():
+            return self._pool
+        # Threads (a worker's dispatcher and reconciler) may ask for the first pool at once: one
+        # makes it. A lock inherited through fork may be held by a thread the child does not have.
+        if self._lock_pid != os.getpid():
+            self._making_pool, self._lock_pid = threading.Lock(), os.getpid()
+        with self._making_pool:
+            if self._pool is None or self._pid != os.getpid():
+                # A pool inherited through fork shares sockets with the parent: never reuse it,
+                # and never let it be collected here either, or its finaliser tries to stop
+                # threads that only exist in the parent.
+                self._inherited = self._pool
+                self._pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=self.max_size,
+                    # Autocommit: most statements stand alone, and each then costs one round trip;
+                    # code that needs several in one transaction opens `conn.transaction()`.
+                    kwargs={"row_factory": dict_row, "autocommit": True,
+                            "connect_timeout": int(self.connect_timeout)},
+                    configure=_configure,
+                    check=self._check_if_idle,
+                    name="morningai",
+                    open=True,
+                    timeout=self.connect_timeout,
+                )
+                self._pid = os.getpid()
         return self._pool
 
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
         """A connection as the runtime role, in autocommit mode."""
         with self.pool().connection(timeout=timeout) as conn:
-            yield conn
+            try:
+                yield conn
+            finally:
+                self._last_used[conn] = time.monotonic()
+
+    def _check_if_idle(self, conn: psycopg.Connection) -> None:
+        if time.monotonic() - self._last_used.get(conn, float("-inf")) > CHECK_AFTER_IDLE:
+            ConnectionPool.check_connection(conn)
 
     @contextmanager
     def workspace(self, workspace_id: uuid.UUID) -> Iterator[psycopg.Connection]:

@@ -92,3 +92,25 @@ def test_readyz_names_pending_migrations(servers, hub_env):
     assert body["postgres"] == "ok" and body["migrations"] == [f"{m.version}_{m.name}" for m in migrate.available()]
     assert f"{len(migrate.available())} migration(s) not applied: run `morningai migrate`" in body["problems"]
     rt.close()
+
+
+@pytest.mark.parametrize("idle_check", ["checked", "bypassed"])
+def test_a_pooled_connection_idle_past_the_window_is_checked_before_use(database_url, owner, monkeypatch,
+                                                                       idle_check):
+    # Past the window (0 s here) a connection is checked, so the first query after its server
+    # process died (a PostgreSQL restart, a failover) gets a new one; within it (an hour here)
+    # the check is skipped to save a round trip on busy requests, and that query meets the dead one.
+    monkeypatch.setattr("hub.db.CHECK_AFTER_IDLE", 0 if idle_check == "checked" else 3600)
+    db = Database(database_url, max_size=1)  # one connection: the next query must reuse it
+    with db.connection() as conn:
+        pid = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+    owner.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    wait_for(lambda: not owner.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone(),
+             what="the server process gone")
+    if idle_check == "checked":
+        with db.connection() as conn:
+            assert conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"] != pid
+    else:
+        with pytest.raises(psycopg.OperationalError), db.connection() as conn:
+            conn.execute("SELECT 1")
+    db.close()

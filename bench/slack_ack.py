@@ -6,7 +6,7 @@ app that only acks (bench/slack_bare_app.py), under the same gunicorn settings.
 
 Uses DATABASE_URL / REDIS_URL when set, else embedded servers in a temporary directory; a fake
 Slack Web API (tests/fakes) answers the one auth.test each web process makes. The two servers are
-measured in alternating rounds, so both see the same machine. No worker runs: tasks stay queued.
+measured in alternating rounds, so both see the same machine. No worker runs: tasks stay `received`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Same Bolt settings as the hub's (signature verification, one auth.test per process, listeners
 run before the response), so the difference measured is what the hub does: authorize from its
-tables and store + enqueue the task. Served by `bench/slack_ack.py` under hub/gunicorn_conf.py.
+tables and store the task. Served by `bench/slack_ack.py` under hub/gunicorn_conf.py.
 """
 
 import os

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
+from flask import Flask, g, jsonify, request, send_from_directory
 from slack_bolt.adapter.flask import SlackRequestHandler
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import PathConverter
@@ -22,7 +22,6 @@ from hub import (admin_api, api, auth, channels, discord_store, faq_api, feedbac
                  metrics, openapi, slack_admin, tasks)
 from hub.config import load_settings
 from hub.installations import SlackInstallations, SlackOAuthStates
-from hub.models import ChatTask
 from hub.runtime import Runtime
 
 # `make run` (npm run build) puts the dashboard here.
@@ -59,7 +58,6 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     _mount_slack(app, rt)
     if rt.settings.discord_public_key:
         app.register_blueprint(discord_endpoint.blueprint(discord_hub(rt), rt.settings.discord_public_key))
-    app.after_request(_queue_after_response)
 
     app.url_map.converters["page"] = PageConverter
 
@@ -94,25 +92,6 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     return app
 
 
-def _store_then_queue(rt: Runtime, task: ChatTask) -> tasks.Submitted:
-    """Submit for a platform that waits on our acknowledgement: the task is stored before the
-    response (an acknowledged event is never lost) and queued once the response has gone out,
-    which takes the enqueue off the platform's clock. Should the process die in between, the
-    reconciler queues the stored task."""
-    submitted = tasks.store(rt.db, task)
-    if submitted.created:
-        g.setdefault("queue_after_response", []).append(submitted.task_id)
-    return submitted
-
-
-def _queue_after_response(response: Response) -> Response:
-    pending = g.pop("queue_after_response", [])
-    if pending:
-        rt = current_app.config["MORNINGAI"]
-        response.call_on_close(lambda: [tasks.enqueue(rt.db, rt.queue, task_id) for task_id in pending])
-    return response
-
-
 def _trace_requests(app: Flask) -> None:
     """Each request gets a trace id that every line it logs carries; a message it accepts keeps
     that id through its task's run and reply. One line per request, in place of gunicorn's
@@ -142,7 +121,7 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
         return
 
     hub = Hub(
-        submit=lambda task: _store_then_queue(rt, task),
+        submit=lambda task: tasks.store(rt.db, task),
         follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
         answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "slack", channel, thread),
         record_feedback=lambda task_id, user, vote: feedback.record(rt.db, task_id, user, vote),

@@ -1,9 +1,9 @@
 """The reconciler: no accepted message is silently dropped.
 
 A sweep finds tasks that stopped moving and sets them going again:
-- `received` for a while: the enqueue was lost (Redis was down) -> queue it;
-- `queued` but its job is gone from Redis (Redis lost its data) -> queue it again;
-- `running` but no live worker is running its job (the worker died) -> queue it again, or,
+- `queued` but its job is gone from Redis (Redis lost its data, or the process that queued it
+  died before making the job) -> back to `received`, for a dispatcher to queue again;
+- `running` but no live worker is running its job (the worker died) -> the same, or,
   once max_attempts runs are spent, mark it failed;
 - `failed` and the user not told yet -> tell them in the chat.
 Each action first claims the row it read, so any number of reconcilers can sweep at once.
@@ -42,14 +42,9 @@ def sweep(rt: Runtime, announce_failure: Callable[[ChatTask], None]) -> Counter:
 
 def _reconcile(rt: Runtime, row: dict, announce_failure: Callable[[ChatTask], None]) -> str | None:
     status = row["status"]
-    if status == "received":
-        if tasks.claim(rt.db, row):
-            return "enqueued" if tasks.enqueue(rt.db, rt.queue, row["id"], row["attempts"]) == "queued" else None
-    elif status == "queued":
-        if not rt.queue.has_job(row["id"]) and tasks.requeue(rt.db, row):
-            rt.queue.forget(row["id"])
-            tasks.enqueue(rt.db, rt.queue, row["id"], row["attempts"])
-            return "re-enqueued lost job"
+    if status == "queued":
+        if not rt.queue.has_job(row["id"]) and tasks.claim(rt.db, row):
+            return "re-queued lost job" if _queue_again(rt, row) else None
     elif status == "running":
         if rt.queue.job_running_on(row["worker"] or "") == str(row["id"]):
             return None  # still being worked on
@@ -58,12 +53,17 @@ def _reconcile(rt: Runtime, row: dict, announce_failure: Callable[[ChatTask], No
             if tasks.mark_failed(rt.db, row["id"], reason):
                 announce_failure(tasks.load(rt.db, row["id"]))
                 return "failed"
-        elif tasks.requeue(rt.db, row):
-            rt.queue.forget(row["id"])
-            tasks.enqueue(rt.db, rt.queue, row["id"], row["attempts"])
-            return "re-enqueued from dead worker"
+        elif tasks.claim(rt.db, row):
+            return "re-queued from dead worker" if _queue_again(rt, row) else None
     elif status == "failed":
         if tasks.claim(rt.db, row):
             announce_failure(tasks.to_task(row))
             return "announced failure"
     return None
+
+
+def _queue_again(rt: Runtime, row: dict) -> bool:
+    """Hand a task this reconciler claimed back to the dispatchers. What RQ remembers of the
+    earlier run is dropped first, so that it is never taken for the new run's."""
+    rt.queue.forget(row["id"])
+    return tasks.requeue(rt.db, row["id"], row["status"])

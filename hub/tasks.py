@@ -36,21 +36,26 @@ class Submitted:
 def submit(db: Database, queue: TaskQueue, task: ChatTask) -> Submitted:
     """Store the task and queue it. A redelivered event returns the existing task.
 
-    If Redis is unreachable the task stays `received` and the reconciler queues it later:
-    the message is accepted either way.
+    If Redis is unreachable the task stays `received`, and a worker's dispatcher queues it once
+    Redis is back: the message is accepted either way.
     """
     with db.connection() as conn:
         submitted = _store(conn, task)
         if not submitted.created:
             return submitted
-        # The `queued` mark reuses the insert's connection: each checkout from the pool costs a
-        # round trip (its health check).
-        return replace(submitted, status=_enqueue(conn, queue, submitted.task_id))
+        # The insert's connection is reused: each checkout from the pool can cost a round trip.
+        try:
+            _dispatch(conn, queue, "SELECT %s::uuid", (submitted.task_id,))
+        except RedisError as exc:
+            log.warning("task %s stays received: could not reach Redis (%s)", submitted.task_id, exc)
+            return submitted
+        # Queued, here or by a dispatcher that took it first.
+        return replace(submitted, status="queued")
 
 
 def store(db: Database, task: ChatTask) -> Submitted:
-    """Store the task, `received`, without queueing it: for a caller that answers its platform
-    first and then calls `enqueue`. Should it never get there, the reconciler queues the task."""
+    """Store the task, `received`, for a worker's dispatcher to queue (hub/dispatcher.py): for a
+    platform that waits on our acknowledgement, which then waits on one INSERT, never on Redis."""
     with db.connection() as conn:
         return _store(conn, task)
 
@@ -86,25 +91,35 @@ def _store(conn, task: ChatTask) -> Submitted:
     return Submitted(existing["id"], created=False, status=existing["status"])
 
 
-def enqueue(db: Database, queue: TaskQueue, task_id: uuid.UUID, attempts_so_far: int = 0) -> str:
-    """Put a `received` task on the queue; returns its status afterwards."""
+def dispatch_waiting(db: Database, queue: TaskQueue, limit: int = 100) -> int:
+    """Queue up to `limit` tasks waiting `received`, oldest first; returns how many. Raises
+    RedisError, with the tasks left `received`, when Redis is unreachable."""
     with db.connection() as conn:
-        return _enqueue(conn, queue, task_id, attempts_so_far)
+        return _dispatch(conn, queue, "SELECT id FROM tasks WHERE status = 'received' "
+                                      "ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED", (limit,))
 
 
-def _enqueue(conn, queue: TaskQueue, task_id: uuid.UUID, attempts_so_far: int = 0) -> str:
-    try:
-        queue.enqueue(task_id, attempts_so_far)
-    except RedisError as exc:
-        log.warning("task %s stays received: could not reach Redis (%s)", task_id, exc)
-        return "received"
-    # The worker may already have started it: only a task still `received` becomes `queued`.
-    conn.execute(
+def _dispatch(conn, queue: TaskQueue, candidates: str, params: tuple) -> int:
+    # Each row turns `queued` before its job exists: of two processes dispatching one task, the
+    # one whose UPDATE takes the row queues it, and no worker can start it early.
+    claimed = conn.execute(
         "UPDATE tasks SET status = 'queued', queued_at = now(), updated_at = now() "
-        "WHERE id = %s AND status = 'received'",
-        (task_id,),
-    )
-    return "queued"
+        f"WHERE id IN ({candidates}) AND status = 'received' RETURNING id, attempts", params).fetchall()
+    _enqueue_claimed(conn, queue, claimed)
+    return len(claimed)
+
+
+def _enqueue_claimed(conn, queue: TaskQueue, claimed: list[dict[str, Any]]) -> None:
+    """Make the jobs of tasks just marked `queued`. Should Redis fail, the ones still without a
+    job go back to `received`, for a dispatcher to try again, and the error is raised. (Should
+    the process die in between, the reconciler finds them queued with no job.)"""
+    for n, row in enumerate(claimed):
+        try:
+            queue.enqueue(row["id"], row["attempts"])
+        except RedisError:
+            conn.execute("UPDATE tasks SET status = 'received', updated_at = now() "
+                         "WHERE id = ANY(%s) AND status = 'queued'", ([left["id"] for left in claimed[n:]],))
+            raise
 
 
 def start(db: Database, task_id: uuid.UUID, worker: str) -> ChatTask | None:
@@ -267,14 +282,15 @@ def to_task(row: dict[str, Any]) -> ChatTask:
 # --- what the reconciler reads and changes -------------------------------------------------
 
 def unfinished(db: Database, idle_seconds: float, limit: int = 500) -> list[dict[str, Any]]:
-    """Tasks untouched for idle_seconds that are not done, and failures nobody was told about."""
+    """Tasks untouched for idle_seconds that are queued or running, and failures nobody was told
+    about. (A `received` task is the dispatchers' to queue.)"""
     with db.connection() as conn:
         return conn.execute(
             """
             SELECT t.*, w.name AS workspace,
                    extract(epoch FROM now() - coalesce(t.started_at, t.received_at)) AS age
             FROM tasks t JOIN workspaces w ON w.id = t.workspace_id
-            WHERE (t.status IN ('received', 'queued', 'running')
+            WHERE (t.status IN ('queued', 'running')
                    OR (t.status = 'failed' AND t.posted_id IS NULL
                        AND t.failed_at > now() - interval '1 hour'))
               AND t.updated_at < now() - make_interval(secs => %s)
@@ -285,14 +301,11 @@ def unfinished(db: Database, idle_seconds: float, limit: int = 500) -> list[dict
         ).fetchall()
 
 
-def requeue(db: Database, row: dict[str, Any]) -> bool:
-    """Send a stuck task back to `received`, if nobody changed it since `row` was read."""
+def requeue(db: Database, task_id: uuid.UUID, from_status: str) -> bool:
+    """Send a stuck task back to `received`, where a dispatcher queues it again."""
     with db.connection() as conn:
-        cur = conn.execute(
-            "UPDATE tasks SET status = 'received', updated_at = now() "
-            "WHERE id = %s AND status = %s AND updated_at = %s",
-            (row["id"], row["status"], row["updated_at"]),
-        )
+        cur = conn.execute("UPDATE tasks SET status = 'received', updated_at = now() WHERE id = %s AND status = %s",
+                           (task_id, from_status))
     return cur.rowcount == 1
 
 
@@ -376,14 +389,23 @@ def retry(db: Database, queue: TaskQueue, task_id: uuid.UUID) -> str | None:
     """Run a failed task again with a fresh count of attempts; its status afterwards, or None
     when it is not failed. A stored reply that only failed to post is posted, not re-asked."""
     with db.connection() as conn:
-        row = conn.execute(
-            "UPDATE tasks SET status = 'received', attempts = 0, error = NULL, failed_at = NULL, "
+        if not conn.execute("SELECT 1 FROM tasks WHERE id = %s AND status = 'failed'", (task_id,)).fetchone():
+            return None
+        try:
+            # The failed run's entries go first, so they are never taken for the new run's. (A
+            # failed task has no run going on that this could disturb.)
+            queue.forget(task_id)
+        except RedisError:
+            pass  # then the enqueue below fails too, and says so
+        claimed = conn.execute(
+            "UPDATE tasks SET status = 'queued', queued_at = now(), attempts = 0, error = NULL, failed_at = NULL, "
             "posted_id = NULL, worker = NULL, updated_at = now() WHERE id = %s AND status = 'failed' "
-            "RETURNING id", (task_id,)).fetchone()
-    if row is None:
-        return None
-    try:
-        queue.forget(task_id)
-    except RedisError:
-        pass  # enqueue below reports Redis being down, and the reconciler queues the task later
-    return enqueue(db, queue, task_id)
+            "RETURNING id, attempts", (task_id,)).fetchall()
+        if not claimed:
+            return None  # retried by someone else meanwhile
+        try:
+            _enqueue_claimed(conn, queue, claimed)
+        except RedisError as exc:
+            log.warning("task %s stays received: could not reach Redis (%s)", task_id, exc)
+            return "received"
+    return "queued"

@@ -24,7 +24,7 @@ from adapters.discord.poster import DiscordPoster
 from adapters.discord.rest import DiscordREST
 from agents.llm import choose_chat_model
 from adapters.slack.poster import SlackPoster
-from hub import limits, logs, reconciler, tasks
+from hub import dispatcher, limits, logs, reconciler, tasks
 from hub.config import Settings, load_settings
 from hub.db import Database
 from hub.installations import SlackInstallations
@@ -237,7 +237,8 @@ def _keep_watch(rt: Runtime, posters: PosterRegistry, worker_name: str, stop: th
 
 
 def serve(settings: Settings | None = None, *, burst: bool = False) -> None:
-    """Run one RQ worker (with RQ's scheduler, for retries with intervals) until stopped."""
+    """Run one RQ worker (with RQ's scheduler, for retries with intervals) until stopped, with
+    two threads beside it: the dispatcher, which queues stored tasks, and the reconciler."""
     global _runtime, _posters
     settings = settings or load_settings()
     _runtime = Runtime.open(settings, dashboard_settings=True)
@@ -246,14 +247,17 @@ def serve(settings: Settings | None = None, *, burst: bool = False) -> None:
     name = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
     worker = Worker([_runtime.queue.rq, _runtime.queue.ingest], connection=_runtime.queue.redis, name=name)
     stop = threading.Event()
-    watcher = threading.Thread(target=_keep_watch, args=(_runtime, _posters, name, stop),
-                               name="reconciler", daemon=True)
-    watcher.start()
+    helpers = [threading.Thread(target=_keep_watch, args=(_runtime, _posters, name, stop),
+                                name="reconciler", daemon=True),
+               threading.Thread(target=dispatcher.run, args=(_runtime, stop), name="dispatcher", daemon=True)]
+    for helper in helpers:
+        helper.start()
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
     finally:
         stop.set()
-        watcher.join(timeout=5)
+        for helper in helpers:
+            helper.join(timeout=5)
         _runtime.close()
 
 

@@ -1,0 +1,46 @@
+"""The dispatcher: a thread in each worker that queues the tasks waiting `received`.
+
+A chat platform's request only stores its task (`tasks.store`), so its acknowledgement waits on
+one INSERT and never on Redis; the dispatchers queue it a moment later. They poll, as
+solid_queue and good_job do, rather than wait on NOTIFY: PostgreSQL serialises the commits of
+every transaction that notifies, which would have undone the gain at a burst of events.
+Several dispatchers share the work through `FOR UPDATE SKIP LOCKED`, and each task is queued
+once (`tasks.dispatch_waiting`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import psycopg
+from redis.exceptions import RedisError
+
+from hub import tasks
+from hub.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Between polls while nothing waits: the most a stored task waits to be queued.
+POLL = 0.1
+BATCH = 100
+
+
+def run(rt: Runtime, stop: threading.Event) -> None:
+    """Queue waiting tasks until `stop` is set. While Redis or PostgreSQL is unreachable the
+    tasks stay `received`, and the dispatcher tries again every reconcile_interval."""
+    while not stop.is_set():
+        try:
+            queued = tasks.dispatch_waiting(rt.db, rt.queue, BATCH)
+        except (RedisError, psycopg.OperationalError) as exc:
+            log.warning("dispatcher: %s (%s); trying again in %ss", _what(exc), exc, rt.settings.reconcile_interval)
+            stop.wait(rt.settings.reconcile_interval)
+            continue
+        if queued:
+            log.debug("dispatcher: queued %d tasks", queued)
+        if queued < BATCH:
+            stop.wait(POLL)
+
+
+def _what(exc: Exception) -> str:
+    return "could not reach Redis" if isinstance(exc, RedisError) else "could not reach PostgreSQL"

@@ -1,4 +1,4 @@
-"""How long does accepting a message take? `submit` (store + enqueue + mark queued) against
+"""How long does accepting a message take? `submit` (store + mark queued + enqueue) against
 the floor any design pays: one plain INSERT of the same row plus one plain RQ enqueue.
 
     python bench/submit.py [--n 2000]
@@ -98,7 +98,7 @@ def main() -> None:
         table.add_row(label, f"{median:.2f}", f"{p99:.2f}", f"{median / base_median:.2f}x", f"{p99 / base_p99:.2f}x")
     console = Console()
     console.print(table)
-    console.print("submit = store the task, enqueue its job, mark it queued; "
+    console.print("submit = store the task, mark it queued, enqueue its job; "
                   "baseline (INSERT+enqueue) = one plain INSERT of the same row and one plain RQ enqueue")
 
 

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from hub import tasks
+from hub import task_stats
 from hub.db import Database
 from hub.models import KINDS
 from memory import store, workspaces
@@ -113,7 +113,7 @@ def _kinds(value: Any) -> list[str] | None:
 def _workspace_of(db: Database, platform: str, channel: str, named: Any) -> workspaces.Workspace:
     if named is not None and not isinstance(named, str):
         raise SettingsError("workspace: must be a workspace name")
-    name = named or tasks.channel_workspace(db, platform, channel) or "default"
+    name = named or task_stats.channel_workspace(db, platform, channel) or "default"
     space = workspaces.find(db, name)
     if space is None:
         raise SettingsError(f"workspace: no workspace named {name!r}")
@@ -167,7 +167,7 @@ def listing(db: Database, platform: str) -> list[dict[str, Any]]:
     with db.connection() as conn:
         rows = {row["channel"]: row for row in conn.execute(
             "SELECT * FROM channel_settings WHERE platform = %s", (platform,))}
-    seen = {row["channel"]: row for row in tasks.channels_seen(db, platform)}
+    seen = {row["channel"]: row for row in task_stats.channels_seen(db, platform)}
     channels = []
     for channel in sorted(rows.keys() | seen.keys()):
         own, last = rows.get(channel), seen.get(channel) or {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
 
-from hub import channels, discord_store, tasks, web
+from hub import channels, discord_store, task_stats, web
 from hub.installations import SlackInstallations
 from memory import workspaces
 
@@ -144,7 +144,7 @@ def discord_guilds():
     until mapped)."""
     db = web.runtime().db
     mapped = {row["guild_id"]: row for row in discord_store.guild_mappings(db)}
-    seen = {row["value"]: row for row in tasks.targets_seen(db, "discord", "guild_id")}
+    seen = {row["value"]: row for row in task_stats.targets_seen(db, "discord", "guild_id")}
     guilds = [{"guild_id": guild, "mapped": guild in mapped,
                "workspace": mapped[guild]["workspace"] if guild in mapped else discord_store.DEFAULT_WORKSPACE,
                "last_task_at": seen[guild]["last_seen"].isoformat() if guild in seen else None}

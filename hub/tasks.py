@@ -323,38 +323,6 @@ def answered_in_thread(db: Database, platform: str, channel: str, thread: str) -
                             " AS found", (platform, channel, thread)).fetchone()["found"]
 
 
-def channel_workspace(db: Database, platform: str, channel: str) -> str | None:
-    """The workspace the channel's latest task was answered from."""
-    with db.connection() as conn:
-        row = conn.execute(
-            "SELECT w.name FROM tasks t JOIN workspaces w ON w.id = t.workspace_id "
-            "WHERE t.platform = %s AND t.channel = %s ORDER BY t.received_at DESC LIMIT 1",
-            (platform, channel)).fetchone()
-    return row["name"] if row else None
-
-
-def channels_seen(db: Database, platform: str) -> list[dict[str, Any]]:
-    """Each channel the platform's tasks came from: the workspace of its latest task, and when."""
-    with db.connection() as conn:
-        return conn.execute(
-            """SELECT DISTINCT ON (t.channel) t.channel, w.name AS workspace, t.received_at AS last_seen
-               FROM tasks t JOIN workspaces w ON w.id = t.workspace_id
-               WHERE t.platform = %s AND t.channel <> ''
-               ORDER BY t.channel, t.received_at DESC""", (platform,)).fetchall()
-
-
-def targets_seen(db: Database, platform: str, key: str) -> list[dict[str, Any]]:
-    """Each value of reply_target's `key` (a Discord guild id, say) among the platform's tasks:
-    the workspace of its latest task, and when."""
-    with db.connection() as conn:
-        return conn.execute(
-            """SELECT DISTINCT ON (v.value) v.value, w.name AS workspace, t.received_at AS last_seen
-               FROM tasks t JOIN workspaces w ON w.id = t.workspace_id,
-                    LATERAL (SELECT t.reply_target->>%s AS value) v
-               WHERE t.platform = %s AND v.value IS NOT NULL
-               ORDER BY v.value, t.received_at DESC""", (key, platform)).fetchall()
-
-
 def totals(db: Database, duration_buckets: list[float], retrieval_buckets: list[float]) -> dict[str, Any]:
     """What /metrics reports from the tasks themselves, so every web process and worker agrees:
     counts by platform and status, model usage, and cumulative histograms (seconds, each bucket

@@ -35,7 +35,8 @@ from hub.models import ChatTask, Citation, Reply
 from memory.faqs import Faq
 from memory.search import Hit
 
-Search = Callable[[str, str, int], Sequence[Hit]]  # (workspace, query, k) -> hits
+# (workspace, query, k, sources) -> hits; sources: the source ids to search, None for all
+Search = Callable[[str, str, int, Sequence[str] | None], Sequence[Hit]]
 HasKnowledge = Callable[[str], bool]  # has anything been ingested into this workspace?
 Embed = Callable[[Sequence[str]], np.ndarray]
 FaqAnswer = Callable[[str, str], Faq | None]  # (workspace, question) -> the approved FAQ answering it
@@ -50,6 +51,7 @@ class State(TypedDict, total=False):
     question: str
     kind: str
     workspace: str
+    sources: list[str] | None  # the only sources this task may search (its channel's setting)
     meta: dict[str, str]
     route: str
     query: str
@@ -102,12 +104,14 @@ class Agent:
         graph.add_edge("finish", END)
         self.graph = graph.compile(checkpointer=checkpointer)
 
-    def run(self, task: ChatTask) -> Reply:
+    def run(self, task: ChatTask, sources: Sequence[str] | None = None) -> Reply:
+        """Answer the task; with `sources`, from those knowledge sources only."""
         thread = f"{task.platform}:{task.channel}:{task.thread}" if task.thread else f"task:{task.id}"
         meta = {"task": str(task.id), "trace_id": str(task.trace_id), "workspace": task.workspace}
         state = self.graph.invoke(
             # Everything of the previous turn but the history starts afresh.
             {"question": task.text, "kind": task.kind, "workspace": task.workspace, "meta": meta,
+             "sources": None if sources is None else [str(source) for source in sources],
              "query": None, "hits": [], "empty": False, "cached": None, "reply": {}, "steps": [], "usage": {}},
             config={"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT})
         return Reply.from_dict(state["reply"])
@@ -120,7 +124,9 @@ class Agent:
         text = state["question"].strip()
         if text.lower() in ("help", "?", "what can you do?", "what can you do"):
             return {"route": "help"}
-        faq = self.faq_answer(state["workspace"], text) if self.faq_answer else None
+        # An approved FAQ may cite any source of the workspace: not where answers are limited.
+        serve_faqs = self.faq_answer is not None and state.get("sources") is None
+        faq = self.faq_answer(state["workspace"], text) if serve_faqs else None
         if faq is not None:  # a known question: no need to ask the model what it is
             return {"route": "ask", "cached": {"id": str(faq.id), "question": faq.question, "answer": faq.answer,
                                                "sources": faq.sources, "similarity": faq.similarity}}
@@ -143,15 +149,16 @@ class Agent:
         if state.get("cached"):
             return {"query": state["question"], "reply": _faq_reply(state["cached"]).to_dict()}
         query, usage = self._standalone_query(state)
-        return {**self._search(state["workspace"], state["question"], query), "usage": usage}
+        return {**self._search(state["workspace"], state["question"], query, state.get("sources")),
+                "usage": usage}
 
-    def _search(self, workspace: str, question: str, query: str) -> State:
+    def _search(self, workspace: str, question: str, query: str, sources: Sequence[str] | None = None) -> State:
         if not self.has_knowledge(workspace):
             return {"query": query, "hits": [], "empty": True, "reply": Reply(text=(
                 f"No knowledge base yet: workspace `{workspace}` has no documents to search, "
                 f"so I can't answer “{shorten(question)}” from your team's knowledge, and I "
                 "won't guess. Add documents with `morningai ingest PATH`.")).to_dict()}
-        hits = self.search(workspace, query, K)
+        hits = self.search(workspace, query, K, sources)
         return {"query": query, "hits": [asdict(hit) for hit in hits], "empty": False}
 
     def draft(self, question: str, workspace: str) -> Reply:
@@ -228,8 +235,13 @@ class Agent:
     def _faqs(self, state: State) -> State:
         """`faq <topic>`: the approved FAQs on it, each with its own citations."""
         topic = state["question"].strip()
-        found = self.faq_topic(state["workspace"], topic) if self.faq_topic else []
         about = f" about “{shorten(topic)}”" if topic else ""
+        if state.get("sources") is not None:
+            return {"reply": Reply(text=(
+                f"FAQs{about} are not listed in this channel: it answers from some of the workspace's "
+                "sources only, and FAQs may cite any of them. Ask the question itself and I'll answer "
+                "from the sources this channel uses.")).to_dict()}
+        found = self.faq_topic(state["workspace"], topic) if self.faq_topic else []
         if not found:
             return {"reply": Reply(text=(
                 f"There are no approved FAQs{about} in workspace `{state['workspace']}` yet. Ask the "

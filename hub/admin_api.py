@@ -1,5 +1,5 @@
 """The rest of the admin API the dashboard uses: health with workers and queues, failed jobs
-and their requeue, the overview's analytics, workspaces, integrations and settings."""
+and their requeue, the overview's analytics, workspaces and settings."""
 
 from __future__ import annotations
 
@@ -12,16 +12,6 @@ from hub import admin_settings, health, task_stats, tasks, web
 from memory import workspaces
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
-
-# Which settings make a platform work. Each platform's adapter adds its settings to
-# hub/config.py; until then its integration shows as not configured. A platform is
-# configured when every setting of one of its alternatives is set.
-INTEGRATIONS = {
-    "slack": {"name": "Slack", "alternatives": [("slack_signing_secret", "slack_bot_token"),
-                                                ("slack_signing_secret", "slack_client_id", "slack_client_secret")]},
-    "discord": {"name": "Discord", "alternatives": [("discord_bot_token", "discord_application_id")]},
-}
-
 
 @bp.get("/health")
 def health_report():
@@ -94,21 +84,6 @@ def add_workspace():
     if not created:
         return jsonify(error=f"name: a workspace named {space.name!r} exists"), 409
     return jsonify(name=space.name, embedder=space.embedder), 201
-
-
-@bp.get("/integrations")
-def integrations():
-    """Each chat platform and whether its settings are present. Names only: never a value."""
-    settings = web.runtime().settings
-    platforms = [{"platform": "web", "name": "Web playground", "configured": True, "settings": []}]
-    for platform, spec in INTEGRATIONS.items():
-        names = sorted({name for alternative in spec["alternatives"] for name in alternative})
-        present = {name for name in names if getattr(settings, name, None)}
-        platforms.append({
-            "platform": platform, "name": spec["name"],
-            "configured": any(set(alternative) <= present for alternative in spec["alternatives"]),
-            "settings": [{"variable": name.upper(), "set": name in present} for name in names]})
-    return jsonify(integrations=platforms)
 
 
 @bp.get("/settings")

@@ -9,8 +9,10 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import requests
 from flask import Flask, g, jsonify, request, send_from_directory
 from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_sdk.errors import SlackClientError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import PathConverter
 
@@ -18,8 +20,11 @@ from adapters.discord import endpoint as discord_endpoint
 from adapters.discord.interactions import Hub as DiscordHub
 from adapters.slack.bolt_app import OAuth, create_bolt_app
 from adapters.slack.inbound import Hub
-from hub import (admin_api, api, auth, channels, discord_store, faq_api, feedback, health, knowledge, logs,
-                 metrics, openapi, slack_admin, tasks)
+from adapters.discord.commands import invite_url
+from adapters.discord.rest import DiscordError, DiscordREST
+from adapters.slack.bolt_app import revoke as revoke_slack_token
+from hub import (admin_api, api, auth, channels, discord_store, faq_api, feedback, health, integrations, knowledge,
+                 logs, metrics, openapi, tasks)
 from hub.config import load_settings
 from hub.installations import SlackInstallations, SlackOAuthStates
 from hub.runtime import Runtime
@@ -52,7 +57,8 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(api.bp)
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(faq_api.bp)
-    app.register_blueprint(slack_admin.bp)
+    app.register_blueprint(integrations.bp)
+    app.config["MORNINGAI_CONNECTORS"] = _connectors(rt)
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(openapi.bp)
     _mount_slack(app, rt)
@@ -148,6 +154,33 @@ def discord_hub(rt: Runtime) -> DiscordHub:
         submit=lambda task: tasks.submit(rt.db, rt.queue, task),
         workspace_for_guild=lambda guild_id: discord_store.workspace_for_guild(rt.db, guild_id),
         record_feedback=lambda task_id, user, vote: discord_store.record_feedback(rt.db, task_id, user, vote),
-        follow_ups=lambda channel: discord_store.follow_ups(rt.db, channel),
+        follow_ups=lambda channel: channels.follow_ups(rt.db, "discord", channel),
         answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "discord", channel, thread),
         max_chars=rt.settings.max_message_chars)
+
+
+def _connectors(rt: Runtime) -> integrations.Connectors:
+    """What the integrations API may ask of Slack and Discord, through the adapters' clients;
+    each says what went wrong instead of raising, since the admin's request goes on."""
+    settings = rt.settings
+    token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
+
+    def revoke(bot_token: str) -> str | None:
+        try:
+            revoke_slack_token(settings.slack_api_url, bot_token)
+        except (SlackClientError, OSError) as exc:  # Slack's refusal, or no answer
+            return str(exc)
+        return None
+
+    def leave_guild(guild_id: str) -> str | None:
+        try:
+            # A request's client: a long rate limit fails the disconnect rather than hold the page.
+            DiscordREST(settings.discord_api_url, token, max_wait=5).request(
+                "DELETE", "/users/@me/guilds/{guild_id}", guild_id=guild_id)
+        except (DiscordError, requests.RequestException) as exc:
+            return str(exc)
+        return None
+
+    return integrations.Connectors(
+        revoke_slack_token=revoke, leave_discord_guild=leave_guild if token else None,
+        discord_invite_url=invite_url(settings.discord_application_id) if settings.discord_application_id else None)

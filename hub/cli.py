@@ -279,7 +279,7 @@ def _ask_running_hub(url: str, settings: Settings, text: str, kind: str, workspa
             task = http.get(task_url, timeout=5).json()
         except requests.RequestException as exc:
             raise CommandError(f"lost the hub at {url} while waiting for {task_url}: {exc}") from None
-        if task["status"] in ("posted", "failed"):
+        if task["status"] in ("posted", "failed", "skipped"):
             return task
         time.sleep(0.05)
     raise CommandError(f"no reply within {timeout:.0f}s; the task is still {task['status']}: see {task_url}")
@@ -396,6 +396,7 @@ def _print_reply(task: dict, where: str) -> None:
 
 
 # Registered last, not at the top: their commands build on this module's helpers.
+from hub.channels_cli import channels_app  # noqa: E402
 from hub.discord_cli import discord_app  # noqa: E402
 from hub.faq_cli import faq  # noqa: E402
 from hub.slack_cli import slack  # noqa: E402
@@ -403,6 +404,7 @@ from hub.slack_cli import slack  # noqa: E402
 app.add_typer(faq, name="faq")
 app.add_typer(slack, name="slack")
 app.add_typer(discord_app, name="discord")
+app.add_typer(channels_app, name="channels")
 
 
 def main() -> None:

@@ -5,26 +5,21 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
-from urllib.parse import urlencode
 
 import typer
 from rich.table import Table
 
-from adapters.discord import bot
-from adapters.discord.commands import sync_commands
+from adapters.discord import bot, commands
+from adapters.discord.commands import PERMISSIONS, SCOPES, sync_commands
 from adapters.discord.rest import DiscordError, DiscordREST
 from hub import discord_store
 from hub.app import discord_hub
+from hub.channels_cli import set_channel
 from hub.cli import CommandError, InputError, _database, _open, _setup_logging, out
 from hub.config import Settings, load_settings
 
 discord_app = typer.Typer(help="Connect Discord: run the bot, invite it, map guilds to workspaces.")
 
-# What the bot needs in a channel: see it, read the message it answers, reply (in threads too),
-# embed its sources and react with 🤔 while it works. Application commands come with the scope.
-PERMISSIONS = {"Add Reactions": 1 << 6, "View Channel": 1 << 10, "Send Messages": 1 << 11,
-               "Embed Links": 1 << 14, "Read Message History": 1 << 16, "Send Messages in Threads": 1 << 38}
-SCOPES = ("bot", "applications.commands")
 _SNOWFLAKE = re.compile(r"^\d{15,22}$")
 
 
@@ -62,9 +57,7 @@ def invite_url() -> None:
     """Print the URL that adds the bot to a server, with the scopes and permissions it needs."""
     settings = load_settings()
     _needs(settings, "DISCORD_APPLICATION_ID")
-    query = urlencode({"client_id": settings.discord_application_id, "scope": " ".join(SCOPES),
-                       "permissions": sum(PERMISSIONS.values())})
-    out.print(f"https://discord.com/oauth2/authorize?{query}", soft_wrap=True, highlight=False)
+    out.print(commands.invite_url(settings.discord_application_id), soft_wrap=True, highlight=False)
     out.print(f"[dim]scopes: {', '.join(SCOPES)}; permissions: {', '.join(PERMISSIONS)}[/dim]", soft_wrap=True)
 
 
@@ -114,8 +107,6 @@ def follow_ups(
     enabled: Annotated[bool, typer.Option("--on/--off", help="Answer follow-ups without a mention")] = True,
 ) -> None:
     """In threads of this channel that the bot answered in, answer later messages without a mention."""
-    if not _SNOWFLAKE.match(channel):
-        raise InputError(f"CHANNEL: {channel!r} is not a Discord id (right-click the channel → Copy Channel ID)")
     with _database(load_settings()) as db:
-        discord_store.set_follow_ups(db, channel, enabled)
+        set_channel(db, "discord", channel, {"follow_ups": enabled})
     out.print(f"follow-ups in threads of channel {channel}: {'on' if enabled else 'off'}")

@@ -1,6 +1,7 @@
-"""The Discord integration's tables: which workspace a guild is answered from, each channel's
-settings, and the 👍 / 👎 people give answers. The adapter reaches them through callables the
-composition roots hand it; the SQL lives here, with the tables' owner."""
+"""The Discord integration's tables: which workspace a guild is answered from, and the 👍 / 👎
+people give answers (channel settings are every platform's: hub/channels.py). The adapter
+reaches them through callables the composition roots hand it; the SQL lives here, with the
+tables' owner."""
 
 from __future__ import annotations
 
@@ -33,25 +34,16 @@ def map_guild(db: Database, guild_id: str, workspace: str) -> bool:
     return cur.rowcount == 1
 
 
+def unmap_guild(db: Database, guild_id: str) -> bool:
+    """Forget the guild's workspace (it is answered from `default` if it asks again)."""
+    with db.connection() as conn:
+        return conn.execute("DELETE FROM discord_guilds WHERE guild_id = %s", (guild_id,)).rowcount == 1
+
+
 def guild_mappings(db: Database) -> list[dict]:
     with db.connection() as conn:
         return conn.execute("SELECT g.guild_id, w.name AS workspace, g.updated_at FROM discord_guilds g "
                             "JOIN workspaces w ON w.id = g.workspace_id ORDER BY g.guild_id").fetchall()
-
-
-def follow_ups(db: Database, channel_id: str) -> bool:
-    """Whether messages in a thread of this channel that the bot answered in need no mention."""
-    with db.connection() as conn:
-        row = conn.execute("SELECT follow_ups FROM discord_channels WHERE channel_id = %s",
-                           (channel_id,)).fetchone()
-    return bool(row and row["follow_ups"])
-
-
-def set_follow_ups(db: Database, channel_id: str, enabled: bool) -> None:
-    with db.connection() as conn:
-        conn.execute("""INSERT INTO discord_channels (channel_id, follow_ups) VALUES (%s, %s)
-                        ON CONFLICT (channel_id) DO UPDATE SET follow_ups = excluded.follow_ups, updated_at = now()""",
-                     (channel_id, enabled))
 
 
 def record_feedback(db: Database, task_id: uuid.UUID, user_id: str, vote: int) -> bool:

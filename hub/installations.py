@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from hub.crypto import SecretBox
+from hub.crypto import SecretBox, UnreadableSecret
 from hub.db import Database
 from memory import workspaces
 
@@ -118,12 +118,39 @@ class SlackInstallations(InstallationStore):
         return len(rows)
 
     def teams(self) -> list[dict[str, Any]]:
-        """Every installed team and its workspace, for `morningai slack teams`."""
+        """Every installed team, its workspace and the scopes it granted (never its token), for
+        `morningai slack teams` and the dashboard."""
         with self.db.connection() as conn:
             return conn.execute(
-                """SELECT i.install_key, i.team_name, i.is_enterprise_install, w.name AS workspace, i.installed_at
+                """SELECT i.install_key, i.team_id, i.enterprise_id, i.team_name, i.is_enterprise_install,
+                          w.name AS workspace, i.bot_scopes, i.installed_at
                    FROM slack_installations i JOIN workspaces w ON w.id = i.workspace_id ORDER BY i.installed_at"""
             ).fetchall()
+
+    def answer_from(self, install_key: str, workspace: str) -> bool | None:
+        """Answer the team from `workspace`: None when no team is installed under that key,
+        False when no workspace has that name."""
+        with self.db.connection() as conn:
+            row = conn.execute(
+                """UPDATE slack_installations i SET workspace_id = coalesce(w.id, i.workspace_id)
+                   FROM (SELECT %s::text AS install_key) k LEFT JOIN workspaces w ON w.name = %s
+                   WHERE i.install_key = k.install_key RETURNING w.id IS NOT NULL AS found""",
+                (install_key, workspace)).fetchone()
+        return None if row is None else row["found"]
+
+    def remove(self, install_key: str) -> tuple[bool, str | None]:
+        """Forget the team's install (its workspace stays): whether there was one, and its bot
+        token for revoking it at Slack (None when no key we hold opens it)."""
+        with self.db.connection() as conn:
+            row = conn.execute("DELETE FROM slack_installations WHERE install_key = %s RETURNING bot_token",
+                               (install_key,)).fetchone()
+        if row is None:
+            return False, None
+        try:
+            return True, self.box.open(row["bot_token"])
+        except UnreadableSecret:
+            log.warning("the token of Slack team %s opens with no key we hold: not revoked", install_key)
+            return True, None
 
 
 def _bot(row: dict[str, Any], token: str) -> Bot:

@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args
 
 Platform = Literal["slack", "discord", "web"]
 Kind = Literal["ask", "code", "docs", "faq", "help"]
-Status = Literal["received", "queued", "running", "posted", "failed"]
+Status = Literal["received", "queued", "running", "posted", "failed", "skipped"]
 
 PLATFORMS: tuple[str, ...] = get_args(Platform)
 KINDS: tuple[str, ...] = get_args(Kind)

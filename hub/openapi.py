@@ -10,6 +10,7 @@ from __future__ import annotations
 from apispec import APISpec
 from flask import Blueprint, jsonify
 
+from hub import channels
 from hub.api import MessageIn
 from hub.faq_api import FaqEdit
 from hub.models import KINDS, PLATFORMS, STATUSES
@@ -37,6 +38,20 @@ WORKSPACE = _query("workspace", {"type": "string"}, "workspace name (default: de
 CREDENTIALS = {"type": "object", "required": ["email", "password"], "additionalProperties": False,
                "properties": {"email": {"type": "string"}, "password": {"type": "string"},
                               "role": {"type": "string", "enum": ["admin", "viewer"]}}}
+
+WORKSPACE_BODY = {"type": "object", "required": ["workspace"], "additionalProperties": False,
+                  "properties": {"workspace": {"type": "string"}}}
+CHANNEL_PLATFORM = _path("platform", {"type": "string", "enum": list(channels.PLATFORMS)})
+CHANNEL_SETTINGS = {
+    "type": "object", "additionalProperties": False, "minProperties": 1,
+    "properties": {"enabled": {"type": "boolean"},
+                   "follow_ups": {"type": "boolean", "description": "false: answer only when mentioned"},
+                   "sources": {"type": "array", "nullable": True, "minItems": 1, "items": UUID_ID,
+                               "description": "source ids the channel may search; null: all of its workspace's"},
+                   "kinds": {"type": "array", "nullable": True, "minItems": 1,
+                             "items": {"type": "string", "enum": list(KINDS)}, "description": "null: all"},
+                   "workspace": {"type": "string", "description": "whose sources `sources` names "
+                                                                  "[default: the workspace of the channel's last task]"}}}
 
 # (path, method, summary, tag, parameters, request body schema, success status)
 OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
@@ -95,15 +110,29 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
     ("/api/workspaces", "get", "Workspaces", "operations", [], None, 200),
     ("/api/workspaces", "post", "Create a workspace", "operations", [],
      {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}, 201),
-    ("/api/integrations", "get", "Chat platforms and whether each is configured", "operations", [], None, 200),
+    ("/api/integrations", "get", "Chat platforms: configured or not, and where to connect them", "integrations",
+     [], None, 200),
+    ("/api/integrations/slack/teams", "get", "Slack teams installed through OAuth (never their tokens)",
+     "integrations", [], None, 200),
+    ("/api/integrations/slack/teams/{install_key}", "put", "Answer a Slack team from a workspace", "integrations",
+     [_path("install_key", {"type": "string"})], WORKSPACE_BODY, 200),
+    ("/api/integrations/slack/teams/{install_key}", "delete", "Disconnect a Slack team: forget it, revoke its token",
+     "integrations", [_path("install_key", {"type": "string"})], None, 200),
+    ("/api/integrations/discord/guilds", "get", "Discord guilds mapped to a workspace or seen in tasks",
+     "integrations", [], None, 200),
+    ("/api/integrations/discord/guilds/{guild_id}", "put", "Answer a Discord guild from a workspace",
+     "integrations", [_path("guild_id", {"type": "string"})], WORKSPACE_BODY, 200),
+    ("/api/integrations/discord/guilds/{guild_id}", "delete", "Disconnect a Discord guild: leave it, drop its mapping",
+     "integrations", [_path("guild_id", {"type": "string"})], None, 200),
+    ("/api/channels/{platform}", "get", "A platform's channels with their settings", "integrations",
+     [CHANNEL_PLATFORM], None, 200),
+    ("/api/channels/{platform}/{channel}", "put", "Change a channel's settings (those not sent keep their value)",
+     "integrations", [CHANNEL_PLATFORM, _path("channel", {"type": "string"})], CHANNEL_SETTINGS, 200),
+    ("/api/channels/{platform}/{channel}", "delete", "Put a channel back to the default settings", "integrations",
+     [CHANNEL_PLATFORM, _path("channel", {"type": "string"})], None, 204),
     ("/api/settings", "get", "Editable settings and where each value comes from", "operations", [], None, 200),
     ("/api/settings", "put", "Change settings (null: back to the environment's value)", "operations", [],
      {"type": "object", "additionalProperties": True}, 200),
-    ("/api/slack/channels", "get", "Slack channels with settings of their own", "integrations", [], None, 200),
-    ("/api/slack/channels/{channel}", "put", "Answer thread follow-ups in a Slack channel without a mention",
-     "integrations", [_path("channel", {"type": "string"})],
-     {"type": "object", "required": ["follow_ups"], "additionalProperties": False,
-      "properties": {"follow_ups": {"type": "boolean"}}}, 200),
     ("/api/openapi.json", "get", "This document", "operations", [], None, 200),
 ]
 

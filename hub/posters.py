@@ -23,6 +23,14 @@ class ShowsProgress(Protocol):
     def working(self, task: ChatTask) -> None: ...
 
 
+@runtime_checkable
+class ClearsProgress(Protocol):
+    """A poster whose adapter showed progress itself when the message came in (Discord's bot
+    reacts at once), which a task that ends without an answer must take back."""
+
+    def clear_progress(self, task: ChatTask) -> None: ...
+
+
 class NoPoster(LookupError):
     pass
 

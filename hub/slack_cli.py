@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 
 from hub import channels
-from hub.cli import CommandError, _apply_migrations, _database, out
+from hub.channels_cli import print_channels, set_channel
+from hub.cli import InputError, _apply_migrations, _database, out
 from hub.config import load_settings
 from hub.installations import SlackInstallations
 
@@ -22,28 +23,22 @@ def follow_ups(
                                               "mention; off: only when mentioned", metavar="on|off")],
 ) -> None:
     """Answer thread follow-ups in CHANNEL without a new mention (on), or not (off, the default)."""
-    if not channels.SLACK_CHANNEL_ID.match(channel):
-        raise CommandError(f"{channel!r} is not a Slack channel id (like C0123ABCD)")
     if state not in ("on", "off"):
-        raise CommandError(f"say on or off, not {state!r}")
+        raise InputError(f"say on or off, not {state!r}")
     with _database(load_settings()) as db:
         _apply_migrations(db)
-        channels.set_follow_ups(db, "slack", channel, state == "on")
+        set_channel(db, "slack", channel, {"follow_ups": state == "on"})
     out.print(f"thread follow-ups in {channel}: {state}")
 
 
 @slack.command("channels")
 def list_channels() -> None:
-    """Channels with settings of their own (every other channel: follow-ups off)."""
+    """Channels with settings of their own, and channels the bot was asked in (`morningai
+    channels list slack`)."""
     with _database(load_settings()) as db:
         _apply_migrations(db)
-        rows = channels.all_settings(db, "slack")
-    table = Table(box=None, pad_edge=False)
-    for column in ("channel", "follow-ups", "changed"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["channel"], "on" if row["follow_ups"] else "off", f"{row['updated_at']:%Y-%m-%d %H:%M}")
-    out.print(table if rows else "no channel has settings of its own: follow-ups are off everywhere")
+        rows = channels.listing(db, "slack")
+    print_channels(rows, "slack")
 
 
 @slack.command("teams")
@@ -54,8 +49,9 @@ def teams() -> None:
         _apply_migrations(db)
         rows = SlackInstallations(db, settings.secret_key).teams()
     table = Table(box=None, pad_edge=False)
-    for column in ("team", "name", "workspace", "installed"):
+    for column in ("team", "name", "workspace", "installed", "scopes"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["install_key"], row["team_name"] or "", row["workspace"], f"{row['installed_at']:%Y-%m-%d}")
+        table.add_row(row["install_key"], row["team_name"] or "", row["workspace"], f"{row['installed_at']:%Y-%m-%d}",
+                      row["bot_scopes"])
     out.print(table if rows else "no team installed through OAuth (single-workspace mode answers in 'default')")

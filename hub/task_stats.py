@@ -1,5 +1,6 @@
 """What the dashboard's overview charts: tasks per hour by platform, answer latency, the most
-asked questions. Read-only reporting over the `tasks` table, whose writes live in hub/tasks.py."""
+asked questions; and where tasks came from (channels, Discord guilds), for the integrations
+page. Read-only reporting over the `tasks` table, whose writes live in hub/tasks.py."""
 
 from __future__ import annotations
 
@@ -56,3 +57,35 @@ def top_questions(db: Database, hours: int, limit: int = 10) -> list[dict[str, A
                GROUP BY lower(regexp_replace(trim(text), '\\s+', ' ', 'g'))
                ORDER BY count(*) DESC, min(received_at) DESC LIMIT %s""",
             (hours, limit)).fetchall()
+
+
+def channel_workspace(db: Database, platform: str, channel: str) -> str | None:
+    """The workspace the channel's latest task was answered from."""
+    with db.connection() as conn:
+        row = conn.execute(
+            "SELECT w.name FROM tasks t JOIN workspaces w ON w.id = t.workspace_id "
+            "WHERE t.platform = %s AND t.channel = %s ORDER BY t.received_at DESC LIMIT 1",
+            (platform, channel)).fetchone()
+    return row["name"] if row else None
+
+
+def channels_seen(db: Database, platform: str) -> list[dict[str, Any]]:
+    """Each channel the platform's tasks came from: the workspace of its latest task, and when."""
+    with db.connection() as conn:
+        return conn.execute(
+            """SELECT DISTINCT ON (t.channel) t.channel, w.name AS workspace, t.received_at AS last_seen
+               FROM tasks t JOIN workspaces w ON w.id = t.workspace_id
+               WHERE t.platform = %s AND t.channel <> ''
+               ORDER BY t.channel, t.received_at DESC""", (platform,)).fetchall()
+
+
+def targets_seen(db: Database, platform: str, key: str) -> list[dict[str, Any]]:
+    """Each value of reply_target's `key` (a Discord guild id, say) among the platform's tasks:
+    the workspace of its latest task, and when."""
+    with db.connection() as conn:
+        return conn.execute(
+            """SELECT DISTINCT ON (v.value) v.value, w.name AS workspace, t.received_at AS last_seen
+               FROM tasks t JOIN workspaces w ON w.id = t.workspace_id,
+                    LATERAL (SELECT t.reply_target->>%s AS value) v
+               WHERE t.platform = %s AND v.value IS NOT NULL
+               ORDER BY v.value, t.received_at DESC""", (key, platform)).fetchall()

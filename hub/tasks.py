@@ -225,6 +225,16 @@ def mark_posted(db: Database, task_id: uuid.UUID, posted_id: str) -> None:
         )
 
 
+def mark_skipped(db: Database, task_id: uuid.UUID, reason: str) -> bool:
+    """The run ends without a reply (the channel is disabled): done, with the reason shown in
+    the task list, and nothing for the reconciler to announce."""
+    with db.connection() as conn:
+        cur = conn.execute(
+            "UPDATE tasks SET status = 'skipped', error = %s, updated_at = now() WHERE id = %s AND status = 'running'",
+            (reason, task_id))
+    return cur.rowcount == 1
+
+
 def mark_retrying(db: Database, task_id: uuid.UUID, error: str) -> None:
     """A run failed and RQ will run it again: back to `queued`, keeping the error for the trace."""
     with db.connection() as conn:

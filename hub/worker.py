@@ -24,14 +24,14 @@ from adapters.discord.poster import DiscordPoster
 from adapters.discord.rest import DiscordREST
 from agents.llm import choose_chat_model
 from adapters.slack.poster import SlackPoster
-from hub import dispatcher, limits, logs, reconciler, tasks
+from hub import channels, dispatcher, limits, logs, reconciler, tasks
 from hub.config import Settings, load_settings
 from hub.db import Database
 from hub.installations import SlackInstallations
 from hub.models import ChatTask, Reply
 from hub.pacing import Pacer
 from hub.playground import WebPoster
-from hub.posters import NoPoster, PosterRegistry, ShowsProgress
+from hub.posters import ClearsProgress, NoPoster, PosterRegistry, ShowsProgress
 from hub.runtime import Runtime
 from memory.ingest import Progress, ingest
 from memory import faqs, workspaces
@@ -61,7 +61,7 @@ def build_posters(rt: Runtime) -> PosterRegistry:
 def build_agent(db: Database, embedder: Embedder, settings: Settings, checkpointer=None) -> Agent:
     """The agent wired to memory, the workspace's approved FAQs and the configured model."""
     return Agent(
-        search=lambda workspace, query, k: search(db, embedder, workspace, query, k=k),
+        search=lambda workspace, query, k, sources: search(db, embedder, workspace, query, k=k, sources=sources),
         has_knowledge=lambda workspace: _has_knowledge(db, workspace),
         embed=embedder.embed, model=choose_chat_model(settings), checkpointer=checkpointer,
         faq_answer=lambda workspace, question: faqs.serving(db, embedder, workspace, question),
@@ -122,10 +122,15 @@ def run_task(task_id: str) -> str:
 def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
     log.info("running %s task, attempt %s", task.kind, task.attempts)
     try:
+        # Read here rather than when the message came in: the platforms' acknowledgement
+        # waits on nothing more, and a change applies to tasks already queued.
+        rules = channels.for_task(rt.db, task.platform, task.channel, task.reply_target.get("parent_channel"))
+        if not rules.enabled:
+            return _skip(rt, posters, task)
         _show_progress(posters, task)
         reply = tasks.stored_reply(rt.db, task.id)
         if reply is None:
-            reply = _answer(rt, task)
+            reply = _answer(rt, task, rules)
             tasks.record_reply(rt.db, task.id, reply)
         posted_id = posters.for_task(task).post(task, reply)
         tasks.mark_posted(rt.db, task.id, posted_id)
@@ -140,6 +145,22 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             log.error("task failed: %s", error)
             announce_failure(rt, posters, tasks.load(rt.db, task.id))
         raise
+
+
+def _skip(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> str:
+    """A task of a disabled channel: nothing is posted, and the task says why."""
+    reason = f"channel disabled: {task.platform} channel {task.channel} is switched off in its settings"
+    tasks.mark_skipped(rt.db, task.id, reason)
+    log.info("skipped: %s", reason)
+    try:  # progress an adapter showed when the message came in (Discord's 🤔) would stay forever
+        poster = posters.for_task(task)
+        if isinstance(poster, ClearsProgress):
+            poster.clear_progress(task)
+    except NoPoster:
+        pass
+    except Exception:
+        log.warning("could not clear progress on skipped task %s", task.id, exc_info=True)
+    return "skipped: channel disabled"
 
 
 def _show_progress(posters: PosterRegistry, task: ChatTask) -> None:
@@ -192,14 +213,19 @@ def draft_faqs(db: Database, embedder: Embedder, agent: Agent, workspace: str) -
     return faq_drafting.generate(db, embedder, agent, workspace, asked)
 
 
-def _answer(rt: Runtime, task: ChatTask) -> Reply:
+def _answer(rt: Runtime, task: ChatTask, rules: channels.ChannelSettings) -> Reply:
+    if not rules.allows(task.kind):
+        allowed = ", ".join(f"`{kind}`" for kind in rules.kinds)
+        return Reply(text=f"This channel doesn't take `{task.kind}` requests; it takes {allowed}. "
+                          "Ask an admin to change the channel's settings if you need more.",
+                     metadata={"refused": "kind", "allowed_kinds": list(rules.kinds)})
     agent = _agent(rt)
     if agent.model is not None:  # limits guard spending: offline answers cost nothing
         refusal = limits.refusal(rt.db, rt.settings, task)
         if refusal is not None:
             return refusal
     began = time.perf_counter()
-    reply = agent.run(task)
+    reply = agent.run(task, sources=rules.sources)
     tokens = reply.metadata.get("tokens") or {}
     prompt, completion = tokens.get("prompt", 0), tokens.get("completion", 0)
     tasks.record_steps(rt.db, task.id, reply.metadata.get("steps", []))

@@ -42,16 +42,19 @@ class Hit:
 
 def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: int = 8,
            candidates: int = 40, diversity: float = 0.3, formats: Sequence[str] | None = None,
-           location_prefix: str | None = None, mode: str = "hybrid") -> list[Hit]:
+           location_prefix: str | None = None, sources: Sequence[uuid.UUID] | None = None,
+           mode: str = "hybrid") -> list[Hit]:
     """The k most relevant chunks of `workspace` for `query`. Empty when nothing was ingested.
 
+    `sources` (source ids) limits the search to those sources' documents, inside both
+    candidate queries, so neither side spends its candidates on chunks that would be dropped.
     `mode` "vector" or "text" uses one side alone (for comparisons); "hybrid" fuses both."""
     space = workspaces.get(db, workspace)
     if space.embedder is None:
         return []
     workspaces.check_embedder(space, embedder.name, embedder.dims)
     query_vector = embedder.embed([query])[0]
-    filters, params = _filters(formats, location_prefix)
+    filters, params = _filters(formats, location_prefix, sources)
     with db.workspace(space.id) as conn:
         by_vector = [] if mode == "text" else _nearest(conn, space, query_vector, candidates, filters, params)
         by_text = [] if mode == "vector" else _by_text(conn, query, candidates, filters, params)
@@ -155,8 +158,12 @@ def _one_line(snippet: str) -> str:
 _HEADING_MARK = re.compile(r"(?m)^\s*#{1,6}\s+")
 
 
-def _filters(formats: Sequence[str] | None, location_prefix: str | None) -> tuple[str, dict]:
+def _filters(formats: Sequence[str] | None, location_prefix: str | None,
+             sources: Sequence[uuid.UUID] | None) -> tuple[str, dict]:
     clauses, params = [], {}
+    if sources is not None:
+        clauses.append("AND d.source_id = ANY(%(sources)s::uuid[])")
+        params["sources"] = list(sources)
     if formats:
         clauses.append("AND d.format = ANY(%(formats)s)")
         params["formats"] = list(formats)

@@ -141,7 +141,7 @@ def tasks_for(hub, event_key: str) -> list[dict]:
 
 
 def answered(hub, event_key: str) -> dict:
-    return wait_for(lambda: next((t for t in tasks_for(hub, event_key) if t["status"] in ("posted", "failed")), None),
+    return wait_for(lambda: next((t for t in tasks_for(hub, event_key) if t["status"] in ("posted", "failed", "skipped")), None),
                     what=f"task {event_key} to be done")
 
 

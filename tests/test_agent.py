@@ -63,7 +63,7 @@ def knowledge(rt, tmp_path, embedder):
 
 
 def _agent(rt, embedder, model=None):
-    return Agent(search=lambda ws, q, k: search(rt.db, embedder, ws, q, k=k),
+    return Agent(search=lambda ws, q, k, sources: search(rt.db, embedder, ws, q, k=k, sources=sources),
                  has_knowledge=lambda ws: True, embed=embedder.embed, model=model,
                  checkpointer=threads.checkpointer(rt.db.pool()))
 

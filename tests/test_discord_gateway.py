@@ -6,6 +6,7 @@ import pytest
 
 from fakes import FakeDiscord
 from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
+from hub import channels
 from support import wait_for
 
 CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
@@ -92,3 +93,20 @@ def test_a_dropped_gateway_is_resumed_and_nothing_said_meanwhile_is_lost(bot, di
     wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply to the mention made while away")
     assert [f["op"] for f in discord.gateway_log].count(2) == 1  # resumed, not identified anew
     assert bot.poll() is None
+
+
+def test_a_disabled_channel_is_not_answered_and_its_progress_is_taken_back(bot, discord, owner, rt):
+    channels.update(rt.db, "discord", CHANNEL_ID, {"enabled": False})
+    command = discord.command_interaction("ask", "question", "How do we deploy?")
+    mention = discord.user_message(f"<@{discord.bot_author()['id']}> how do we deploy?", mention_bot=True)
+    discord.dispatch("INTERACTION_CREATE", command)
+    discord.dispatch("MESSAGE_CREATE", mention)
+    for event in (command, mention):
+        wait_for(lambda event=event: (_task(owner, event["id"]) or [None])[0] == "skipped", what="a skipped task")
+    # The deferred "thinking…" is withdrawn and the 🤔 comes off; nothing is said.
+    wait_for(lambda: discord.calls("DELETE /webhooks/{application_id}/{token}/messages/@original"),
+             what="the deferral to be withdrawn")
+    wait_for(lambda: (CHANNEL_ID, mention["id"], "🤔") not in discord.reactions and
+             any(c.route.startswith("PUT") and "reactions" in c.path for c in discord.requests),
+             what="🤔 to be added, then removed")
+    assert discord.calls(MESSAGES) == [] and command["token"] not in discord.originals

@@ -62,3 +62,30 @@ def test_the_hub_runs_as_a_role_that_does_not_own_the_tables(rt, owner):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("DROP TABLE tasks")
     assert owner.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'tasks'").fetchone()[0] != "morningai_app"
+
+
+def test_discord_channel_settings_move_into_the_one_channel_settings_table(empty_database):
+    """0010 folds discord_channels into channel_settings, keeping what was set."""
+    db = Database(empty_database)
+    before = [m for m in migrate.available() if m.version < "0010"]
+    with db.owner_connection() as conn:
+        conn.execute("CREATE TABLE schema_migrations (version text PRIMARY KEY, name text NOT NULL, "
+                     "applied_at timestamptz NOT NULL DEFAULT now())")
+        for migration in before:
+            conn.execute(migration.sql)
+            conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                         (migration.version, migration.name))
+        conn.execute("INSERT INTO discord_channels (channel_id, follow_ups) VALUES "
+                     "('900000000000000004', true), ('900000000000000005', false)")
+        conn.execute("INSERT INTO channel_settings (platform, channel, follow_ups) VALUES ('slack', 'C0123ABCD', true)")
+    assert "0010" in [m.version for m in migrate.migrate(db)]
+    with psycopg.connect(empty_database) as conn:
+        rows = conn.execute("SELECT platform, channel, follow_ups, enabled, sources, kinds FROM channel_settings "
+                            "ORDER BY platform, channel").fetchall()
+        assert rows == [("discord", "900000000000000004", True, True, None, None),
+                        ("discord", "900000000000000005", False, True, None, None),
+                        ("slack", "C0123ABCD", True, True, None, None)]
+        assert conn.execute("SELECT to_regclass('discord_channels')").fetchone()[0] is None
+        with pytest.raises(psycopg.errors.CheckViolation):  # an id of the wrong platform is refused
+            conn.execute("INSERT INTO channel_settings (platform, channel) VALUES ('discord', 'C0123ABCD')")
+    db.close()

@@ -29,6 +29,8 @@ from typer.testing import CliRunner
 
 from hub import cli, tasks
 from hub.crypto import SecretBox
+from memory.embedders import choose_embedder
+from memory.ingest import ingest
 
 # --- inbound and outbound ------------------------------------------------------------------
 
@@ -216,8 +218,8 @@ def test_thread_follow_ups_are_answered_where_the_channel_opted_in(hub, slack):
     send(hub, slack, before)
     assert tasks_for(hub, before["event_id"]) == []  # the channel has not opted in
 
-    response = hub["admin"].put(f"{hub['url']}/api/slack/channels/CFOLLOW", json={"follow_ups": True}, timeout=5)
-    assert response.status_code == 200 and response.json() == {"channel": "CFOLLOW", "follow_ups": True}
+    response = hub["admin"].put(f"{hub['url']}/api/channels/slack/CFOLLOW", json={"follow_ups": True}, timeout=5)
+    assert response.status_code == 200 and (response.json()["channel"], response.json()["follow_ups"]) == ("CFOLLOW", True)
     elsewhere = reply_in_thread("1700000013.000100", thread="1700000012.000100")  # a thread the bot is not in
     send(hub, slack, elsewhere)
     assert tasks_for(hub, elsewhere["event_id"]) == []
@@ -236,12 +238,61 @@ def test_thread_follow_ups_are_answered_where_the_channel_opted_in(hub, slack):
 
 
 def test_channel_settings_need_an_admin_and_reject_bad_input(hub):
-    anonymous = requests.put(f"{hub['url']}/api/slack/channels/C123ABC", json={"follow_ups": True}, timeout=5)
+    anonymous = requests.put(f"{hub['url']}/api/channels/slack/C123ABC", json={"follow_ups": True}, timeout=5)
     assert anonymous.status_code == 401
     for channel, body in (("not-a-channel", {"follow_ups": True}), ("C123ABC", {"follow_ups": "yes"}),
                           ("C123ABC", None), ("C123ABC", {"follow_ups": True, "x": 1})):
-        response = hub["admin"].put(f"{hub['url']}/api/slack/channels/{channel}", json=body, timeout=5)
+        response = hub["admin"].put(f"{hub['url']}/api/channels/slack/{channel}", json=body, timeout=5)
         assert response.status_code == 400 and response.json()["error"]
+
+
+def test_a_disabled_channel_gets_no_answer_and_the_task_says_why(hub, slack):
+    admin, url = hub["admin"], hub["url"]
+    assert admin.put(f"{url}/api/channels/slack/CQUIET", json={"enabled": False}, timeout=5).status_code == 200
+    payload = envelope(mention("CQUIET", "how do we deploy?"))
+    assert send(hub, slack, payload).status_code == 200
+    task = answered(hub, payload["event_id"])
+    assert (task["status"], task["posted_id"], task["reply"]) == ("skipped", None, None)
+    listed = admin.get(f"{url}/api/tasks?status=skipped", timeout=5).json()["tasks"]
+    assert [t["error"] for t in listed if t["id"] == str(task["id"])] == [
+        "channel disabled: slack channel CQUIET is switched off in its settings"]
+    time.sleep(1.5)  # a reconciler sweep (every second here) finds nothing to announce either
+    assert not [r for r in slack.requests if r.body.get("channel") == "CQUIET"]  # no answer, not even :eyes:
+
+
+def test_a_channel_limited_to_one_source_cites_only_that_source(hub, slack, tmp_path):
+    rt = hub["rt"]
+    runbooks = tmp_path / "runbooks"
+    runbooks.mkdir()
+    (runbooks / "release.md").write_text("# Releasing\n\nA release is deployed with `make deploy` on Tuesdays.\n")
+    ingest(rt.db, choose_embedder(rt.settings), [str(runbooks)], "default")
+    sources = hub["admin"].get(f"{hub['url']}/api/knowledge/sources", timeout=5).json()["sources"]
+    assert len(sources) == 2
+    only = next(source["id"] for source in sources if source["location"] == str(runbooks))
+    response = hub["admin"].put(f"{hub['url']}/api/channels/slack/CONESOURCE", json={"sources": [only]}, timeout=5)
+    assert response.status_code == 200 and response.json()["sources"] == [only]
+
+    everywhere = envelope(mention("CEVERY", "how do we deploy?"))
+    limited = envelope(mention("CONESOURCE", "how do we deploy?"))
+    for payload in (everywhere, limited):
+        send(hub, slack, payload)
+    locations = {name: {c["location"] for c in answered(hub, payload["event_id"])["reply"]["citations"]}
+                 for name, payload in (("everywhere", everywhere), ("limited", limited))}
+    # The answer cites the passage it used: the best match of all sources, or of the channel's one.
+    assert {location.rsplit("/", 1)[-1] for location in locations["everywhere"]} == {"deploy.md"}
+    assert locations["limited"] and all(location.startswith(str(runbooks)) for location in locations["limited"])
+    [message] = wait_for(lambda: slack.posted("CONESOURCE"), what="the limited channel's answer")
+    sources_block = " ".join(context_texts(message))
+    assert "release.md" in sources_block and "deploy.md" not in sources_block
+
+
+def test_a_kind_the_channel_does_not_take_gets_a_reply_naming_the_ones_it_does(hub, slack):
+    hub["admin"].put(f"{hub['url']}/api/channels/slack/CNOASK", json={"kinds": ["docs", "help"]}, timeout=5)
+    payload = envelope(mention("CNOASK", "how do we deploy?"))
+    send(hub, slack, payload)
+    assert answered(hub, payload["event_id"])["status"] == "posted"
+    [message] = wait_for(lambda: slack.posted("CNOASK"), what="the refusal")
+    assert section_texts(message)[0].startswith("This channel doesn't take `ask` requests; it takes `docs`, `help`.")
 
 
 def test_a_feedback_click_is_stored_and_can_be_changed(hub, slack):
@@ -317,7 +368,7 @@ def test_follow_ups_are_set_and_listed_from_the_command_line(hub):
     assert "CCLI" in runner.invoke(cli.app, ["slack", "channels"]).stdout
     refused = runner.invoke(cli.app, ["slack", "follow-ups", "general", "on"])
     assert isinstance(refused.exception, cli.CommandError) and "not a Slack channel id" in str(refused.exception)
-    listed = hub["admin"].get(f"{hub['url']}/api/slack/channels", timeout=5).json()["channels"]
+    listed = hub["admin"].get(f"{hub['url']}/api/channels/slack", timeout=5).json()["channels"]
     assert {"channel": "CCLI", "follow_ups": True} in [{k: c[k] for k in ("channel", "follow_ups")} for c in listed]
 
 

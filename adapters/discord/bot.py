@@ -101,7 +101,9 @@ class Bot(discord.Client):
                 # thread opened on it later has the message's id.
                 thread=str(channel.id) if in_thread else str(message.id), user=str(message.author.id),
                 reply_target={"via": "message", "channel_id": str(channel.id), "message_id": str(message.id),
-                              "guild_id": guild_id})
+                              "guild_id": guild_id,
+                              # A thread is a channel of its own; its channel's settings apply to it.
+                              "parent_channel": str(channel.parent_id) if in_thread else None})
             if len(task.text) > self.hub.max_chars:
                 raise BadInteraction(f"the message is longer than the {self.hub.max_chars} characters allowed")
             await asyncio.to_thread(self.hub.submit, task)
@@ -136,7 +138,8 @@ def _wire(interaction: discord.Interaction) -> dict[str, Any]:
         "type": interaction.type.value, "token": interaction.token, "data": interaction.data,
         "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
         "channel_id": str(interaction.channel_id) if interaction.channel_id else "",
-        "channel": {"type": channel_type.value} if channel_type is not None else {},
+        "channel": {"type": channel_type.value, "parent_id": getattr(interaction.channel, "parent_id", None)}
+        if channel_type is not None else {},
         "user": {"id": str(interaction.user.id)},
     }
 

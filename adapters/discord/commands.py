@@ -4,8 +4,22 @@ or per guild (instant, where global commands take up to an hour), synced only wh
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from adapters.discord.rest import DiscordREST
+
+# What the bot needs in a channel: see it, read the message it answers, reply (in threads too),
+# embed its sources and react with 🤔 while it works. Application commands come with the scope.
+PERMISSIONS = {"Add Reactions": 1 << 6, "View Channel": 1 << 10, "Send Messages": 1 << 11,
+               "Embed Links": 1 << 14, "Read Message History": 1 << 16, "Send Messages in Threads": 1 << 38}
+SCOPES = ("bot", "applications.commands")
+
+
+def invite_url(application_id: str) -> str:
+    """The URL that adds the bot to a server, asking for the scopes and permissions it needs."""
+    query = urlencode({"client_id": application_id, "scope": " ".join(SCOPES),
+                       "permissions": sum(PERMISSIONS.values())})
+    return f"https://discord.com/oauth2/authorize?{query}"
 
 _STRING = 3  # option type
 

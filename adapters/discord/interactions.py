@@ -57,7 +57,10 @@ class Command:
             thread=str(p["channel_id"]) if in_thread else None, user=user_id(p),
             reply_target={"via": "interaction", "application_id": str(p["application_id"]),
                           "token": p["token"], "channel_id": str(p.get("channel_id", "")),
-                          "guild_id": p.get("guild_id")})
+                          "guild_id": p.get("guild_id"),
+                          # A thread is a channel of its own; its channel's settings apply to it.
+                          "parent_channel": str(channel["parent_id"]) if in_thread and channel.get("parent_id")
+                          else None})
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,19 @@ class DiscordPoster:
             self._unreact(target["channel_id"], target["message_id"])
         return posted
 
+    def clear_progress(self, task: ChatTask) -> None:
+        """No answer is coming (the channel is disabled): the "thinking…" of a slash command, or the
+        🤔 the bot put on a message, goes."""
+        target = task.reply_target
+        if target.get("via") == "interaction":  # the deferred "thinking…" would wait 15 minutes
+            try:
+                self.rest.request("DELETE", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", auth=False,
+                                  webhook_id=target["application_id"], webhook_token=target["token"])
+            except DiscordError as exc:
+                log.info("could not withdraw the deferred response of task %s: %s", task.id, exc)
+        elif target.get("message_id"):
+            self._unreact(target["channel_id"], target["message_id"])
+
     def _edit_original(self, target: dict, parts: list[dict]) -> str:
         hook = {"webhook_id": target["application_id"], "webhook_token": target["token"]}
         first = self.rest.request("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original",

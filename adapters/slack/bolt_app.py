@@ -103,3 +103,9 @@ def create_bolt_app(*, signing_secret: str, api_url: str, hub: Hub, bot_token: s
         app.enable_token_revocation_listeners()  # uninstalling deletes the stored token
     register(app, hub)
     return app
+
+
+def revoke(api_url: str, token: str) -> None:
+    """Revoke a team's bot token at Slack (`auth.revoke`): disconnecting a team makes its token
+    worthless, not just forgotten. Raises slack_sdk's SlackApiError or a network error."""
+    WebClient(token=token, base_url=api_url, timeout=10).auth_revoke()

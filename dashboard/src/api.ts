@@ -101,7 +101,7 @@ export interface Job {
   error: string | null;
 }
 
-export const FINISHED = ["posted", "failed"];
+export const FINISHED = ["posted", "failed", "skipped"];
 
 /** Poll `read` every `ms` until `done` says so; returns the last value. */
 export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, onUpdate?: (value: T) => void,

@@ -63,6 +63,8 @@ _ROUTES = [
     ("GET", r"/gateway(/bot)?", "gateway_info"),
     ("POST", r"/interactions/(?P<id>\d+)/(?P<token>[^/]+)/callback", "callback"),
     ("PATCH", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/@original", "edit_original"),
+    ("DELETE", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/@original", "delete_original"),
+    ("DELETE", r"/users/@me/guilds/(?P<guild_id>\d+)", "leave_guild"),
     ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", "follow_up"),
     ("POST", r"/channels/(?P<channel_id>\d+)/messages", "create_message"),
     ("PUT", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/reactions/(?P<emoji>[^/]+)/@me", "react"),
@@ -76,6 +78,8 @@ _ROUTE_NAMES = {
     "edit_original": "PATCH /webhooks/{application_id}/{token}/messages/@original",
     "follow_up": "POST /webhooks/{application_id}/{token}",
     "callback": "POST /interactions/{interaction_id}/{token}/callback",
+    "delete_original": "DELETE /webhooks/{application_id}/{token}/messages/@original",
+    "leave_guild": "DELETE /users/@me/guilds/{guild_id}",
     "put_commands": "PUT /applications/{application_id}/commands",
 }
 
@@ -90,6 +94,7 @@ class FakeDiscord:
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> definitions
         self.reactions: set[tuple[str, str, str]] = set()  # (channel, message, emoji) we left on
         self.expired_tokens: set[str] = set()  # interaction tokens past their 15 minutes
+        self.guilds: set[str] = {GUILD_ID}  # guilds the bot is in
         self._reset_after: float | None = None
         self._closing = False
         self._failures: dict[str, list[tuple[int, float]]] = {}
@@ -296,6 +301,16 @@ class FakeDiscord:
                               message_id=self.originals.get(token, {}).get("id"))
         self.originals[token] = message
         return _json(message)
+
+    async def _delete_original(self, request, body, app, token):
+        self.originals.pop(token, None)
+        return web.Response(status=204)
+
+    async def _leave_guild(self, request, body, guild_id):
+        if guild_id not in self.guilds:
+            return _json({"message": "Unknown Guild", "code": 10004}, 404)
+        self.guilds.discard(guild_id)
+        return web.Response(status=204)
 
     async def _follow_up(self, request, body, app, token):
         return _json(self._store(body, channel_id=CHANNEL_ID, author=_user(BOT_ID, "MorningAI", bot=True)))

@@ -32,7 +32,7 @@ from .openai_server import Reply, Request
 
 
 class FakeSlack:
-    METHODS = ("auth.test", "chat.postMessage", "chat.update", "reactions.add", "reactions.remove",
+    METHODS = ("auth.test", "auth.revoke", "chat.postMessage", "chat.update", "reactions.add", "reactions.remove",
                "oauth.v2.access")
 
     def __init__(self, signing_secret: str = "fake-signing-secret", client_id: str = "1111.2222",
@@ -143,6 +143,14 @@ class FakeSlack:
     def auth_test(self, body: dict, bot: dict) -> Reply:
         return Reply.json({"ok": True, "user": "morningai", **bot, "is_enterprise_install": False},
                           headers={"x-oauth-scopes": "chat:write,reactions:write"})
+
+    def auth_revoke(self, body: dict, bot: dict) -> Reply:
+        """The token stops working, as on Slack."""
+        with self._lock:
+            for token, owner in list(self._tokens.items()):
+                if owner is bot:
+                    del self._tokens[token]
+        return Reply.json({"ok": True, "revoked": True})
 
     def chat_postMessage(self, body: dict, bot: dict) -> Reply:
         channel = body.get("channel")

@@ -34,6 +34,8 @@ const STATUS_COLOURS: Record<string, string> = {
   finished: "bg-green-100 text-green-900",
   approved: "bg-green-100 text-green-900",
   ok: "bg-green-100 text-green-900",
+  connected: "bg-green-100 text-green-900",
+  skipped: "bg-slate-200 text-slate-900",
   failed: "bg-red-100 text-red-900",
   rejected: "bg-red-100 text-red-900",
   error: "bg-red-100 text-red-900",

@@ -1,5 +1,6 @@
 """The rest of the admin API the dashboard uses: health with workers and queues, failed jobs
-and their requeue, the overview's analytics, workspaces, integrations and settings."""
+and their requeue, the overview's analytics (tasks and votes over time), workspaces,
+integrations and settings."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import uuid
 from flask import Blueprint, g, jsonify, request
 from redis.exceptions import RedisError
 
-from hub import admin_settings, health, task_stats, tasks, web
+from hub import admin_settings, feedback, health, task_stats, tasks, web
 from memory import workspaces
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
@@ -63,15 +64,15 @@ def requeue(job_id: str):
 def analytics():
     """The overview's numbers over the last `hours` (1 to 720, default 24)."""
     try:
-        hours = int(request.args.get("hours", 24))
-    except ValueError:
-        return jsonify(error="hours: must be a whole number"), 400
-    if not 1 <= hours <= 720:
-        return jsonify(error="hours: must be between 1 and 720"), 400
+        hours = web.whole("hours", 24, 1, 720)
+    except web.BadQuery as exc:
+        return web.error(str(exc))
     db = web.runtime().db
+    votes = feedback.over_time(db, hours)
     return jsonify(hours=hours, totals=task_stats.totals(db, hours),
                    per_hour=[{**row, "hour": row["hour"].isoformat()} for row in task_stats.per_hour(db, hours)],
-                   top_questions=task_stats.top_questions(db, hours))
+                   top_questions=task_stats.top_questions(db, hours),
+                   feedback={**votes, "series": [web.row_json(row) for row in votes["series"]]})
 
 
 @bp.get("/workspaces")

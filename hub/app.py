@@ -18,8 +18,8 @@ from adapters.discord import endpoint as discord_endpoint
 from adapters.discord.interactions import Hub as DiscordHub
 from adapters.slack.bolt_app import OAuth, create_bolt_app
 from adapters.slack.inbound import Hub
-from hub import (admin_api, api, auth, channels, discord_store, faq_api, feedback, health, knowledge, logs,
-                 metrics, openapi, slack_admin, tasks)
+from hub import (admin_api, api, auth, channels, discord_store, faq_api, feedback, feedback_api, health, knowledge,
+                 logs, metrics, openapi, slack_admin, tasks)
 from hub.config import load_settings
 from hub.installations import SlackInstallations, SlackOAuthStates
 from hub.models import ChatTask
@@ -53,6 +53,7 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(api.bp)
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(faq_api.bp)
+    app.register_blueprint(feedback_api.bp)
     app.register_blueprint(slack_admin.bp)
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(openapi.bp)
@@ -145,7 +146,7 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
         submit=lambda task: _store_then_queue(rt, task),
         follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
         answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "slack", channel, thread),
-        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, task_id, user, vote),
+        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "slack", task_id, user, vote),
         max_chars=settings.max_message_chars)
     oauth = None
     if settings.slack_oauth_enabled:
@@ -168,7 +169,7 @@ def discord_hub(rt: Runtime) -> DiscordHub:
     return DiscordHub(
         submit=lambda task: tasks.submit(rt.db, rt.queue, task),
         workspace_for_guild=lambda guild_id: discord_store.workspace_for_guild(rt.db, guild_id),
-        record_feedback=lambda task_id, user, vote: discord_store.record_feedback(rt.db, task_id, user, vote),
+        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "discord", task_id, user, vote),
         follow_ups=lambda channel: discord_store.follow_ups(rt.db, channel),
         answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "discord", channel, thread),
         max_chars=rt.settings.max_message_chars)

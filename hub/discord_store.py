@@ -1,10 +1,8 @@
-"""The Discord integration's tables: which workspace a guild is answered from, each channel's
-settings, and the 👍 / 👎 people give answers. The adapter reaches them through callables the
-composition roots hand it; the SQL lives here, with the tables' owner."""
+"""The Discord integration's tables: which workspace a guild is answered from, and each channel's
+settings. The adapter reaches them through callables the composition roots hand it; the SQL
+lives here, with the tables' owner. (Votes on answers are in hub/feedback.py, with Slack's.)"""
 
 from __future__ import annotations
-
-import uuid
 
 from hub.db import Database
 
@@ -52,21 +50,3 @@ def set_follow_ups(db: Database, channel_id: str, enabled: bool) -> None:
         conn.execute("""INSERT INTO discord_channels (channel_id, follow_ups) VALUES (%s, %s)
                         ON CONFLICT (channel_id) DO UPDATE SET follow_ups = excluded.follow_ups, updated_at = now()""",
                      (channel_id, enabled))
-
-
-def record_feedback(db: Database, task_id: uuid.UUID, user_id: str, vote: int) -> bool:
-    """Keep one vote per user and answer (a second click replaces the first); False when the
-    task is not a Discord task of ours, so a forged button stores nothing."""
-    with db.connection() as conn:
-        cur = conn.execute(
-            """INSERT INTO discord_feedback (task_id, user_id, vote)
-               SELECT id, %s, %s FROM tasks WHERE id = %s AND platform = 'discord'
-               ON CONFLICT (task_id, user_id) DO UPDATE SET vote = excluded.vote, updated_at = now()""",
-            (user_id, vote, task_id))
-    return cur.rowcount == 1
-
-
-def votes(db: Database, task_id: uuid.UUID) -> dict[str, int]:
-    with db.connection() as conn:
-        rows = conn.execute("SELECT user_id, vote FROM discord_feedback WHERE task_id = %s", (task_id,))
-        return {row["user_id"]: row["vote"] for row in rows}

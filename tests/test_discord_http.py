@@ -90,7 +90,7 @@ def test_a_signed_command_is_deferred_at_once_and_answered_by_editing_the_origin
     assert thanks["type"] == 4 and thanks["data"]["flags"] == 64
     _post(hub_url, discord.button_interaction(down))
     _post(hub_url, discord.button_interaction(up, user_id="900000000000000042"))
-    assert sorted(owner.execute("SELECT user_id, vote FROM discord_feedback").fetchall()) == [
+    assert sorted(owner.execute("SELECT user_id, vote FROM feedback").fetchall()) == [
         ("900000000000000005", -1), ("900000000000000042", 1)]
 
 
@@ -108,5 +108,5 @@ def test_unsigned_stale_and_malformed_requests_are_refused_and_store_nothing(hub
     ]
     for response, status, words in cases:
         assert response.status_code == status and words in response.json()["error"], response.text
-    assert _tasks(owner) == [] and owner.execute("SELECT count(*) FROM discord_feedback").fetchone()[0] == 0
+    assert _tasks(owner) == [] and owner.execute("SELECT count(*) FROM feedback").fetchone()[0] == 0
     assert discord.requests == []  # and nothing was sent to Discord

@@ -10,7 +10,9 @@ from __future__ import annotations
 from apispec import APISpec
 from flask import Blueprint, jsonify
 
+from hub import admin_secrets
 from hub.api import MessageIn
+from hub.config import variable
 from hub.faq_api import FaqEdit
 from hub.models import KINDS, PLATFORMS, STATUSES
 
@@ -105,9 +107,16 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
     ("/api/workspaces", "post", "Create a workspace", "operations", [],
      {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}, 201),
     ("/api/integrations", "get", "Chat platforms and whether each is configured", "operations", [], None, 200),
-    ("/api/settings", "get", "Editable settings and where each value comes from", "operations", [], None, 200),
+    ("/api/settings", "get", "Editable settings, secrets (set or not, never their values), and where each comes from",
+     "operations", [], None, 200),
     ("/api/settings", "put", "Change settings (null: back to the environment's value)", "operations", [],
      {"type": "object", "additionalProperties": True}, 200),
+    ("/api/secrets/{name}", "put", "Set a secret (write-only; applies to processes started after it)", "operations",
+     [_path("name", {"type": "string", "enum": [variable(field) for field in admin_secrets.EDITABLE]})],
+     {"type": "object", "required": ["value"], "additionalProperties": False,
+      "properties": {"value": {"type": "string", "minLength": 1}}}, 200),
+    ("/api/secrets/{name}", "delete", "Remove a secret's dashboard value: the environment's applies again",
+     "operations", [_path("name", {"type": "string"})], None, 200),
     ("/api/slack/channels", "get", "Slack channels with settings of their own", "integrations", [], None, 200),
     ("/api/slack/channels/{channel}", "put", "Answer thread follow-ups in a Slack channel without a mention",
      "integrations", [_path("channel", {"type": "string"})],

@@ -8,7 +8,7 @@ const PAGE = 25;
 const UNFILTERED = { reviewed: "false", vote: "", platform: "", since: "" };
 const CHOICES: Record<string, [string, [string, string][]]> = {
   reviewed: ["Show", [["false", "to review"], ["true", "reviewed"], ["", "all"]]],
-  vote: ["Votes", [["", "any"], ["down", "with a 👎"], ["up", "with a 👍"]]],
+  vote: ["Votes", [["", "any"], ["down", "with a 👎 not helpful"], ["up", "with a 👍 helpful"]]],
   platform: ["Platform", [["", "any"], ["slack", "slack"], ["discord", "discord"]]],
 };
 
@@ -76,8 +76,8 @@ export function Feedback() {
           </EmptyState>
         ) : (
           <EmptyState title="No feedback to review">
-            Every answer in Slack and Discord comes with 👍 and 👎 buttons; when someone clicks one, the answer shows up here,
-            the 👎 ones first. Connect a platform on <Link className="text-indigo-700 underline" to="/integrations">Integrations</Link>,
+            Every answer in Slack and Discord comes with 👍 Helpful and 👎 Not helpful buttons; when someone clicks one, the
+            answer shows up here, the ones found not helpful first. Connect a platform on <Link className="text-indigo-700 underline" to="/integrations">Integrations</Link>,
             or look through all questions on <Link className="text-indigo-700 underline" to="/tasks">Tasks</Link>.
           </EmptyState>
         )
@@ -88,8 +88,8 @@ export function Feedback() {
             {items?.map((item) => (
               <li key={item.task_id} className={`rounded-lg border bg-white p-4 shadow-sm ${item.down > 0 ? "border-red-300" : "border-slate-200"}`}>
                 <div className="mb-1 flex flex-wrap items-center gap-3 text-sm text-slate-700">
-                  <span aria-label={`${item.down} thumbs down`} className={item.down > 0 ? "font-semibold text-red-800" : ""}>👎 {item.down}</span>
-                  <span aria-label={`${item.up} thumbs up`}>👍 {item.up}</span>
+                  <span className={item.down > 0 ? "font-semibold text-red-800" : ""}>👎 {item.down} not helpful</span>
+                  <span>👍 {item.up} helpful</span>
                   <span>{item.platform}{item.channel && ` · ${item.channel}`} · {item.workspace}</span>
                   <span>last vote {new Date(item.last_vote_at).toLocaleString()}</span>
                   {item.reviewed_at && <span className="text-green-800">reviewed {new Date(item.reviewed_at).toLocaleString()}</span>}

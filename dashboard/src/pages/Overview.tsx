@@ -67,8 +67,8 @@ export function VotesChart({ votes }: { votes: Votes }) {
           <YAxis yAxisId="share" orientation="right" domain={[0, 100]} unit="%" fontSize={11} />
           <Tooltip />
           <Legend />
-          <Bar yAxisId="votes" dataKey="up" name="👍" stackId="v" fill="#15803d" isAnimationActive={false} />
-          <Bar yAxisId="votes" dataKey="down" name="👎" stackId="v" fill="#b91c1c" isAnimationActive={false} />
+          <Bar yAxisId="votes" dataKey="up" name="👍 helpful" stackId="v" fill="#15803d" isAnimationActive={false} />
+          <Bar yAxisId="votes" dataKey="down" name="👎 not helpful" stackId="v" fill="#b91c1c" isAnimationActive={false} />
           <Line yAxisId="share" dataKey="helpful" name="% 👍" stroke="#4338ca" connectNulls isAnimationActive={false} />
         </ComposedChart>
       </ResponsiveContainer>

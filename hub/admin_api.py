@@ -1,5 +1,6 @@
 """The rest of the admin API the dashboard uses: health with workers and queues, failed jobs
-and their requeue, the overview's analytics, workspaces and settings."""
+and their requeue, the overview's analytics (tasks and votes over time), workspaces, settings
+and secrets."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import uuid
 from flask import Blueprint, g, jsonify, request
 from redis.exceptions import RedisError
 
-from hub import admin_settings, health, task_stats, tasks, web
+from hub import admin_secrets, admin_settings, feedback, health, task_stats, tasks, web
+from hub.config import variable
 from memory import workspaces
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
@@ -53,15 +55,15 @@ def requeue(job_id: str):
 def analytics():
     """The overview's numbers over the last `hours` (1 to 720, default 24)."""
     try:
-        hours = int(request.args.get("hours", 24))
-    except ValueError:
-        return jsonify(error="hours: must be a whole number"), 400
-    if not 1 <= hours <= 720:
-        return jsonify(error="hours: must be between 1 and 720"), 400
+        hours = web.whole("hours", 24, 1, 720)
+    except web.BadQuery as exc:
+        return web.error(str(exc))
     db = web.runtime().db
+    votes = feedback.over_time(db, hours)
     return jsonify(hours=hours, totals=task_stats.totals(db, hours),
                    per_hour=[{**row, "hour": row["hour"].isoformat()} for row in task_stats.per_hour(db, hours)],
-                   top_questions=task_stats.top_questions(db, hours))
+                   top_questions=task_stats.top_questions(db, hours),
+                   feedback={**votes, "series": [web.row_json(row) for row in votes["series"]]})
 
 
 @bp.get("/workspaces")
@@ -89,11 +91,12 @@ def add_workspace():
 @bp.get("/settings")
 def get_settings():
     """The effective settings the dashboard can change, where each value comes from, and the
-    ones it only shows. Secrets are reported as set or not, never returned."""
+    ones it only shows. Secrets are reported as set or not and where from, never returned."""
     rt = web.runtime()
     changed = admin_settings.stored(rt.db)
-    settings = admin_settings.applied(rt.db, rt.settings)
-    editable = [{"name": name, "variable": admin_settings.variable(name), "value": getattr(settings, name),
+    # On top of the environment's, not this process's: those were applied when it started.
+    settings = admin_settings.applied(rt.db, rt.environment)
+    editable = [{"name": name, "variable": variable(name), "value": getattr(settings, name),
                  "source": "dashboard" if name in changed else "environment",
                  "description": type(settings).model_fields[name].description}
                 for name in admin_settings.EDITABLE]
@@ -101,8 +104,7 @@ def get_settings():
         settings=editable,
         provider="openai" if settings.openai_api_key else "offline",
         embedder=settings.embeddings or "automatic",
-        secrets=[{"variable": "OPENAI_API_KEY", "set": settings.openai_api_key is not None},
-                 {"variable": "MORNINGAI_SECRET_KEY", "set": settings.secret_key_value is not None}],
+        secrets=admin_secrets.report(rt.db, rt.environment),
         note="Changes apply to processes started after them: restart the hub (morningai up) to use them.")
 
 
@@ -116,4 +118,30 @@ def put_settings():
         admin_settings.save(web.runtime().db, body, g.user.id)
     except admin_settings.SettingError as exc:
         return jsonify(error=str(exc)), 400
+    return get_settings()
+
+
+@bp.put("/secrets/<name>")
+def put_secret(name: str):
+    """Set a secret (write-only: the answer says it is set, never what it is)."""
+    body = request.get_json(silent=True)
+    rt = web.runtime()
+    try:
+        field = admin_secrets.by_variable(name)
+        admin_secrets.save(rt.db, rt.environment, field, body.get("value") if isinstance(body, dict) else None,
+                           g.user.id)
+    except admin_secrets.SecretError as exc:
+        return web.error(str(exc))
+    return get_settings()
+
+
+@bp.delete("/secrets/<name>")
+def delete_secret(name: str):
+    """Forget the dashboard's value: processes started afterwards use the environment's."""
+    try:
+        field = admin_secrets.by_variable(name)
+    except admin_secrets.SecretError as exc:
+        return web.error(str(exc))
+    if not admin_secrets.delete(web.runtime().db, field):
+        return web.error(f"{name}: no value set in the dashboard", 404)
     return get_settings()

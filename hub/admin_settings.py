@@ -1,21 +1,23 @@
 """Settings an admin changes in the dashboard, kept in the `settings` table (which this module
-owns). They take precedence over the environment; each process applies them when it starts.
+owns). They take precedence over the environment; each process applies them, and the secrets
+set in the dashboard (hub/admin_secrets.py), when it starts.
 
 Only settings that are safe to change while data exists are editable: the embedder is not
-(switching it needs a re-embed), nor are secrets, which stay in the environment.
+(switching it needs a re-embed). Secrets have their own write-only table and API.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from hub.config import Settings
+from hub import admin_secrets
+from hub.config import Settings, field_adapter
 from hub.db import Database
 
 log = logging.getLogger(__name__)
@@ -25,16 +27,6 @@ EDITABLE = ("chat_model", "openai_base_url", "llm_timeout", "daily_token_budget"
 
 class SettingError(ValueError):
     pass
-
-
-def _validator(name: str) -> TypeAdapter:
-    # The same type and bounds the environment variable is checked against.
-    field = Settings.model_fields[name]
-    return TypeAdapter(Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation)
-
-
-def variable(name: str) -> str:
-    return Settings.model_fields[name].validation_alias.choices[0]
 
 
 def stored(db: Database) -> dict[str, Any]:
@@ -54,7 +46,7 @@ def save(db: Database, changes: dict[str, Any], user_id: uuid.UUID | None) -> No
             raise SettingError(f"{name}: must not be blank (null puts back the environment's value)")
         if value is not None:
             try:
-                value = _validator(name).validate_python(value, strict=True)
+                value = field_adapter(name).validate_python(value, strict=True)
             except ValidationError as exc:
                 raise SettingError(f"{name}: {exc.errors()[0]['msg']}") from None
         checked[name] = value
@@ -71,14 +63,22 @@ def save(db: Database, changes: dict[str, Any], user_id: uuid.UUID | None) -> No
 
 
 def applied(db: Database, settings: Settings) -> Settings:
-    """The settings with the dashboard's changes on top. Before the migration that makes the
-    table has run (a first start) there are none; with the database down the process still
-    starts, on the environment's settings, so that /readyz can say what is wrong."""
+    """The settings with the dashboard's changes and secrets on top. Before the migrations that
+    make their tables have run (a first start) there are none; with the database down the
+    process still starts, on the environment's settings, so that /readyz can say what is wrong.
+    A secret that no longer opens (MORNINGAI_SECRET_KEY changed without a rotation) is left to
+    the environment, with a warning."""
     try:
         changes = stored(db)
+        secrets, unreadable = admin_secrets.opened(db, settings)
     except psycopg.errors.UndefinedTable:
         return settings
     except psycopg.OperationalError as exc:
         log.warning("dashboard settings not applied: cannot reach PostgreSQL (%s)", exc)
         return settings
+    if unreadable:
+        log.warning("secrets set in the dashboard do not decrypt with MORNINGAI_SECRET_KEY, using the environment's "
+                    "instead: %s (was the key changed without `morningai rotate-secret-key`? set them again in "
+                    "Settings)", ", ".join(unreadable))
+    changes.update(secrets)
     return settings.model_copy(update=changes) if changes else settings

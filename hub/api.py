@@ -95,36 +95,19 @@ def get_task(task_id: uuid.UUID):
     )
 
 
-def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
-    value = request.args.get(name) or None
-    if value is not None and value not in allowed:
-        raise BadRequest(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-    return value
-
-
-def _whole(name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(request.args.get(name, default))
-    except ValueError:
-        raise BadRequest(f"{name}: must be a whole number") from None
-    if not low <= value <= high:
-        raise BadRequest(f"{name}: must be between {low} and {high}")
-    return value
-
-
 @bp.get("/tasks")
 def list_tasks():
     """Tasks newest first; filter by status, platform, kind, workspace and words in the text."""
     try:
-        filters = {"status": _choice("status", STATUSES), "platform": _choice("platform", PLATFORMS),
-                   "kind": _choice("kind", KINDS), "limit": _whole("limit", 50, 1, 200),
-                   "offset": _whole("offset", 0, 0, 10_000_000)}
-    except BadRequest as exc:
+        filters = {"status": web.choice("status", STATUSES), "platform": web.choice("platform", PLATFORMS),
+                   "kind": web.choice("kind", KINDS), "limit": web.whole("limit", 50, 1, 200),
+                   "offset": web.whole("offset", 0, 0, 10_000_000)}
+    except web.BadQuery as exc:
         return jsonify(error=str(exc)), 400
     rows, total = tasks.listing(web.runtime().db, **filters,
                                 workspace=request.args.get("workspace") or None,
                                 text=request.args.get("q", "").strip() or None)
-    return jsonify(total=total, tasks=[_row_json(row) for row in rows])
+    return jsonify(total=total, tasks=[web.row_json(row) for row in rows])
 
 
 @bp.post("/tasks/<uuid:task_id>/retry")
@@ -139,8 +122,3 @@ def retry_task(task_id: uuid.UUID):
     location = url_for("api.get_task", task_id=task_id)
     return jsonify(id=str(task_id), status=status, url=location), 202, {"Location": location}
 
-
-def _row_json(row: dict) -> dict:
-    return {key: (value.isoformat() if hasattr(value, "isoformat") else str(value) if isinstance(value, uuid.UUID)
-                  else float(value) if key in ("cost_usd", "seconds") and value is not None else value)
-            for key, value in row.items()}

@@ -23,8 +23,8 @@ from adapters.slack.inbound import Hub
 from adapters.discord.commands import invite_url
 from adapters.discord.rest import DiscordError, DiscordREST
 from adapters.slack.bolt_app import revoke as revoke_slack_token
-from hub import (admin_api, api, auth, channels, discord_store, faq_api, feedback, health, integrations, knowledge,
-                 logs, metrics, openapi, tasks)
+from hub import (admin_api, api, auth, channels, discord_store, faq_api, feedback, feedback_api, health,
+                 integrations, knowledge, logs, metrics, openapi, tasks)
 from hub.config import load_settings
 from hub.installations import SlackInstallations, SlackOAuthStates
 from hub.runtime import Runtime
@@ -59,6 +59,7 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(faq_api.bp)
     app.register_blueprint(integrations.bp)
     app.config["MORNINGAI_CONNECTORS"] = _connectors(rt)
+    app.register_blueprint(feedback_api.bp)
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(openapi.bp)
     _mount_slack(app, rt)
@@ -130,7 +131,7 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
         submit=lambda task: tasks.store(rt.db, task),
         follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
         answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "slack", channel, thread),
-        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, task_id, user, vote),
+        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "slack", task_id, user, vote),
         max_chars=settings.max_message_chars)
     oauth = None
     if settings.slack_oauth_enabled:
@@ -153,7 +154,7 @@ def discord_hub(rt: Runtime) -> DiscordHub:
     return DiscordHub(
         submit=lambda task: tasks.submit(rt.db, rt.queue, task),
         workspace_for_guild=lambda guild_id: discord_store.workspace_for_guild(rt.db, guild_id),
-        record_feedback=lambda task_id, user, vote: discord_store.record_feedback(rt.db, task_id, user, vote),
+        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "discord", task_id, user, vote),
         follow_ups=lambda channel: channels.follow_ups(rt.db, "discord", channel),
         answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "discord", channel, thread),
         max_chars=rt.settings.max_message_chars)

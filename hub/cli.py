@@ -24,7 +24,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from hub import migrate as migrations
-from hub import logs, reconciler, tasks, worker
+from hub import admin_secrets, admin_settings, logs, reconciler, tasks, worker
 from hub.config import ConfigError, Settings, load_settings
 from hub.db import Database
 from hub.crypto import UnreadableSecret
@@ -86,6 +86,14 @@ def _apply_migrations(db: Database) -> None:
         err.print(f"[dim]applied migration {migration.version}_{migration.name}[/dim]")
 
 
+def _migrated(db: Database, settings: Settings) -> Settings:
+    """Apply pending migrations; then the settings as the web app and the workers run with them,
+    the dashboard's changes and secrets on top (a model key set there also picks the embedder
+    a workspace's vectors need)."""
+    _apply_migrations(db)
+    return admin_settings.applied(db, settings)
+
+
 @app.command()
 def config() -> None:
     """Print the effective settings (secrets masked)."""
@@ -111,20 +119,27 @@ def migrate() -> None:
 
 @app.command("rotate-secret-key")
 def rotate_secret_key() -> None:
-    """Re-encrypt stored tokens with MORNINGAI_SECRET_KEY (the new key), reading them with
-    MORNINGAI_PREVIOUS_SECRET_KEY (the old one). Safe to run again."""
+    """Re-encrypt stored tokens and secrets with MORNINGAI_SECRET_KEY (the new key), reading them
+    with MORNINGAI_PREVIOUS_SECRET_KEY (the old one). Safe to run again."""
     settings = load_settings()
     if settings.previous_secret_key is None or settings.secret_key_value is None:
         raise InputError("set MORNINGAI_SECRET_KEY to the new key and MORNINGAI_PREVIOUS_SECRET_KEY to the "
                          "old one, on every service, then run this again")
     with _database(settings) as db:
         _apply_migrations(db)
-        try:
-            count = SlackInstallations(db, settings.secret_key, settings.previous_secret_key).reseal_tokens()
-        except UnreadableSecret:
-            raise CommandError("a stored Slack token opens with neither key: is MORNINGAI_PREVIOUS_SECRET_KEY "
-                               "the key the hub ran with? Nothing was changed") from None
-    out.print(f"re-encrypted {count} Slack token(s) with the new key; "
+        # One transaction: either everything is sealed with the new key, or nothing changed.
+        with db.connection() as conn, conn.transaction():
+            try:
+                tokens = SlackInstallations(db, settings.secret_key, settings.previous_secret_key).reseal_tokens(conn)
+            except UnreadableSecret:
+                raise CommandError("a stored Slack token opens with neither key: is MORNINGAI_PREVIOUS_SECRET_KEY "
+                                   "the key the hub ran with? Nothing was changed") from None
+            try:
+                secrets = admin_secrets.reseal(conn, admin_secrets.box(settings))
+            except UnreadableSecret:
+                raise CommandError("a secret set in the dashboard opens with neither key: is "
+                                   "MORNINGAI_PREVIOUS_SECRET_KEY the key the hub ran with? Nothing was changed") from None
+    out.print(f"re-encrypted {tokens} Slack token(s) and {secrets} dashboard secret(s) with the new key; "
               "now unset MORNINGAI_PREVIOUS_SECRET_KEY on every service", soft_wrap=True)
 
 
@@ -205,13 +220,13 @@ def up(
     children = Supervisor({**os.environ, "DATABASE_URL": rt.database_url, "REDIS_URL": rt.redis_url,
                            "MORNINGAI_HOME": str(settings.home.absolute())})
     try:
-        _apply_migrations(rt.db)
+        rt.settings = _migrated(rt.db, settings)
         posters = worker.build_posters(rt)
         reconciler.sweep(rt, lambda task: worker.announce_failure(rt, posters, task))
         children.spawn("web", _gunicorn_argv(host, port, settings.web_concurrency))
         for n in range(workers):
             children.spawn(f"worker {n + 1}", [sys.executable, "-m", "hub", "worker"])
-        if settings.discord_bot_token and settings.discord_application_id:
+        if rt.settings.discord_bot_token and rt.settings.discord_application_id:
             children.spawn("discord", [sys.executable, "-m", "hub", "discord"])
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         report = _wait_ready(url, 60, children) if not stopping else {}
@@ -288,7 +303,7 @@ def _ask_running_hub(url: str, settings: Settings, text: str, kind: str, workspa
 def _ask_in_process(settings: Settings, text: str, kind: str, workspace: str) -> dict:
     rt = _open(settings)
     try:
-        _apply_migrations(rt.db)
+        rt.settings = _migrated(rt.db, settings)
         task = ChatTask(platform="web", workspace=workspace, platform_event_id=str(uuid.uuid4()),
                         text=text, kind=kind, channel="cli", user=os.environ.get("USER", ""))
         try:
@@ -346,7 +361,7 @@ def ingest_command(
     """Add documents to a workspace's knowledge (unchanged files are skipped for free)."""
     settings = load_settings()
     with _database(settings) as db:
-        _apply_migrations(db)
+        settings = _migrated(db, settings)
         if workspaces.find(db, workspace) is None:
             err.print(f"creating workspace {workspace!r}")
         try:
@@ -371,7 +386,7 @@ def search_command(
     """Search a workspace's knowledge: the passages an answer would cite."""
     settings = load_settings()
     with _database(settings) as db:
-        _apply_migrations(db)
+        settings = _migrated(db, settings)
         hits = search(db, choose_embedder(settings), workspace, query, k=k)
     if as_json:
         out.print_json(data=[hit.__dict__ for hit in hits])

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, TypeAdapter, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -250,6 +250,17 @@ class Settings(BaseSettings):
                 shown = str(value)
             rows.append((variable, shown, info.description or ""))
         return rows
+
+
+def variable(name: str) -> str:
+    """The environment variable of a Settings field."""
+    return Settings.model_fields[name].validation_alias.choices[0]
+
+
+def field_adapter(name: str) -> TypeAdapter:
+    """Checks a value the way the field's environment variable is checked: same type, same bounds."""
+    field = Settings.model_fields[name]
+    return TypeAdapter(Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation)
 
 
 def mask_url(url: str) -> str:

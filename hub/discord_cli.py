@@ -12,7 +12,7 @@ from rich.table import Table
 from adapters.discord import bot, commands
 from adapters.discord.commands import PERMISSIONS, SCOPES, sync_commands
 from adapters.discord.rest import DiscordError, DiscordREST
-from hub import discord_store
+from hub import admin_settings, discord_store
 from hub.app import discord_hub
 from hub.channels_cli import set_channel
 from hub.cli import CommandError, InputError, _database, _open, _setup_logging, out
@@ -42,9 +42,11 @@ def discord(ctx: typer.Context) -> None:
         return
     settings = load_settings()
     _setup_logging(settings)
-    _needs(settings, "DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID")
     rt = _open(settings)
     try:
+        # The bot token may have been set in the dashboard, as for the web app and the workers.
+        settings = rt.settings = admin_settings.applied(rt.db, settings)
+        _needs(settings, "DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID")
         bot.run(discord_hub(rt), _rest(settings), token=settings.discord_bot_token.get_secret_value(),
                 application_id=settings.discord_application_id, guild_ids=settings.discord_guild_ids,
                 api_url=settings.discord_api_url, gateway_url=settings.discord_gateway_url)

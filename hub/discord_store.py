@@ -1,11 +1,9 @@
-"""The Discord integration's tables: which workspace a guild is answered from, and the 👍 / 👎
-people give answers (channel settings are every platform's: hub/channels.py). The adapter
-reaches them through callables the composition roots hand it; the SQL lives here, with the
-tables' owner."""
+"""The Discord integration's table of which workspace a guild is answered from. (Channel
+settings are every platform's: hub/channels.py; votes on answers are in hub/feedback.py, with
+Slack's.) The adapter reaches it through callables the composition roots hand it; the SQL lives
+here, with the table's owner."""
 
 from __future__ import annotations
-
-import uuid
 
 from hub.db import Database
 
@@ -44,21 +42,3 @@ def guild_mappings(db: Database) -> list[dict]:
     with db.connection() as conn:
         return conn.execute("SELECT g.guild_id, w.name AS workspace, g.updated_at FROM discord_guilds g "
                             "JOIN workspaces w ON w.id = g.workspace_id ORDER BY g.guild_id").fetchall()
-
-
-def record_feedback(db: Database, task_id: uuid.UUID, user_id: str, vote: int) -> bool:
-    """Keep one vote per user and answer (a second click replaces the first); False when the
-    task is not a Discord task of ours, so a forged button stores nothing."""
-    with db.connection() as conn:
-        cur = conn.execute(
-            """INSERT INTO discord_feedback (task_id, user_id, vote)
-               SELECT id, %s, %s FROM tasks WHERE id = %s AND platform = 'discord'
-               ON CONFLICT (task_id, user_id) DO UPDATE SET vote = excluded.vote, updated_at = now()""",
-            (user_id, vote, task_id))
-    return cur.rowcount == 1
-
-
-def votes(db: Database, task_id: uuid.UUID) -> dict[str, int]:
-    with db.connection() as conn:
-        rows = conn.execute("SELECT user_id, vote FROM discord_feedback WHERE task_id = %s", (task_id,))
-        return {row["user_id"]: row["vote"] for row in rows}

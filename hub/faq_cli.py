@@ -16,7 +16,7 @@ from rich.table import Table
 
 from agents import faq_export
 from hub import worker
-from hub.cli import InputError, _apply_migrations, _database, _jsonable, out
+from hub.cli import InputError, _apply_migrations, _database, _jsonable, _migrated, out
 from hub.config import load_settings
 from hub.db import Database
 from memory import faqs, workspaces
@@ -45,7 +45,7 @@ def generate(workspace: Workspace = "default") -> None:
     """Cluster the questions asked in the workspace and draft FAQs for review."""
     settings = load_settings()
     with _database(settings) as db:
-        _apply_migrations(db)
+        settings = _migrated(db, settings)
         embedder = choose_embedder(settings)
         report = worker.draft_faqs(db, embedder, worker.build_agent(db, embedder, settings), _known(db, workspace))
     out.print(report.summary(), soft_wrap=True)

@@ -13,6 +13,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg import Connection
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
@@ -107,14 +108,14 @@ class SlackInstallations(InstallationStore):
         if user_id is None:  # a user's own token is never stored, so only the bot's goes
             self.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
 
-    def reseal_tokens(self) -> int:
-        """Seal every stored token with the current key, in one transaction: a token neither key
-        opens leaves every row as it was."""
-        with self.db.connection() as conn, conn.transaction():
-            rows = conn.execute("SELECT install_key, bot_token FROM slack_installations FOR UPDATE").fetchall()
-            for row in rows:
-                conn.execute("UPDATE slack_installations SET bot_token = %s WHERE install_key = %s",
-                             (self.box.reseal(row["bot_token"]), row["install_key"]))
+    def reseal_tokens(self, conn: Connection) -> int:
+        """Seal every stored token with the current key, inside the caller's transaction (the
+        rotation reseals the dashboard's secrets in the same one); UnreadableSecret if a token
+        opens with neither key."""
+        rows = conn.execute("SELECT install_key, bot_token FROM slack_installations FOR UPDATE").fetchall()
+        for row in rows:
+            conn.execute("UPDATE slack_installations SET bot_token = %s WHERE install_key = %s",
+                         (self.box.reseal(row["bot_token"]), row["install_key"]))
         return len(rows)
 
     def teams(self) -> list[dict[str, Any]]:

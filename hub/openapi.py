@@ -10,8 +10,9 @@ from __future__ import annotations
 from apispec import APISpec
 from flask import Blueprint, jsonify
 
-from hub import channels
+from hub import admin_secrets, channels
 from hub.api import MessageIn
+from hub.config import variable
 from hub.faq_api import FaqEdit
 from hub.models import KINDS, PLATFORMS, STATUSES
 
@@ -101,11 +102,20 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
     ("/api/faqs/{faq_id}/reject", "post", "Reject a FAQ", "faqs", [_path("faq_id", UUID_ID), WORKSPACE], None, 200),
     ("/api/faqs/{faq_id}", "patch", "Edit a FAQ", "faqs", [_path("faq_id", UUID_ID), WORKSPACE],
      FaqEdit.model_json_schema(), 200),
+    ("/api/feedback", "get", "Answers people voted on, those with a 👎 first, then the latest voted on", "feedback",
+     [_query("vote", {"type": "string", "enum": ["up", "down"]}, "answers with at least one such vote"),
+      _query("platform", {"type": "string", "enum": list(PLATFORMS)}), WORKSPACE,
+      _query("since", {"type": "string"}, "voted on since this date or time (ISO 8601; UTC without a zone)"),
+      _query("reviewed", {"type": "string", "enum": ["true", "false"]}),
+      _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+      _query("offset", {"type": "integer", "minimum": 0})], None, 200),
+    ("/api/feedback/{task_id}/review", "post", "Mark an answer's votes reviewed (off the queue until a new vote)",
+     "feedback", [_path("task_id", UUID_ID)], None, 200),
     ("/api/health", "get", "PostgreSQL, Redis, workers with heartbeats, queues", "operations", [], None, 200),
     ("/api/queue/failed", "get", "Failed jobs", "operations", [], None, 200),
     ("/api/queue/failed/{job_id}/requeue", "post", "Run a failed job again", "operations",
      [_path("job_id", {"type": "string"})], None, 202),
-    ("/api/analytics", "get", "Tasks per hour by platform, latency, top questions", "operations",
+    ("/api/analytics", "get", "Tasks per hour by platform, latency, top questions, 👍/👎 over time", "operations",
      [_query("hours", {"type": "integer", "minimum": 1, "maximum": 720})], None, 200),
     ("/api/workspaces", "get", "Workspaces", "operations", [], None, 200),
     ("/api/workspaces", "post", "Create a workspace", "operations", [],
@@ -130,9 +140,16 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
      "integrations", [CHANNEL_PLATFORM, _path("channel", {"type": "string"})], CHANNEL_SETTINGS, 200),
     ("/api/channels/{platform}/{channel}", "delete", "Put a channel back to the default settings", "integrations",
      [CHANNEL_PLATFORM, _path("channel", {"type": "string"})], None, 204),
-    ("/api/settings", "get", "Editable settings and where each value comes from", "operations", [], None, 200),
+    ("/api/settings", "get", "Editable settings, secrets (set or not, never their values), and where each comes from",
+     "operations", [], None, 200),
     ("/api/settings", "put", "Change settings (null: back to the environment's value)", "operations", [],
      {"type": "object", "additionalProperties": True}, 200),
+    ("/api/secrets/{name}", "put", "Set a secret (write-only; applies to processes started after it)", "operations",
+     [_path("name", {"type": "string", "enum": [variable(field) for field in admin_secrets.EDITABLE]})],
+     {"type": "object", "required": ["value"], "additionalProperties": False,
+      "properties": {"value": {"type": "string", "minLength": 1}}}, 200),
+    ("/api/secrets/{name}", "delete", "Remove a secret's dashboard value: the environment's applies again",
+     "operations", [_path("name", {"type": "string"})], None, 200),
     ("/api/openapi.json", "get", "This document", "operations", [], None, 200),
 ]
 

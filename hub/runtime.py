@@ -17,6 +17,8 @@ class Runtime:
     def __init__(self, settings: Settings, database_url: str, redis_url: str,
                  services: EmbeddedServices | None = None):
         self.settings = settings
+        # What the environment says, before the dashboard's settings and secrets are applied.
+        self.environment = settings
         self.database_url = database_url
         self.redis_url = redis_url
         self.services = services

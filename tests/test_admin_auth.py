@@ -140,7 +140,8 @@ def test_secrets_never_appear_in_responses(hub_env, monkeypatch):
         assert response.status_code == 200, path
         bodies.append(response.get_data(as_text=True))
     settings = client.get("/api/settings").get_json()
-    assert {"variable": "OPENAI_API_KEY", "set": True} in settings["secrets"] and settings["provider"] == "openai"
+    openai = next(secret for secret in settings["secrets"] if secret["variable"] == "OPENAI_API_KEY")
+    assert (openai["set"], openai["source"]) == (True, "environment") and settings["provider"] == "openai"
     for body in bodies:
         for value in secrets.values():
             assert value not in body

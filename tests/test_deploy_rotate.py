@@ -1,5 +1,5 @@
-"""Rotating MORNINGAI_SECRET_KEY: stored Slack tokens stay readable throughout and end sealed
-with the new key."""
+"""Rotating MORNINGAI_SECRET_KEY: stored Slack tokens and the secrets set in the dashboard stay
+readable throughout and end sealed with the new key, all in one transaction."""
 
 import subprocess
 import sys
@@ -8,6 +8,8 @@ import time
 from slack_sdk.oauth.installation_store import Bot
 
 from conftest import ROOT
+from hub import admin_secrets
+from hub.config import load_settings
 from hub.installations import SlackInstallations
 
 OLD, NEW = "old-" + "o" * 44, "new-" + "n" * 44
@@ -23,6 +25,17 @@ def _token(rt, team: str, *keys: str) -> str:
     return SlackInstallations(rt.db, *keys).find_bot(enterprise_id=None, team_id=team).bot_token
 
 
+def _set_in_dashboard(rt, field: str, value: str, key: str) -> None:
+    admin_secrets.save(rt.db, load_settings(MORNINGAI_SECRET_KEY=key), field, value, None)
+
+
+def _dashboard_secrets(rt, *keys: str) -> dict[str, str]:
+    settings = load_settings(MORNINGAI_SECRET_KEY=keys[0], MORNINGAI_PREVIOUS_SECRET_KEY=keys[1] if keys[1:] else None)
+    values, unreadable = admin_secrets.opened(rt.db, settings)
+    return {**{field: value.get_secret_value() for field, value in values.items()},
+            **{variable: "(unreadable)" for variable in unreadable}}
+
+
 def _rotate(hub_env, **keys) -> subprocess.CompletedProcess:
     env = {**hub_env, **keys}
     return subprocess.run([sys.executable, "-m", "hub", "rotate-secret-key"], env=env, cwd=ROOT,
@@ -32,12 +45,15 @@ def _rotate(hub_env, **keys) -> subprocess.CompletedProcess:
 def test_tokens_are_resealed_with_the_new_key(rt, hub_env):
     _install(rt, "T1")
     _install(rt, "T2")
+    _set_in_dashboard(rt, "openai_api_key", "sk-dashboard", OLD)
     assert _token(rt, "T1", NEW, OLD) == "xoxb-T1"  # both keys set: readable before the command
+    assert _dashboard_secrets(rt, NEW, OLD) == {"openai_api_key": "sk-dashboard"}
 
     done = _rotate(hub_env, MORNINGAI_SECRET_KEY=NEW, MORNINGAI_PREVIOUS_SECRET_KEY=OLD)
     assert done.returncode == 0, done.stderr
-    assert "re-encrypted 2 Slack token(s)" in done.stdout
+    assert "re-encrypted 2 Slack token(s) and 1 dashboard secret(s)" in done.stdout
     assert _token(rt, "T1", NEW) == "xoxb-T1" and _token(rt, "T2", NEW) == "xoxb-T2"
+    assert _dashboard_secrets(rt, NEW) == {"openai_api_key": "sk-dashboard"}
 
     again = _rotate(hub_env, MORNINGAI_SECRET_KEY=NEW, MORNINGAI_PREVIOUS_SECRET_KEY=OLD)
     assert again.returncode == 0 and _token(rt, "T2", NEW) == "xoxb-T2"
@@ -50,6 +66,16 @@ def test_a_wrong_previous_key_changes_nothing(rt, hub_env):
     assert failed.stderr.strip() == ("error: a stored Slack token opens with neither key: is "
                                      "MORNINGAI_PREVIOUS_SECRET_KEY the key the hub ran with? Nothing was changed")
     assert _token(rt, "T1", OLD) == "xoxb-T1"
+
+
+def test_a_dashboard_secret_neither_key_opens_leaves_the_slack_tokens_as_they_were(rt, hub_env):
+    _install(rt, "T1")
+    _set_in_dashboard(rt, "slack_bot_token", "xoxb-dashboard", "a-third-key-" + "t" * 40)
+    failed = _rotate(hub_env, MORNINGAI_SECRET_KEY=NEW, MORNINGAI_PREVIOUS_SECRET_KEY=OLD)
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == ("error: a secret set in the dashboard opens with neither key: is "
+                                     "MORNINGAI_PREVIOUS_SECRET_KEY the key the hub ran with? Nothing was changed")
+    assert _token(rt, "T1", OLD) == "xoxb-T1"  # the token resealed before the failure was rolled back
 
 
 def test_both_keys_are_required(hub_env):

@@ -11,7 +11,7 @@ from nacl.signing import SigningKey
 
 from fakes import FakeDiscord
 from fakes.discord_server import APP_ID
-from support import wait_for
+from support import answers, wait_for
 
 KEY = SigningKey.generate()
 OTHER_KEY = SigningKey.generate()
@@ -36,15 +36,8 @@ def env(processes, discord) -> dict[str, str]:
 def hub_url(processes, env) -> str:
     processes.start("-m", "gunicorn", "-c", "python:hub.gunicorn_conf", "hub.app:create_app()", env=env, name="web")
     url = f"http://127.0.0.1:{env['PORT']}"
-    wait_for(lambda: _up(url), what="gunicorn to serve")
+    wait_for(lambda: answers(f"{url}/healthz"), what="gunicorn to serve")
     return url
-
-
-def _up(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/healthz", timeout=1).status_code == 200
-    except requests.RequestException:  # not listening yet, or too busy starting to answer in time
-        return False
 
 
 def _post(url: str, payload, *, key: SigningKey = KEY, timestamp: int | None = None, body: bytes | None = None):
@@ -90,7 +83,7 @@ def test_a_signed_command_is_deferred_at_once_and_answered_by_editing_the_origin
     assert thanks["type"] == 4 and thanks["data"]["flags"] == 64
     _post(hub_url, discord.button_interaction(down))
     _post(hub_url, discord.button_interaction(up, user_id="900000000000000042"))
-    assert sorted(owner.execute("SELECT user_id, vote FROM discord_feedback").fetchall()) == [
+    assert sorted(owner.execute("SELECT user_id, vote FROM feedback").fetchall()) == [
         ("900000000000000005", -1), ("900000000000000042", 1)]
 
 
@@ -108,5 +101,5 @@ def test_unsigned_stale_and_malformed_requests_are_refused_and_store_nothing(hub
     ]
     for response, status, words in cases:
         assert response.status_code == status and words in response.json()["error"], response.text
-    assert _tasks(owner) == [] and owner.execute("SELECT count(*) FROM discord_feedback").fetchone()[0] == 0
+    assert _tasks(owner) == [] and owner.execute("SELECT count(*) FROM feedback").fetchone()[0] == 0
     assert discord.requests == []  # and nothing was sent to Discord

@@ -88,4 +88,32 @@ def test_discord_channel_settings_move_into_the_one_channel_settings_table(empty
         assert conn.execute("SELECT to_regclass('discord_channels')").fetchone()[0] is None
         with pytest.raises(psycopg.errors.CheckViolation):  # an id of the wrong platform is refused
             conn.execute("INSERT INTO channel_settings (platform, channel) VALUES ('discord', 'C0123ABCD')")
+
+
+def test_discord_votes_move_into_the_one_feedback_table(empty_database, monkeypatch):
+    everything = migrate.available()
+    monkeypatch.setattr(migrate, "available", lambda: [m for m in everything if m.version < "0011"])
+    db = Database(empty_database)
+    migrate.migrate(db)  # a hub from before the merge, with votes in both tables
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        for task, platform in (("00000000-0000-4000-8000-000000000001", "discord"),
+                               ("00000000-0000-4000-8000-000000000002", "slack")):
+            conn.execute("INSERT INTO tasks (id, platform, platform_event_id, workspace_id, text, kind, trace_id) "
+                         "SELECT %s, %s, %s, id, 'q', 'ask', gen_random_uuid() FROM workspaces", (task, platform, task))
+        conn.execute("""INSERT INTO discord_feedback (task_id, user_id, vote, updated_at) VALUES
+                        ('00000000-0000-4000-8000-000000000001', '9001', -1, now() - interval '1 day'),
+                        ('00000000-0000-4000-8000-000000000001', '9002', 1, now())""")
+        # The same user's vote in both tables: the later one is kept.
+        conn.execute("INSERT INTO feedback (task_id, user_id, vote, updated_at) VALUES "
+                     "('00000000-0000-4000-8000-000000000001', '9002', -1, now() - interval '2 days'), "
+                     "('00000000-0000-4000-8000-000000000002', 'U1', 1, now())")
+
+    monkeypatch.setattr(migrate, "available", lambda: everything)
+    assert [m.version for m in migrate.migrate(db)] == [m.version for m in everything if m.version >= "0011"]
+    with psycopg.connect(empty_database) as conn:
+        votes = conn.execute("SELECT task_id::text, user_id, vote, reviewed_at FROM feedback ORDER BY 1, 2").fetchall()
+        assert votes == [("00000000-0000-4000-8000-000000000001", "9001", -1, None),
+                         ("00000000-0000-4000-8000-000000000001", "9002", 1, None),
+                         ("00000000-0000-4000-8000-000000000002", "U1", 1, None)]
+        assert conn.execute("SELECT to_regclass('discord_feedback')").fetchone()[0] is None
     db.close()

@@ -2,6 +2,7 @@ import { NavLink, Navigate, Route, Routes } from "react-router-dom";
 import { useSession } from "./auth";
 import { Button } from "./components/ui";
 import { Faqs } from "./pages/Faqs";
+import { Feedback } from "./pages/Feedback";
 import { Integrations } from "./pages/Integrations";
 import { Knowledge } from "./pages/Knowledge";
 import { Login } from "./pages/Login";
@@ -17,6 +18,7 @@ const PAGES = [
   ["/playground", "Playground"],
   ["/tasks", "Tasks"],
   ["/faqs", "FAQs"],
+  ["/feedback", "Feedback"],
   ["/integrations", "Integrations"],
   ["/settings", "Settings"],
 ] as const;
@@ -65,6 +67,7 @@ export function App() {
           <Route path="/tasks" element={<Tasks />} />
           <Route path="/tasks/:id" element={<TaskDetail />} />
           <Route path="/faqs" element={<Faqs />} />
+          <Route path="/feedback" element={<Feedback />} />
           <Route path="/integrations" element={<Integrations />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="*" element={<Navigate to="/" replace />} />

@@ -93,6 +93,22 @@ export interface Task {
   cost_usd: number | null;
 }
 
+/** An answer people voted on, as the feedback review lists it. */
+export interface FeedbackItem {
+  task_id: string;
+  platform: string;
+  workspace: string;
+  channel: string;
+  kind: string;
+  status: string;
+  question: string;
+  answer: string | null;
+  up: number;
+  down: number;
+  last_vote_at: string;
+  reviewed_at: string | null;
+}
+
 export interface Job {
   id: string;
   status: string;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api } from "../api";
 import { Button, Card, EmptyState, ErrorNote, PageHeader, StatusBadge } from "../components/ui";
 
@@ -18,6 +18,14 @@ interface Analytics {
   totals: { tasks: number; posted: number; failed: number; waiting: number; p50_seconds: number | null; p95_seconds: number | null; cost_usd: number };
   per_hour: { hour: string; slack: number; discord: number; web: number; p50_seconds: number | null; p95_seconds: number | null }[];
   top_questions: { text: string; count: number; askers: number }[];
+  feedback: Votes;
+}
+
+interface Votes {
+  bucket: "hour" | "day";
+  series: { at: string; up: number; down: number }[];
+  up: number;
+  down: number;
 }
 
 interface FailedJob {
@@ -29,7 +37,44 @@ interface FailedJob {
 }
 
 const hourLabel = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+const dayLabel = (iso: string) => new Date(iso).toLocaleDateString([], { month: "short", day: "numeric" });
 const seconds = (value: number | null) => (value == null ? "—" : `${value.toFixed(2)} s`);
+const helpful = (up: number, down: number) => (up + down === 0 ? null : Math.round((100 * up) / (up + down)));
+
+/** Votes per hour (or day) as stacked bars, with the share of 👍 as a line where there were votes. */
+export function VotesChart({ votes }: { votes: Votes }) {
+  if (votes.up + votes.down === 0) {
+    return (
+      <p className="text-sm text-slate-600">
+        No votes yet in this window. People vote with the 👍/👎 buttons under every answer in Slack and Discord; the
+        answers they vote on wait for you on the <Link className="text-indigo-700 underline" to="/feedback">Feedback</Link> page.
+      </p>
+    );
+  }
+  const label = votes.bucket === "hour" ? hourLabel : dayLabel;
+  const data = votes.series.map((point) => ({ ...point, at: label(point.at), helpful: helpful(point.up, point.down) }));
+  return (
+    <>
+      <p className="mb-2 text-sm text-slate-600">
+        {votes.up} 👍 · {votes.down} 👎 · {helpful(votes.up, votes.down)}% helpful ·{" "}
+        <Link className="text-indigo-700 underline" to="/feedback">review them</Link>
+      </p>
+      <ResponsiveContainer width="100%" height={240}>
+        <ComposedChart data={data}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="at" fontSize={11} />
+          <YAxis yAxisId="votes" allowDecimals={false} fontSize={11} />
+          <YAxis yAxisId="share" orientation="right" domain={[0, 100]} unit="%" fontSize={11} />
+          <Tooltip />
+          <Legend />
+          <Bar yAxisId="votes" dataKey="up" name="👍 helpful" stackId="v" fill="#15803d" isAnimationActive={false} />
+          <Bar yAxisId="votes" dataKey="down" name="👎 not helpful" stackId="v" fill="#b91c1c" isAnimationActive={false} />
+          <Line yAxisId="share" dataKey="helpful" name="% 👍" stroke="#4338ca" connectNulls isAnimationActive={false} />
+        </ComposedChart>
+      </ResponsiveContainer>
+    </>
+  );
+}
 
 export function Overview() {
   const [health, setHealth] = useState<Health | null>(null);
@@ -133,7 +178,10 @@ export function Overview() {
               </LineChart>
             </ResponsiveContainer>
           </Card>
-          <Card title="Top questions" className="lg:col-span-2">
+          <Card title="👍/👎 over time">
+            <VotesChart votes={analytics.feedback} />
+          </Card>
+          <Card title="Top questions">
             <ol className="list-decimal space-y-1 pl-5 text-sm">
               {analytics.top_questions.map((q) => (
                 <li key={q.text}>{q.text} <span className="text-slate-600">— asked {q.count}×, by {q.askers}</span></li>

@@ -11,11 +11,20 @@ interface Setting {
   description: string;
 }
 
+interface Secret {
+  variable: string;
+  set: boolean;
+  source: "dashboard" | "environment" | "generated" | null;
+  editable: boolean;
+  unreadable: boolean;
+  description: string;
+}
+
 interface SettingsBody {
   settings: Setting[];
   provider: string;
   embedder: string;
-  secrets: { variable: string; set: boolean }[];
+  secrets: Secret[];
   note: string;
 }
 
@@ -64,6 +73,57 @@ function Users() {
   );
 }
 
+const FROM = { dashboard: "from the dashboard", environment: "from the environment", generated: "generated into MORNINGAI_HOME" };
+
+/** Write-only: a value typed here is sent once and never shown again, not even in part. */
+function SecretRow({ secret, admin, onChange }: { secret: Secret; admin: boolean; onChange: (body: SettingsBody) => void }) {
+  const [value, setValue] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const id = `secret-${secret.variable}`;
+  const path = `/api/secrets/${encodeURIComponent(secret.variable)}`;
+
+  async function change(request: Promise<SettingsBody>) {
+    setError(null);
+    try {
+      onChange(await request);
+      setValue("");
+    } catch (caught) {
+      setError(caught);
+    }
+  }
+
+  return (
+    <li className="py-3">
+      <p className="text-sm">
+        <code className="font-semibold">{secret.variable}</code>:{" "}
+        <span id={`${id}-status`}>{secret.set ? `set · ${FROM[secret.source!]}` : "not set"}</span>
+      </p>
+      <p className="text-xs text-slate-600">{secret.description}</p>
+      {secret.unreadable && (
+        <p role="alert" className="mt-1 text-sm text-amber-900">
+          The value set in the dashboard no longer decrypts (MORNINGAI_SECRET_KEY changed): the environment's is used. Set it again.
+        </p>
+      )}
+      {admin && secret.editable && (
+        <form className="mt-2 flex flex-wrap gap-2" onSubmit={(e) => { e.preventDefault(); void change(api(path, { method: "PUT", json: { value } })); }}>
+          <label className="sr-only" htmlFor={id}>New value for {secret.variable}</label>
+          <input id={id} type="password" autoComplete="new-password" required className={`${inputClass} w-auto flex-1`}
+                 placeholder={secret.set ? "type a new value to replace it" : "paste the value"} aria-describedby={`${id}-status`}
+                 value={value} onChange={(e) => setValue(e.target.value)} />
+          <Button type="submit" aria-label={`Save ${secret.variable}`}>Save</Button>
+          {secret.source === "dashboard" && (
+            <Button type="button" variant="secondary" aria-label={`Clear the dashboard's ${secret.variable}`}
+                    onClick={() => void change(api(path, { method: "DELETE" }))}>
+              Clear
+            </Button>
+          )}
+        </form>
+      )}
+      <ErrorNote error={error} />
+    </li>
+  );
+}
+
 export function SettingsPage() {
   const { user } = useSession();
   const [body, setBody] = useState<SettingsBody | null>(null);
@@ -100,7 +160,7 @@ export function SettingsPage() {
           {body && (
             <form onSubmit={save}>
               <p className="mb-3 text-sm text-slate-700">
-                Provider: <strong>{body.provider}</strong>{body.provider === "offline" && " (set OPENAI_API_KEY in the environment to use a model)"} · Embedder: <strong>{body.embedder}</strong>
+                Provider: <strong>{body.provider}</strong>{body.provider === "offline" && " (set OPENAI_API_KEY under Secrets, or in the environment, to use a model)"} · Embedder: <strong>{body.embedder}</strong>
               </p>
               {body.settings.map((setting) => (
                 <Field key={setting.name} id={setting.name} label={`${setting.description} (${setting.variable}, from the ${setting.source})`}>
@@ -117,9 +177,14 @@ export function SettingsPage() {
           )}
         </Card>
         <Card title="Secrets">
-          <p className="mb-2 text-sm text-slate-700">Secrets are read from the hub's environment and never shown here.</p>
-          <ul className="text-sm">
-            {body?.secrets.map((secret) => <li key={secret.variable}><code>{secret.variable}</code>: {secret.set ? "set" : "not set"}</li>)}
+          <p className="mb-2 text-sm text-slate-700">
+            Secrets come from the hub's environment, or from here: a value set here overrides the environment's for the processes
+            started after it (restart the hub), and is never shown again, to anyone.{user?.role !== "admin" && " Only admins can change them."}
+          </p>
+          <ul className="divide-y divide-slate-100">
+            {body?.secrets.map((secret) => (
+              <SecretRow key={secret.variable} secret={secret} admin={user?.role === "admin"} onChange={setBody} />
+            ))}
           </ul>
         </Card>
         {user?.role === "admin" && <Users />}

@@ -37,7 +37,9 @@ describe("login", () => {
         body: { user: { id: "1", email: "ada@example.com", role: "admin" }, csrf_token: "t" },
       }),
       "GET /api/health": () => ({ body: { problems: [], workers: [], queues: {}, postgres: "ok", redis: "ok" } }),
-      "GET /api/analytics": () => ({ body: { totals: { tasks: 0 }, per_hour: [], top_questions: [] } }),
+      "GET /api/analytics": () => ({
+        body: { totals: { tasks: 0 }, per_hour: [], top_questions: [], feedback: { bucket: "hour", series: [], up: 0, down: 0 } },
+      }),
       "GET /api/queue/failed": () => ({ body: { jobs: [] } }),
     });
     inRouter(<SessionProvider><App /></SessionProvider>);

@@ -1,14 +1,15 @@
 """The FAQ admin API the dashboard uses: list a workspace's FAQs, start drafting them from the
-questions asked, approve, reject, and edit them."""
+questions asked, approve, reject, edit and export them."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agents import faq_export
 from hub import web
 from memory import faqs, workspaces
 
@@ -36,6 +37,15 @@ def list_faqs():
         return web.error(f"status: {status!r} is not one of {', '.join(faqs.STATUSES)}")
     workspace = request.args.get("workspace", "default")
     return jsonify(workspace=workspace, faqs=[_json(faq) for faq in faqs.listing(web.runtime().db, workspace, status)])
+
+
+@bp.get("/export")
+def export():
+    """The approved FAQs as Markdown grouped by topic, as `morningai faq export` writes them."""
+    workspace = _workspace()
+    approved = faqs.listing(web.runtime().db, workspace, "approved")
+    return Response(faq_export.markdown(approved, workspace), mimetype="text/markdown",
+                    headers={"Content-Disposition": f'attachment; filename="faqs-{workspace}.md"'})
 
 
 @bp.post("/generate")

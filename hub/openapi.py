@@ -54,6 +54,9 @@ CHANNEL_SETTINGS = {
                    "workspace": {"type": "string", "description": "whose sources `sources` names "
                                                                   "[default: the workspace of the channel's last task]"}}}
 
+# What an operation answers on success, when it is not a JSON object.
+MEDIA = {("/api/faqs/export", "get"): {"content": {"text/markdown": {"schema": {"type": "string"}}}}}
+
 # (path, method, summary, tag, parameters, request body schema, success status)
 OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
     ("/api/auth/setup", "post", "Create the first admin (only while nobody has an account)", "auth", [],
@@ -96,6 +99,7 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
      [_path("job_id", {"type": "string"})], None, 200),
     ("/api/faqs", "get", "A workspace's FAQs", "faqs",
      [WORKSPACE, _query("status", {"type": "string", "enum": ["draft", "approved", "rejected"]})], None, 200),
+    ("/api/faqs/export", "get", "The approved FAQs as Markdown, grouped by topic", "faqs", [WORKSPACE], None, 200),
     ("/api/faqs/generate", "post", "Start drafting FAQs from the questions asked", "faqs", [],
      {"type": "object", "properties": {"workspace": {"type": "string"}}}, 202),
     ("/api/faqs/{faq_id}/approve", "post", "Approve a FAQ", "faqs", [_path("faq_id", UUID_ID), WORKSPACE], None, 200),
@@ -168,7 +172,8 @@ def document() -> dict:
         public = path in ("/api/auth/login", "/api/auth/setup")
         operation = {
             "summary": summary, "tags": [tag], "parameters": parameters,
-            "responses": {str(status): {"description": "success", **({} if status == 204 else _json(OBJECT))},
+            "responses": {str(status): {"description": "success",
+                                        **({} if status == 204 else MEDIA.get((path, method), _json(OBJECT)))},
                           "400": {"description": "bad input", **_json(ERROR)},
                           "401": {"description": "no session", **_json(ERROR)},
                           "403": {"description": "no CSRF token, or a viewer changing something", **_json(ERROR)},

@@ -139,6 +139,13 @@ def test_an_approved_faq_is_counted_but_never_overwritten_and_a_rejected_one_not
     assert listed[str(rollback.id)]["asked_count"] == 3 and listed[str(rollback.id)]["approved_at"]
     assert listed[str(staging.id)]["status"] == "rejected" and listed[str(staging.id)]["askers"] == 4
 
+    exported = client.get("/api/faqs/export")
+    assert exported.status_code == 200 and exported.mimetype == "text/markdown"
+    assert exported.headers["Content-Disposition"] == 'attachment; filename="faqs-default.md"'
+    text = exported.get_data(as_text=True)
+    assert f"### {rollback.question}" in text and "make rollback VERSION=previous" in text
+    assert staging.question not in text  # rejected: never exported
+
 
 @pytest.fixture
 def chat():
@@ -262,6 +269,7 @@ def test_bad_faq_command_input_is_one_line_and_exit_code_2(rt, cli_env, args, co
 @pytest.mark.parametrize(("method", "path", "body", "status", "message"), [
     ("get", "/api/faqs?status=pending", None, 400, "status: 'pending' is not one of"),
     ("get", "/api/faqs?workspace=nowhere", None, 404, "no workspace named 'nowhere'"),
+    ("get", "/api/faqs/export?workspace=nowhere", None, 404, "no workspace named 'nowhere'"),
     ("post", "/api/faqs/00000000-0000-0000-0000-000000000000/approve", None, 404, "no FAQ 00000000"),
     ("patch", "/api/faqs/00000000-0000-0000-0000-000000000000", {"answer": "x"}, 404, "no FAQ"),
     ("patch", "/api/faqs/00000000-0000-0000-0000-000000000000", {"status": "approved"}, 400, "status: Extra inputs"),

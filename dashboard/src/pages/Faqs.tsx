@@ -101,6 +101,13 @@ export function Faqs() {
       <PageHeader title="FAQs">
         <WorkspacePicker value={workspace} onChange={setWorkspace} />
         <Button onClick={() => void generate()}>Draft FAQs from questions</Button>
+        <a
+          className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+          href={`/api/faqs/export?${new URLSearchParams({ workspace })}`}
+          download
+        >
+          Export approved (Markdown)
+        </a>
       </PageHeader>
       <div className="mb-4 flex items-center gap-3">
         <label htmlFor="faq-status" className="text-sm font-medium text-slate-700">Show</label>

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { api, ApiError, setCsrfToken } from "../api";
 import { App } from "../App";
 import { SessionProvider } from "../auth";
+import { Faqs } from "../pages/Faqs";
 import { Playground } from "../pages/Playground";
 import { Tasks } from "../pages/Tasks";
 import { fakeApi } from "./fetch";
@@ -84,5 +85,19 @@ describe("playground", () => {
     await waitFor(() => expect(screen.getByText("Run make deploy [1].")).toBeInTheDocument(), { timeout: 3000 });
     expect(screen.getByRole("list", { name: "Sources" })).toHaveTextContent("[1] Deploy — deploy.md");
     expect(screen.getByRole("link", { name: "Open task" })).toHaveAttribute("href", "/tasks/t1");
+  });
+});
+
+describe("FAQs", () => {
+  it("offers the approved FAQs of the chosen workspace as a Markdown download", async () => {
+    fakeApi({
+      "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default", embedder: "hash" }] } }),
+      "GET /api/faqs": () => ({ body: { faqs: [] } }),
+    });
+    inRouter(<Faqs />);
+    const link = await screen.findByRole("link", { name: "Export approved (Markdown)" });
+    expect(link.getAttribute("href")).toBe("/api/faqs/export?workspace=default");
+    expect(link.hasAttribute("download")).toBe(true);
+    expect(await screen.findByText("No drafts to review")).toBeTruthy();
   });
 });

@@ -1,8 +1,12 @@
 """`morningai discord` (the real discord.py client, in a subprocess) on the fake gateway, with
-a real worker answering: slash commands, mentions, the bot's own messages, a 429, and a
-dropped websocket that is resumed without losing what was said meanwhile."""
+a real worker answering: slash commands, mentions, the bot's own messages, a 429, thread
+follow-ups, and a dropped websocket that is resumed without losing what was said meanwhile."""
+
+import subprocess
+import sys
 
 import pytest
+from conftest import ROOT
 
 from fakes import FakeDiscord
 from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
@@ -32,6 +36,15 @@ def bot(processes, discord):
 def _task(owner, event_id):
     return owner.execute("SELECT status, kind, text, thread, posted_id FROM tasks WHERE platform_event_id = %s",
                          (event_id,)).fetchone()
+
+
+def _conversation(owner, event_id):
+    return owner.execute("SELECT channel, thread FROM tasks WHERE platform_event_id = %s", (event_id,)).fetchone()
+
+
+def _morningai(processes, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hub", *args], env=processes.env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
 
 
 def _reply_to(discord, message_id):
@@ -91,4 +104,44 @@ def test_a_dropped_gateway_is_resumed_and_nothing_said_meanwhile_is_lost(bot, di
     assert "`code <request>`" in original["content"]  # /help
     wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply to the mention made while away")
     assert [f["op"] for f in discord.gateway_log].count(2) == 1  # resumed, not identified anew
+    assert bot.poll() is None
+
+
+def test_follow_ups_in_a_thread_are_answered_only_where_the_bot_answered_and_the_channel_allows(
+        bot, processes, discord, owner):
+    mention = discord.user_message(f"<@{discord.bot_author()['id']}> how do we deploy?", mention_bot=True)
+    discord.dispatch("MESSAGE_CREATE", mention)
+    wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply to the mention")
+    answered = discord.start_thread(mention)  # a person opens a thread on the question
+    chatter = discord.user_message("anyone seen the new dashboard?")
+    discord.dispatch("MESSAGE_CREATE", chatter)
+    elsewhere = discord.start_thread(chatter)  # a thread the bot never answered in
+
+    too_early = discord.user_message("and in staging?", channel_id=answered)
+    discord.dispatch("MESSAGE_CREATE", too_early)  # follow-ups are off until the channel opts in
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--on")
+    assert switched.returncode == 0, switched.stderr
+
+    follow_up = discord.user_message("and in staging?", channel_id=answered)
+    discord.dispatch("MESSAGE_CREATE", follow_up)
+    reply = wait_for(lambda: _reply_to(discord, follow_up["id"]), what="the reply to the follow-up")
+    assert reply["channel_id"] == answered  # in the thread, not the channel
+    # The follow-up is in the question's conversation (so the agent reads it with the question).
+    assert _conversation(owner, follow_up["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID, answered)
+
+    stranger = discord.user_message("does this work?", channel_id=elsewhere)
+    second = discord.user_message("and in production?", channel_id=answered)
+    for message in (stranger, second):
+        discord.dispatch("MESSAGE_CREATE", message)
+    wait_for(lambda: _reply_to(discord, second["id"]), what="the reply to the second follow-up")
+
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--off")
+    assert switched.returncode == 0, switched.stderr
+    after = discord.user_message("and on Fridays?", channel_id=answered)
+    mentioned = discord.user_message(f"<@{discord.bot_author()['id']}> and on Fridays?", channel_id=answered,
+                                     mention_bot=True)
+    for message in (after, mentioned):
+        discord.dispatch("MESSAGE_CREATE", message)
+    wait_for(lambda: _reply_to(discord, mentioned["id"]), what="the reply to a mention in the thread")
+    assert [_task(owner, m["id"]) for m in (too_early, stranger, after, chatter)] == [None] * 4
     assert bot.poll() is None

@@ -148,8 +148,10 @@ def test_payloads_we_do_not_handle_are_refused(payload, error):
 
 def test_a_command_in_a_thread_continues_the_thread():
     payload = FakeDiscord.command_interaction("ask", "question", "and in staging?")
-    payload["channel"] = {"id": "42", "type": 11}
+    payload["channel"] = {"id": "42", "type": 11, "parent_id": CHANNEL_ID}
     payload["channel_id"] = "42"
     task = interactions.parse(payload).task("default")
-    assert (task.kind, task.text, task.thread, task.user) == ("ask", "and in staging?", "42", "900000000000000005")
+    assert (task.kind, task.text, task.user) == ("ask", "and in staging?", "900000000000000005")
+    # The conversation a mention of the bot in that thread (or the message it started from) is in.
+    assert (task.channel, task.thread) == (CHANNEL_ID, "42")
     assert task.reply_target["via"] == "interaction" and task.platform_event_id == payload["id"]

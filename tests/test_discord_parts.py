@@ -114,6 +114,12 @@ def test_a_rate_limit_longer_than_the_worker_waits_fails_the_post_for_a_retry(di
                                                  json={"content": "x"}, channel_id=CHANNEL_ID)
 
 
+def test_defusing_mass_mentions_never_pushes_a_message_past_the_limit():
+    parts = render.messages(Reply(text="@everyone " * 600), uuid.uuid4())
+    assert len(parts) > 1 and all(len(p["content"]) <= render.LIMIT for p in parts)
+    assert "@everyone" not in "".join(p["content"] for p in parts)
+
+
 def test_an_expired_interaction_token_falls_back_to_a_channel_message(discord):
     discord.expired_tokens.add("tok-old")
     task = _task(via="interaction", application_id=APP_ID, token="tok-old", channel_id=CHANNEL_ID)

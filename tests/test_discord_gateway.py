@@ -1,6 +1,7 @@
 """`morningai discord` (the real discord.py client, in a subprocess) on the fake gateway, with
 a real worker answering: slash commands, mentions, the bot's own messages, a 429, thread
-follow-ups, and a dropped websocket that is resumed without losing what was said meanwhile."""
+follow-ups, a long answer that goes on in a thread, and a dropped websocket that is resumed
+without losing what was said meanwhile."""
 
 import subprocess
 import sys
@@ -8,12 +9,13 @@ import sys
 import pytest
 from conftest import ROOT
 
-from fakes import FakeDiscord
-from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
+from fakes import FakeDiscord, FakeOpenAI
+from fakes.discord_server import APP_ID, BOT_ID, CHANNEL_ID, GUILD_ID
 from support import wait_for
 
 CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
 MESSAGES = "POST /channels/{channel_id}/messages"
+THREADS = "POST /channels/{channel_id}/messages/{message_id}/threads"
 
 
 @pytest.fixture
@@ -23,14 +25,25 @@ def discord():
 
 
 @pytest.fixture
-def bot(processes, discord):
-    env = {**processes.env, "DISCORD_BOT_TOKEN": "test-bot-token", "DISCORD_APPLICATION_ID": APP_ID,
-           "DISCORD_GUILD_IDS": GUILD_ID, "DISCORD_API_URL": discord.api_url,
-           "DISCORD_GATEWAY_URL": discord.gateway_url}
-    processes.start("-m", "hub", "worker", env=env, name="worker")
+def env(processes, discord) -> dict[str, str]:
+    return {**processes.env, "DISCORD_BOT_TOKEN": "test-bot-token", "DISCORD_APPLICATION_ID": APP_ID,
+            "DISCORD_GUILD_IDS": GUILD_ID, "DISCORD_API_URL": discord.api_url,
+            "DISCORD_GATEWAY_URL": discord.gateway_url}
+
+
+@pytest.fixture
+def gateway(processes, env, discord):
+    """`morningai discord`, connected; the test starts the worker it needs."""
     process = processes.start("-m", "hub", "discord", env=env, name="discord")
     discord.wait_for_session()
     return process
+
+
+@pytest.fixture
+def bot(processes, env, gateway):
+    """The gateway bot with an offline worker."""
+    processes.start("-m", "hub", "worker", env=env, name="worker")
+    return gateway
 
 
 def _task(owner, event_id):
@@ -38,12 +51,16 @@ def _task(owner, event_id):
                          (event_id,)).fetchone()
 
 
+def _in(discord, channel_id):
+    return [m for m in discord.messages.values() if m["channel_id"] == channel_id]
+
+
 def _conversation(owner, event_id):
     return owner.execute("SELECT channel, thread FROM tasks WHERE platform_event_id = %s", (event_id,)).fetchone()
 
 
-def _morningai(processes, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hub", *args], env=processes.env, cwd=ROOT,
+def _morningai(processes, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hub", *args], env=env or processes.env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -145,3 +162,50 @@ def test_follow_ups_in_a_thread_are_answered_only_where_the_bot_answered_and_the
     wait_for(lambda: _reply_to(discord, mentioned["id"]), what="the reply to a mention in the thread")
     assert [_task(owner, m["id"]) for m in (too_early, stranger, after, chatter)] == [None] * 4
     assert bot.poll() is None
+
+
+# Long enough for three messages; cited, as the model is asked to.
+LONG_ANSWER = "\n\n".join(f"Step {n}: " + "the pipeline builds, tests and ships the release [1]. " * 9
+                           for n in range(1, 11))
+
+
+def test_a_long_answer_goes_on_in_a_thread_where_replies_are_follow_ups(gateway, processes, env, discord, owner,
+                                                                        tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "deploy.md").write_text("# Deploying\n\nThe pipeline builds, tests and ships every release.\n")
+    env = {**env, "MORNINGAI_EMBEDDINGS": "hash"}
+    ingested = _morningai(processes, "ingest", str(docs), env=env)
+    assert ingested.returncode == 0, ingested.stderr
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--on")
+    assert switched.returncode == 0, switched.stderr
+    answers = iter([LONG_ANSWER])
+
+    def model(request):  # the first answer is long, the next short; routing gets the default
+        if request.body["max_tokens"] < 100:
+            return None
+        return next(answers, "Staging ships the same way, one stage earlier [1].")
+
+    with FakeOpenAI(chat_hook=model) as chat:
+        processes.start("-m", "hub", "worker", name="worker",
+                        env={**env, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": chat.base_url})
+        mention = discord.user_message(f"<@{BOT_ID}> how do we deploy?", mention_bot=True)
+        discord.fail_next(THREADS, 429, retry_after=0.3)
+        discord.dispatch("MESSAGE_CREATE", mention)
+        first = wait_for(lambda: _reply_to(discord, mention["id"]), what="the answer's first part")
+        thread = mention["id"]  # started from the question, so it has the question's id
+        rest = wait_for(lambda: (sent := _in(discord, thread)) and sent[-1]["components"] and sent,
+                        what="the rest of the answer, buttons last, in the thread")
+        assert len(discord.calls(THREADS)) == 2  # the 429, then the retry
+        assert (discord.threads[thread]["parent_id"], discord.threads[thread]["name"]) == (CHANNEL_ID,
+                                                                                           "how do we deploy?")
+        assert first["channel_id"] == CHANNEL_ID and first["content"].endswith("*(continued in the thread)*")
+        assert len(rest) >= 2 and rest[-1]["embeds"] and "Step 10" in rest[-1]["content"]
+        assert all(len(m["content"]) <= 2000 for m in (first, *rest))
+
+        follow_up = discord.user_message("and in staging?", channel_id=thread)
+        discord.dispatch("MESSAGE_CREATE", follow_up)
+        reply = wait_for(lambda: _reply_to(discord, follow_up["id"]), what="the answer to the reply in the thread")
+    assert reply["channel_id"] == thread and "Staging ships the same way" in reply["content"]
+    assert _conversation(owner, follow_up["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID, thread)
+    assert len(discord.threads) == 1  # an answer in a thread goes on in that thread

@@ -104,7 +104,9 @@ class Bot(discord.Client):
                 channel=str(channel.parent_id) if in_thread else str(channel.id),
                 thread=str(channel.id) if in_thread else str(message.id), user=str(message.author.id),
                 reply_target={"via": "message", "channel_id": str(channel.id), "message_id": str(message.id),
-                              "guild_id": guild_id})
+                              "guild_id": guild_id,
+                              # Where a long answer may go on in a thread of the question's own.
+                              "can_open_thread": isinstance(channel, discord.TextChannel)})
             if len(task.text) > self.hub.max_chars:
                 raise BadInteraction(f"the message is longer than the {self.hub.max_chars} characters allowed")
             await asyncio.to_thread(self.hub.submit, task)

@@ -5,12 +5,13 @@ without losing what was said meanwhile."""
 
 import subprocess
 import sys
+import uuid
 
 import pytest
 from conftest import ROOT
 
 from fakes import FakeDiscord, FakeOpenAI
-from fakes.discord_server import APP_ID, BOT_ID, CHANNEL_ID, GUILD_ID
+from fakes.discord_server import APP_ID, BOT_ID, CHANNEL_ID, GUILD_ID, USER_ID
 from support import wait_for
 
 CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
@@ -104,6 +105,41 @@ def test_slash_command_is_deferred_then_answered_and_mentions_get_replies(bot, p
     wait_for(lambda: _reply_to(discord, prefixed["id"]), what="the reply to !ask")
     assert _task(owner, ours["id"]) is None and _task(owner, chatter["id"]) is None
     assert bot.poll() is None
+
+
+def _votes(owner) -> dict[tuple[str, str], int]:
+    """Every vote kept, by answer and user (the one place that knows where they are kept)."""
+    rows = owner.execute("SELECT task_id::text, user_id, vote FROM discord_feedback").fetchall()
+    return {(task, user): vote for task, user, vote in rows}
+
+
+def test_feedback_buttons_clicked_over_the_gateway_are_acknowledged_and_kept(bot, discord, owner):
+    command = discord.command_interaction("help")
+    discord.dispatch("INTERACTION_CREATE", command)
+    original = wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
+    up, down = (button["custom_id"] for button in original["components"][0]["components"])
+    task_id = up.rsplit(":", 1)[1]
+
+    def click(custom_id: str, user_id: str = USER_ID) -> dict:
+        """Click, and wait for the acknowledgement: a second click then lands after the first."""
+        interaction = discord.button_interaction(custom_id, user_id=user_id)
+        discord.dispatch("INTERACTION_CREATE", interaction)
+        return wait_for(lambda: next((c.body for c in discord.calls(CALLBACK)
+                                      if c.path.endswith(f"/{interaction['token']}/callback")), None),
+                        what="the click to be acknowledged")
+
+    thanks = click(up)
+    assert thanks["type"] == 4 and thanks["data"]["flags"] == 64  # a message only the clicker sees
+    assert thanks["data"]["content"] == "Thanks for the feedback."
+    assert _votes(owner) == {(task_id, USER_ID): 1}
+    click(down)  # changed their mind: the vote is replaced
+    click(up, user_id="900000000000000042")
+    votes = {(task_id, USER_ID): -1, (task_id, "900000000000000042"): 1}
+    assert _votes(owner) == votes
+
+    forged = click(f"feedback:up:{uuid.uuid4()}")
+    assert forged["data"]["content"] == "That answer is no longer known here."
+    assert _votes(owner) == votes
 
 
 def test_a_dropped_gateway_is_resumed_and_nothing_said_meanwhile_is_lost(bot, discord, owner):
@@ -209,3 +245,4 @@ def test_a_long_answer_goes_on_in_a_thread_where_replies_are_follow_ups(gateway,
     assert reply["channel_id"] == thread and "Staging ships the same way" in reply["content"]
     assert _conversation(owner, follow_up["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID, thread)
     assert len(discord.threads) == 1  # an answer in a thread goes on in that thread
+

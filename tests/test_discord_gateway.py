@@ -246,3 +246,22 @@ def test_a_long_answer_goes_on_in_a_thread_where_replies_are_follow_ups(gateway,
     assert _conversation(owner, follow_up["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID, thread)
     assert len(discord.threads) == 1  # an answer in a thread goes on in that thread
 
+
+def test_a_session_that_cannot_be_resumed_is_identified_anew_and_the_pending_answer_still_arrives(
+        bot, discord, owner):
+    command = discord.command_interaction("help")
+    discord.dispatch("INTERACTION_CREATE", command)
+    wait_for(lambda: discord.calls(CALLBACK), what="the deferral")
+    first = discord.wait_for_session()
+    discord.drop_gateway(resumable=False)  # while the worker is still answering the command
+
+    wait_for(lambda: [f for f in discord.gateway_log if f["op"] == 6], what="the client to try resuming")
+    assert discord.wait_for_session() != first  # refused (INVALID_SESSION), so it identified anew
+    assert [f["op"] for f in discord.gateway_log].count(2) == 2
+    original = wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
+    assert "`code <request>`" in original["content"]  # the worker answers over REST, gateway or not
+
+    mention = discord.user_message(f"<@{BOT_ID}> are backups encrypted?", mention_bot=True)
+    discord.dispatch("MESSAGE_CREATE", mention)
+    wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply on the new session")
+    assert bot.poll() is None

@@ -163,9 +163,14 @@ class FakeDiscord:
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         asyncio.run_coroutine_threadsafe(self._dispatch(event, data), self._loop).result(5)
 
-    def drop_gateway(self, code: int = 4000) -> None:
-        """Close the client's websocket as a failing Discord would; 4000 lets it resume."""
+    def drop_gateway(self, code: int = 4000, *, resumable: bool = True) -> None:
+        """Close the client's websocket as a failing Discord would; 4000 lets it resume, unless
+        not `resumable`: then the session is gone (as when it expired on Discord), its RESUME
+        gets INVALID_SESSION and it must identify anew."""
         async def close():
+            if not resumable:
+                self._sessions.pop(self._session, None)
+                self._session = None
             ws, self._ws = self._ws, None
             if ws is not None:
                 await ws.close(code=code)

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from conftest import ROOT
 
-from fakes import FakeDiscord, FakeOpenAI
+from fakes import FakeDiscord, FakeOpenAI, message_text
 from fakes.discord_server import APP_ID, BOT_ID, CHANNEL_ID, GUILD_ID, USER_ID
 from support import wait_for
 
@@ -242,6 +242,10 @@ def test_a_long_answer_goes_on_in_a_thread_where_replies_are_follow_ups(gateway,
         follow_up = discord.user_message("and in staging?", channel_id=thread)
         discord.dispatch("MESSAGE_CREATE", follow_up)
         reply = wait_for(lambda: _reply_to(discord, follow_up["id"]), what="the answer to the reply in the thread")
+        asked = chat.requests_to("/v1/chat/completions")[-1].body["messages"]
+    # The model read the follow-up after the question and answer before it in the thread.
+    assert [message_text(m["content"]) for m in asked if m["role"] != "system"][:2] == ["how do we deploy?",
+                                                                                        LONG_ANSWER]
     assert reply["channel_id"] == thread and "Staging ships the same way" in reply["content"]
     assert _conversation(owner, follow_up["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID, thread)
     assert len(discord.threads) == 1  # an answer in a thread goes on in that thread

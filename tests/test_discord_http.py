@@ -11,7 +11,7 @@ from nacl.signing import SigningKey
 
 from fakes import FakeDiscord
 from fakes.discord_server import APP_ID
-from support import wait_for
+from support import answers, wait_for
 
 KEY = SigningKey.generate()
 OTHER_KEY = SigningKey.generate()
@@ -36,15 +36,8 @@ def env(processes, discord) -> dict[str, str]:
 def hub_url(processes, env) -> str:
     processes.start("-m", "gunicorn", "-c", "python:hub.gunicorn_conf", "hub.app:create_app()", env=env, name="web")
     url = f"http://127.0.0.1:{env['PORT']}"
-    wait_for(lambda: _up(url), what="gunicorn to serve")
+    wait_for(lambda: answers(f"{url}/healthz"), what="gunicorn to serve")
     return url
-
-
-def _up(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/healthz", timeout=1).status_code == 200
-    except requests.ConnectionError:
-        return False
 
 
 def _post(url: str, payload, *, key: SigningKey = KEY, timestamp: int | None = None, body: bytes | None = None):

@@ -124,7 +124,10 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
     try:
         # Read here rather than when the message came in: the platforms' acknowledgement
         # waits on nothing more, and a change applies to tasks already queued.
-        rules = channels.for_task(rt.db, task.platform, task.channel, task.reply_target.get("parent_channel"))
+        # A task in a Discord thread names the thread's channel and the thread: the thread's own
+        # settings apply, else its channel's.
+        parent = task.reply_target.get("parent_channel")
+        rules = channels.for_task(rt.db, task.platform, task.thread if parent else task.channel, parent)
         if not rules.enabled:
             return _skip(rt, posters, task)
         _show_progress(posters, task)

@@ -1,16 +1,23 @@
 """`morningai discord` (the real discord.py client, in a subprocess) on the fake gateway, with
-a real worker answering: slash commands, mentions, the bot's own messages, a 429, and a
-dropped websocket that is resumed without losing what was said meanwhile."""
+a real worker answering: slash commands, mentions, the bot's own messages, a 429, thread
+follow-ups, a long answer that goes on in a thread, and a dropped websocket that is resumed
+without losing what was said meanwhile."""
+
+import subprocess
+import sys
+import uuid
 
 import pytest
+from conftest import ROOT
 
-from fakes import FakeDiscord
-from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
+from fakes import FakeDiscord, FakeOpenAI, message_text
+from fakes.discord_server import APP_ID, BOT_ID, CHANNEL_ID, GUILD_ID, USER_ID
 from hub import channels
 from support import wait_for
 
 CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
 MESSAGES = "POST /channels/{channel_id}/messages"
+THREADS = "POST /channels/{channel_id}/messages/{message_id}/threads"
 
 
 @pytest.fixture
@@ -20,19 +27,43 @@ def discord():
 
 
 @pytest.fixture
-def bot(processes, discord):
-    env = {**processes.env, "DISCORD_BOT_TOKEN": "test-bot-token", "DISCORD_APPLICATION_ID": APP_ID,
-           "DISCORD_GUILD_IDS": GUILD_ID, "DISCORD_API_URL": discord.api_url,
-           "DISCORD_GATEWAY_URL": discord.gateway_url}
-    processes.start("-m", "hub", "worker", env=env, name="worker")
+def env(processes, discord) -> dict[str, str]:
+    return {**processes.env, "DISCORD_BOT_TOKEN": "test-bot-token", "DISCORD_APPLICATION_ID": APP_ID,
+            "DISCORD_GUILD_IDS": GUILD_ID, "DISCORD_API_URL": discord.api_url,
+            "DISCORD_GATEWAY_URL": discord.gateway_url}
+
+
+@pytest.fixture
+def gateway(processes, env, discord):
+    """`morningai discord`, connected; the test starts the worker it needs."""
     process = processes.start("-m", "hub", "discord", env=env, name="discord")
     discord.wait_for_session()
     return process
 
 
+@pytest.fixture
+def bot(processes, env, gateway):
+    """The gateway bot with an offline worker."""
+    processes.start("-m", "hub", "worker", env=env, name="worker")
+    return gateway
+
+
 def _task(owner, event_id):
     return owner.execute("SELECT status, kind, text, thread, posted_id FROM tasks WHERE platform_event_id = %s",
                          (event_id,)).fetchone()
+
+
+def _in(discord, channel_id):
+    return [m for m in discord.messages.values() if m["channel_id"] == channel_id]
+
+
+def _conversation(owner, event_id):
+    return owner.execute("SELECT channel, thread FROM tasks WHERE platform_event_id = %s", (event_id,)).fetchone()
+
+
+def _morningai(processes, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hub", *args], env=env or processes.env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
 
 
 def _reply_to(discord, message_id):
@@ -77,6 +108,41 @@ def test_slash_command_is_deferred_then_answered_and_mentions_get_replies(bot, p
     assert bot.poll() is None
 
 
+def _votes(owner) -> dict[tuple[str, str], int]:
+    """Every vote kept, by answer and user (the one place that knows where they are kept)."""
+    rows = owner.execute("SELECT task_id::text, user_id, vote FROM feedback").fetchall()
+    return {(task, user): vote for task, user, vote in rows}
+
+
+def test_feedback_buttons_clicked_over_the_gateway_are_acknowledged_and_kept(bot, discord, owner):
+    command = discord.command_interaction("help")
+    discord.dispatch("INTERACTION_CREATE", command)
+    original = wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
+    up, down = (button["custom_id"] for button in original["components"][0]["components"])
+    task_id = up.rsplit(":", 1)[1]
+
+    def click(custom_id: str, user_id: str = USER_ID) -> dict:
+        """Click, and wait for the acknowledgement: a second click then lands after the first."""
+        interaction = discord.button_interaction(custom_id, user_id=user_id)
+        discord.dispatch("INTERACTION_CREATE", interaction)
+        return wait_for(lambda: next((c.body for c in discord.calls(CALLBACK)
+                                      if c.path.endswith(f"/{interaction['token']}/callback")), None),
+                        what="the click to be acknowledged")
+
+    thanks = click(up)
+    assert thanks["type"] == 4 and thanks["data"]["flags"] == 64  # a message only the clicker sees
+    assert thanks["data"]["content"] == "Thanks for the feedback."
+    assert _votes(owner) == {(task_id, USER_ID): 1}
+    click(down)  # changed their mind: the vote is replaced
+    click(up, user_id="900000000000000042")
+    votes = {(task_id, USER_ID): -1, (task_id, "900000000000000042"): 1}
+    assert _votes(owner) == votes
+
+    forged = click(f"feedback:up:{uuid.uuid4()}")
+    assert forged["data"]["content"] == "That answer is no longer known here."
+    assert _votes(owner) == votes
+
+
 def test_a_dropped_gateway_is_resumed_and_nothing_said_meanwhile_is_lost(bot, discord, owner):
     command = discord.command_interaction("help")
     discord.dispatch("INTERACTION_CREATE", command)
@@ -110,3 +176,114 @@ def test_a_disabled_channel_is_not_answered_and_its_progress_is_taken_back(bot, 
              any(c.route.startswith("PUT") and "reactions" in c.path for c in discord.requests),
              what="🤔 to be added, then removed")
     assert discord.calls(MESSAGES) == [] and command["token"] not in discord.originals
+
+
+def test_follow_ups_in_a_thread_are_answered_only_where_the_bot_answered_and_the_channel_allows(
+        bot, processes, discord, owner):
+    mention = discord.user_message(f"<@{discord.bot_author()['id']}> how do we deploy?", mention_bot=True)
+    discord.dispatch("MESSAGE_CREATE", mention)
+    wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply to the mention")
+    answered = discord.start_thread(mention)  # a person opens a thread on the question
+    chatter = discord.user_message("anyone seen the new dashboard?")
+    discord.dispatch("MESSAGE_CREATE", chatter)
+    elsewhere = discord.start_thread(chatter)  # a thread the bot never answered in
+
+    too_early = discord.user_message("and in staging?", channel_id=answered)
+    discord.dispatch("MESSAGE_CREATE", too_early)  # follow-ups are off until the channel opts in
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--on")
+    assert switched.returncode == 0, switched.stderr
+
+    follow_up = discord.user_message("and in staging?", channel_id=answered)
+    discord.dispatch("MESSAGE_CREATE", follow_up)
+    reply = wait_for(lambda: _reply_to(discord, follow_up["id"]), what="the reply to the follow-up")
+    assert reply["channel_id"] == answered  # in the thread, not the channel
+    # The follow-up is in the question's conversation (so the agent reads it with the question).
+    assert _conversation(owner, follow_up["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID, answered)
+
+    stranger = discord.user_message("does this work?", channel_id=elsewhere)
+    second = discord.user_message("and in production?", channel_id=answered)
+    for message in (stranger, second):
+        discord.dispatch("MESSAGE_CREATE", message)
+    wait_for(lambda: _reply_to(discord, second["id"]), what="the reply to the second follow-up")
+
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--off")
+    assert switched.returncode == 0, switched.stderr
+    after = discord.user_message("and on Fridays?", channel_id=answered)
+    mentioned = discord.user_message(f"<@{discord.bot_author()['id']}> and on Fridays?", channel_id=answered,
+                                     mention_bot=True)
+    for message in (after, mentioned):
+        discord.dispatch("MESSAGE_CREATE", message)
+    wait_for(lambda: _reply_to(discord, mentioned["id"]), what="the reply to a mention in the thread")
+    assert [_task(owner, m["id"]) for m in (too_early, stranger, after, chatter)] == [None] * 4
+    assert bot.poll() is None
+
+
+# Long enough for three messages; cited, as the model is asked to.
+LONG_ANSWER = "\n\n".join(f"Step {n}: " + "the pipeline builds, tests and ships the release [1]. " * 9
+                           for n in range(1, 11))
+
+
+def test_a_long_answer_goes_on_in_a_thread_where_replies_are_follow_ups(gateway, processes, env, discord, owner,
+                                                                        tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "deploy.md").write_text("# Deploying\n\nThe pipeline builds, tests and ships every release.\n")
+    env = {**env, "MORNINGAI_EMBEDDINGS": "hash"}
+    ingested = _morningai(processes, "ingest", str(docs), env=env)
+    assert ingested.returncode == 0, ingested.stderr
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--on")
+    assert switched.returncode == 0, switched.stderr
+    answers = iter([LONG_ANSWER])
+
+    def model(request):  # the first answer is long, the next short; routing gets the default
+        if request.body["max_tokens"] < 100:
+            return None
+        return next(answers, "Staging ships the same way, one stage earlier [1].")
+
+    with FakeOpenAI(chat_hook=model) as chat:
+        processes.start("-m", "hub", "worker", name="worker",
+                        env={**env, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": chat.base_url})
+        mention = discord.user_message(f"<@{BOT_ID}> how do we deploy?", mention_bot=True)
+        discord.fail_next(THREADS, 429, retry_after=0.3)
+        discord.dispatch("MESSAGE_CREATE", mention)
+        first = wait_for(lambda: _reply_to(discord, mention["id"]), what="the answer's first part")
+        thread = mention["id"]  # started from the question, so it has the question's id
+        rest = wait_for(lambda: (sent := _in(discord, thread)) and sent[-1]["components"] and sent,
+                        what="the rest of the answer, buttons last, in the thread")
+        assert len(discord.calls(THREADS)) == 2  # the 429, then the retry
+        assert (discord.threads[thread]["parent_id"], discord.threads[thread]["name"]) == (CHANNEL_ID,
+                                                                                           "how do we deploy?")
+        assert first["channel_id"] == CHANNEL_ID and first["content"].endswith("*(continued in the thread)*")
+        assert len(rest) >= 2 and rest[-1]["embeds"] and "Step 10" in rest[-1]["content"]
+        assert all(len(m["content"]) <= 2000 for m in (first, *rest))
+
+        follow_up = discord.user_message("and in staging?", channel_id=thread)
+        discord.dispatch("MESSAGE_CREATE", follow_up)
+        reply = wait_for(lambda: _reply_to(discord, follow_up["id"]), what="the answer to the reply in the thread")
+        asked = chat.requests_to("/v1/chat/completions")[-1].body["messages"]
+    # The model read the follow-up after the question and answer before it in the thread.
+    assert [message_text(m["content"]) for m in asked if m["role"] != "system"][:2] == ["how do we deploy?",
+                                                                                        LONG_ANSWER]
+    assert reply["channel_id"] == thread and "Staging ships the same way" in reply["content"]
+    assert _conversation(owner, follow_up["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID, thread)
+    assert len(discord.threads) == 1  # an answer in a thread goes on in that thread
+
+
+def test_a_session_that_cannot_be_resumed_is_identified_anew_and_the_pending_answer_still_arrives(
+        bot, discord, owner):
+    command = discord.command_interaction("help")
+    discord.dispatch("INTERACTION_CREATE", command)
+    wait_for(lambda: discord.calls(CALLBACK), what="the deferral")
+    first = discord.wait_for_session()
+    discord.drop_gateway(resumable=False)  # while the worker is still answering the command
+
+    wait_for(lambda: [f for f in discord.gateway_log if f["op"] == 6], what="the client to try resuming")
+    assert discord.wait_for_session() != first  # refused (INVALID_SESSION), so it identified anew
+    assert [f["op"] for f in discord.gateway_log].count(2) == 2
+    original = wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
+    assert "`code <request>`" in original["content"]  # the worker answers over REST, gateway or not
+
+    mention = discord.user_message(f"<@{BOT_ID}> are backups encrypted?", mention_bot=True)
+    discord.dispatch("MESSAGE_CREATE", mention)
+    wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply on the new session")
+    assert bot.poll() is None

@@ -114,6 +114,67 @@ def test_a_rate_limit_longer_than_the_worker_waits_fails_the_post_for_a_retry(di
                                                  json={"content": "x"}, channel_id=CHANNEL_ID)
 
 
+THREADS = "POST /channels/{channel_id}/messages/{message_id}/threads"
+QUESTION = "900000000000000777"  # the id of the message the bot answers
+
+
+def _sent_well(messages: list[dict]) -> bool:
+    return all(len(m["content"]) <= 2000 and len(FENCE.findall(m["content"])) % 2 == 0
+               and not m["mention_everyone"] and m["mentions"] == [] for m in messages)
+
+
+def test_a_long_answer_to_a_mention_goes_on_in_a_thread_started_from_the_question(discord):
+    task = _task(via="message", channel_id=CHANNEL_ID, message_id=QUESTION, can_open_thread=True)
+    reply = Reply(text=_long_answer(), citations=(Citation("Runbook", "https://wiki.example/runbook"),))
+    discord.fail_next(THREADS, 429, retry_after=0.2)
+
+    posted = DiscordPoster(DiscordREST(discord.api_url, "bot-token")).post(task, reply)
+
+    assert len(discord.calls(THREADS)) == 2  # the 429, then the retry
+    thread = discord.threads[QUESTION]  # a thread started from a message has the message's id
+    assert thread["parent_id"] == CHANNEL_ID and thread["name"] == task.text
+    first, *rest = discord.messages.values()
+    assert posted == f"discord:{first['id']}"
+    assert first["channel_id"] == CHANNEL_ID and first["message_reference"]["message_id"] == QUESTION
+    assert first["content"].endswith("*(continued in the thread)*") and not first["components"]
+    assert len(rest) >= 2 and all(m["channel_id"] == QUESTION and not m["message_reference"] for m in rest)
+    assert _sent_well([first, *rest])
+    assert rest[-1]["embeds"] and rest[-1]["components"]  # sources and 👍/👎 end the answer
+
+    # A run retried after a crash finds the thread it opened, and Discord drops the parts it
+    # posted already (same nonces).
+    DiscordPoster(DiscordREST(discord.api_url, "bot-token")).post(task, reply)
+    assert len(discord.messages) == 1 + len(rest) and list(discord.threads) == [QUESTION]
+
+
+@pytest.mark.parametrize("can_open_thread, refusal", [
+    (True, {"status": 403, "code": 50013, "message": "Missing Permissions"}),  # no Create Public Threads
+    (False, None),  # the question was in a thread or a direct message already
+])
+def test_a_long_answer_stays_in_the_channel_where_no_thread_can_be_opened(discord, can_open_thread, refusal):
+    if refusal:
+        discord.fail_next(THREADS, **refusal)
+    task = _task(via="message", channel_id=CHANNEL_ID, message_id=QUESTION, can_open_thread=can_open_thread)
+    DiscordPoster(DiscordREST(discord.api_url, "bot-token")).post(task, Reply(text=_long_answer()))
+    sent = list(discord.messages.values())
+    assert len(sent) >= 3 and all(m["channel_id"] == CHANNEL_ID for m in sent) and _sent_well(sent)
+    assert "continued in the thread" not in sent[0]["content"] and discord.threads == {}
+    assert len(discord.calls(THREADS)) == (1 if refusal else 0)
+
+
+def test_a_short_answer_opens_no_thread(discord):
+    task = _task(via="message", channel_id=CHANNEL_ID, message_id=QUESTION, can_open_thread=True)
+    DiscordPoster(DiscordREST(discord.api_url, "bot-token")).post(task, Reply(text="Deploy with make."))
+    (message,) = discord.messages.values()
+    assert message["channel_id"] == CHANNEL_ID and discord.calls(THREADS) == []
+
+
+def test_defusing_mass_mentions_never_pushes_a_message_past_the_limit():
+    parts = render.messages(Reply(text="@everyone " * 600), uuid.uuid4())
+    assert len(parts) > 1 and all(len(p["content"]) <= render.LIMIT for p in parts)
+    assert "@everyone" not in "".join(p["content"] for p in parts)
+
+
 def test_an_expired_interaction_token_falls_back_to_a_channel_message(discord):
     discord.expired_tokens.add("tok-old")
     task = _task(via="interaction", application_id=APP_ID, token="tok-old", channel_id=CHANNEL_ID)
@@ -148,8 +209,10 @@ def test_payloads_we_do_not_handle_are_refused(payload, error):
 
 def test_a_command_in_a_thread_continues_the_thread():
     payload = FakeDiscord.command_interaction("ask", "question", "and in staging?")
-    payload["channel"] = {"id": "42", "type": 11}
+    payload["channel"] = {"id": "42", "type": 11, "parent_id": CHANNEL_ID}
     payload["channel_id"] = "42"
     task = interactions.parse(payload).task("default")
-    assert (task.kind, task.text, task.thread, task.user) == ("ask", "and in staging?", "42", "900000000000000005")
+    assert (task.kind, task.text, task.user) == ("ask", "and in staging?", "900000000000000005")
+    # The conversation a mention of the bot in that thread (or the message it started from) is in.
+    assert (task.channel, task.thread) == (CHANNEL_ID, "42")
     assert task.reply_target["via"] == "interaction" and task.platform_event_id == payload["id"]

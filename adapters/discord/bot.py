@@ -96,14 +96,19 @@ class Bot(discord.Client):
             workspace = await asyncio.to_thread(self.hub.workspace_for_guild, guild_id)
             task = ChatTask(
                 platform="discord", workspace=workspace, platform_event_id=str(message.id),
-                text=text or "help", kind="ask" if text else "help", channel=str(channel.id),
-                # In a thread the thread is the conversation; elsewhere the message is, and a
-                # thread opened on it later has the message's id.
+                text=text or "help", kind="ask" if text else "help",
+                # A conversation is (channel, thread), named as before any thread exists: a
+                # message in a channel is a thread of its own, and a thread opened on it later
+                # has the message's id. So a question and its follow-ups in that thread share
+                # one conversation (and the agent's memory of it).
+                channel=str(channel.parent_id) if in_thread else str(channel.id),
                 thread=str(channel.id) if in_thread else str(message.id), user=str(message.author.id),
                 reply_target={"via": "message", "channel_id": str(channel.id), "message_id": str(message.id),
                               "guild_id": guild_id,
-                              # A thread is a channel of its own; its channel's settings apply to it.
-                              "parent_channel": str(channel.parent_id) if in_thread else None})
+                              # A thread may have settings of its own, else its channel's apply.
+                              "parent_channel": str(channel.parent_id) if in_thread else None,
+                              # Where a long answer may go on in a thread of the question's own.
+                              "can_open_thread": isinstance(channel, discord.TextChannel)})
             if len(task.text) > self.hub.max_chars:
                 raise BadInteraction(f"the message is longer than the {self.hub.max_chars} characters allowed")
             await asyncio.to_thread(self.hub.submit, task)
@@ -126,20 +131,21 @@ class Bot(discord.Client):
         thread, parent = str(channel.id), str(channel.parent_id)
         follows = await asyncio.to_thread(
             lambda: (self.hub.follow_ups(parent) or self.hub.follow_ups(thread))
-            and (self.hub.answered_in_thread(thread, thread) or self.hub.answered_in_thread(parent, thread)))
+            and self.hub.answered_in_thread(parent, thread))
         return content if follows else None
 
 
 def _wire(interaction: discord.Interaction) -> dict[str, Any]:
     """The interaction back in Discord's wire format, which the shared translation reads."""
     channel_type = getattr(interaction.channel, "type", None)
+    parent = getattr(interaction.channel, "parent_id", None)  # a thread's channel
     return {
         "id": str(interaction.id), "application_id": str(interaction.application_id),
         "type": interaction.type.value, "token": interaction.token, "data": interaction.data,
         "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
         "channel_id": str(interaction.channel_id) if interaction.channel_id else "",
-        "channel": {"type": channel_type.value, "parent_id": getattr(interaction.channel, "parent_id", None)}
-        if channel_type is not None else {},
+        "channel": {"type": channel_type.value, "parent_id": str(parent) if parent else None}
+                   if channel_type is not None else {},
         "user": {"id": str(interaction.user.id)},
     }
 

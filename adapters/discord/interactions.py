@@ -52,8 +52,11 @@ class Command:
         in_thread = channel.get("type") in THREAD_CHANNEL_TYPES
         return ChatTask(
             platform="discord", workspace=workspace, platform_event_id=str(p["id"]), text=text,
-            kind=kind, channel=str(p.get("channel_id", "")),
-            # A command inside a thread continues that thread's conversation.
+            kind=kind,
+            # A command inside a thread continues that thread's conversation, which is named
+            # by its parent channel and the thread, as the gateway bot names it.
+            channel=str(channel.get("parent_id") or p.get("channel_id", "")) if in_thread
+            else str(p.get("channel_id", "")),
             thread=str(p["channel_id"]) if in_thread else None, user=user_id(p),
             reply_target={"via": "interaction", "application_id": str(p["application_id"]),
                           "token": p["token"], "channel_id": str(p.get("channel_id", "")),

@@ -1,6 +1,8 @@
 """Posting a Reply to Discord, from the worker: a slash command's answer edits the deferred
 response (@original) and overflows into follow-ups; a mention's answer replies to the
-user's message, and the 🤔 the bot put on it goes."""
+user's message, and the 🤔 the bot put on it goes. An answer too long for one message, to a
+question in a text channel, goes on in a thread started from the question, so the channel
+keeps one message of it."""
 
 from __future__ import annotations
 
@@ -13,7 +15,11 @@ from hub.models import ChatTask, Reply
 log = logging.getLogger(__name__)
 
 THINKING = "🤔"
+CONTINUED = "\n\n*(continued in the thread)*"
 _UNKNOWN_WEBHOOK = 10015  # what an interaction token past its 15 minutes gets
+_THREAD_EXISTS = 160004  # "A thread has already been created for this message"
+_THREAD_NAME_LIMIT = 100
+_ARCHIVE_AFTER_MINUTES = 1440  # a day without messages; people come back to an answer
 
 
 class DiscordPoster:
@@ -33,9 +39,18 @@ class DiscordPoster:
                     raise
                 log.warning("interaction token of task %s expired; posting in the channel instead", task.id)
                 return self._send(task, target["channel_id"], parts, reply_to=None)
-        posted = self._send(task, target["channel_id"], parts, reply_to=target.get("message_id"))
-        if target.get("message_id"):
-            self._unreact(target["channel_id"], target["message_id"])
+        channel, question = target["channel_id"], target.get("message_id")
+        thread = (self._open_thread(task, channel, question)
+                  if len(parts) > 1 and question and target.get("can_open_thread") else None)
+        if thread:
+            parts = render.messages(reply, task.id, limit=render.LIMIT - len(CONTINUED))
+            parts[0]["content"] += CONTINUED
+            posted = self._send(task, channel, parts[:1], reply_to=question)
+            self._send(task, thread, parts[1:], reply_to=None, first=1)
+        else:
+            posted = self._send(task, channel, parts, reply_to=question)
+        if question:
+            self._unreact(channel, question)
         return posted
 
     def clear_progress(self, task: ChatTask) -> None:
@@ -51,6 +66,24 @@ class DiscordPoster:
         elif target.get("message_id"):
             self._unreact(target["channel_id"], target["message_id"])
 
+    def _open_thread(self, task: ChatTask, channel_id: str, message_id: str) -> str | None:
+        """The id of a thread on the question (Discord gives it the message's id), opening it
+        if need be; None when Discord will not have one there, and the answer stays in the channel."""
+        name = " ".join(task.text.split())[:_THREAD_NAME_LIMIT] or "MorningAI"
+        try:
+            thread = self.rest.request("POST", "/channels/{channel_id}/messages/{message_id}/threads",
+                                       json={"name": name, "auto_archive_duration": _ARCHIVE_AFTER_MINUTES},
+                                       channel_id=channel_id, message_id=message_id)
+        except DiscordError as exc:
+            if exc.code == _THREAD_EXISTS:  # someone opened one, or an earlier run of this task did
+                return message_id
+            if exc.status == 429 or exc.status >= 500:
+                raise  # the post fails and RQ tries the task again later
+            # No "Create Public Threads" permission, the question deleted, …: answering matters more.
+            log.info("could not open a thread on message %s: %s", message_id, exc)
+            return None
+        return thread["id"]
+
     def _edit_original(self, target: dict, parts: list[dict]) -> str:
         hook = {"webhook_id": target["application_id"], "webhook_token": target["token"]}
         first = self.rest.request("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
@@ -60,13 +93,14 @@ class DiscordPoster:
                               params={"wait": "true"}, auth=False, **hook)
         return f"discord:{first['id']}"
 
-    def _send(self, task: ChatTask, channel_id: str, parts: list[dict], reply_to: str | None) -> str:
+    def _send(self, task: ChatTask, channel_id: str, parts: list[dict], reply_to: str | None, first: int = 0) -> str:
+        """Post `parts`, the answer's parts from number `first` on, in the channel (or thread)."""
         first_id = None
-        for n, part in enumerate(parts):
+        for n, part in enumerate(parts, first):
             # Discord drops a second message with the same nonce from us for a few minutes, so a
             # run that crashed mid-post and is retried does not post its parts twice.
             payload = {**part, "nonce": f"{task.id.hex[:22]}{n:03d}", "enforce_nonce": True}
-            if n == 0 and reply_to:
+            if n == first and reply_to:
                 payload["message_reference"] = {"message_id": reply_to, "fail_if_not_exists": False}
             message = self.rest.request("POST", "/channels/{channel_id}/messages", json=payload,
                                         channel_id=channel_id)

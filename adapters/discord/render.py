@@ -23,13 +23,15 @@ _FENCE = re.compile(r"^\s*(```+|~~~+)(.*)$")
 _MASS_MENTION = re.compile(r"@(everyone|here)\b")
 
 
-def messages(reply: Reply, task_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The message payloads for `reply`, in order; the last carries the sources and buttons."""
+def messages(reply: Reply, task_id: uuid.UUID, limit: int = LIMIT) -> list[dict[str, Any]]:
+    """The message payloads for `reply`, in order, each of at most `limit` characters; the last
+    carries the sources and buttons."""
     text = reply.text.strip()
     for block in reply.code:
         text += f"\n\n```{block.language}\n{block.code.rstrip()}\n```"
-    parts = [{"content": _MASS_MENTION.sub("@\u200b\\1", part), "allowed_mentions": NO_MENTIONS}
-             for part in split(text or "(no answer)")]
+    # Defused before the cut, which then counts the characters this adds.
+    text = _MASS_MENTION.sub("@\u200b\\1", text)
+    parts = [{"content": part, "allowed_mentions": NO_MENTIONS} for part in split(text or "(no answer)", limit)]
     if reply.citations and not reply.is_error:
         parts[-1]["embeds"] = [sources_embed(reply)]
     if not reply.is_error:

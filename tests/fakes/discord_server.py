@@ -8,10 +8,15 @@
         discord.fail_next("POST /channels/{channel_id}/messages", 429, retry_after=0.2)
         discord.drop_gateway()                           # the client resumes and gets what it missed
 
-The gateway: HELLO (op 10) -> IDENTIFY (op 2) -> READY; HEARTBEAT (op 1) -> ACK (op 11); RESUME
-(op 6) replays the dispatches sent after the client's sequence number, then RESUMED. Dispatches
-sent while no client is connected wait for its RESUME (or, with a new session, are lost, as on
-Discord). Everything received is kept in `requests` (REST) and `gateway_log` (opcodes).
+The gateway: HELLO (op 10) -> IDENTIFY (op 2) -> READY (the guild unavailable) -> GUILD_CREATE
+(its text channel and active threads); HEARTBEAT (op 1) -> ACK (op 11); RESUME (op 6) replays
+the dispatches sent after the client's sequence number, then RESUMED. Dispatches sent while no
+client is connected wait for its RESUME (or, with a new session, are lost, as on Discord).
+Everything received is kept in `requests` (REST) and `gateway_log` (opcodes).
+
+Threads: one started from a message has the message's id, as on Discord; starting one (a
+person with `start_thread`, the bot over REST) sends THREAD_CREATE, and messages are posted to
+the thread's id as to a channel.
 
 Messages are stored with `mention_everyone` computed from their content and allowed_mentions
 as Discord documents it, so a test sees whether a ping would have been delivered.
@@ -67,6 +72,7 @@ _ROUTES = [
     ("DELETE", r"/users/@me/guilds/(?P<guild_id>\d+)", "leave_guild"),
     ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", "follow_up"),
     ("POST", r"/channels/(?P<channel_id>\d+)/messages", "create_message"),
+    ("POST", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/threads", "create_thread"),
     ("PUT", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/reactions/(?P<emoji>[^/]+)/@me", "react"),
     ("DELETE", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/reactions/(?P<emoji>[^/]+)/@me", "react"),
     ("POST", r"/channels/(?P<channel_id>\d+)/typing", "typing"),
@@ -80,6 +86,7 @@ _ROUTE_NAMES = {
     "callback": "POST /interactions/{interaction_id}/{token}/callback",
     "delete_original": "DELETE /webhooks/{application_id}/{token}/messages/@original",
     "leave_guild": "DELETE /users/@me/guilds/{guild_id}",
+    "create_thread": "POST /channels/{channel_id}/messages/{message_id}/threads",
     "put_commands": "PUT /applications/{application_id}/commands",
 }
 
@@ -93,11 +100,12 @@ class FakeDiscord:
         self.originals: dict[str, dict[str, Any]] = {}  # interaction token -> @original message
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> definitions
         self.reactions: set[tuple[str, str, str]] = set()  # (channel, message, emoji) we left on
+        self.threads: dict[str, dict[str, Any]] = {}  # thread id -> its channel object
         self.expired_tokens: set[str] = set()  # interaction tokens past their 15 minutes
         self.guilds: set[str] = {GUILD_ID}  # guilds the bot is in
         self._reset_after: float | None = None
         self._closing = False
-        self._failures: dict[str, list[tuple[int, float]]] = {}
+        self._failures: dict[str, list[tuple[int, float, int, str]]] = {}
         self._sessions: dict[str, list[dict[str, Any]]] = {}  # session id -> dispatches sent, in order
         self._ws: web.WebSocketResponse | None = None
         self._session: str | None = None
@@ -134,10 +142,12 @@ class FakeDiscord:
 
     # --- what tests do ---------------------------------------------------------------------
 
-    def fail_next(self, route: str, status: int = 429, *, retry_after: float = 0.2, times: int = 1) -> None:
-        """The next `times` requests to `route` (a name from _ROUTE_NAMES) get `status`."""
+    def fail_next(self, route: str, status: int = 429, *, retry_after: float = 0.2, times: int = 1,
+                  code: int = 0, message: str = "refused") -> None:
+        """The next `times` requests to `route` (a name from _ROUTE_NAMES) get `status`: a rate
+        limit of `retry_after` seconds for 429, else Discord's JSON error with `code` and `message`."""
         with self._lock:
-            self._failures.setdefault(route, []).extend([(status, retry_after)] * times)
+            self._failures.setdefault(route, []).extend([(status, retry_after, code, message)] * times)
 
     def exhaust_bucket(self, reset_after: float) -> None:
         """The next message create answers with its bucket empty for `reset_after` seconds."""
@@ -158,9 +168,14 @@ class FakeDiscord:
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         asyncio.run_coroutine_threadsafe(self._dispatch(event, data), self._loop).result(5)
 
-    def drop_gateway(self, code: int = 4000) -> None:
-        """Close the client's websocket as a failing Discord would; 4000 lets it resume."""
+    def drop_gateway(self, code: int = 4000, *, resumable: bool = True) -> None:
+        """Close the client's websocket as a failing Discord would; 4000 lets it resume, unless
+        not `resumable`: then the session is gone (as when it expired on Discord), its RESUME
+        gets INVALID_SESSION and it must identify anew."""
         async def close():
+            if not resumable:
+                self._sessions.pop(self._session, None)
+                self._session = None
             ws, self._ws = self._ws, None
             if ws is not None:
                 await ws.close(code=code)
@@ -192,16 +207,22 @@ class FakeDiscord:
         return payload
 
     @staticmethod
-    def user_message(content: str, *, author: dict[str, Any] | None = None,
-                     mention_bot: bool = False) -> dict[str, Any]:
-        """A MESSAGE_CREATE as a person (or `author`) posts it in the guild's channel."""
+    def user_message(content: str, *, author: dict[str, Any] | None = None, mention_bot: bool = False,
+                     channel_id: str = CHANNEL_ID) -> dict[str, Any]:
+        """A MESSAGE_CREATE as a person (or `author`) posts it in the guild's channel (or a thread)."""
         return {
-            "id": snowflake(), "channel_id": CHANNEL_ID, "guild_id": GUILD_ID, "type": 0,
+            "id": snowflake(), "channel_id": channel_id, "guild_id": GUILD_ID, "type": 0,
             "author": author or _user(USER_ID, "alice"), "content": content, "timestamp": "2024-01-01T00:00:00+00:00",
             "edited_timestamp": None, "tts": False, "mention_everyone": False,
             "mentions": [_user(BOT_ID, "MorningAI", bot=True)] if mention_bot else [], "mention_roles": [],
             "attachments": [], "embeds": [], "pinned": False, "flags": 0, "components": [],
         }
+
+    def start_thread(self, message: dict[str, Any], name: str = "a question") -> str:
+        """A person starts a thread on `message`, as from its "Create Thread" menu; its id."""
+        thread = self._open_thread(message["channel_id"], message["id"], name, owner=USER_ID)
+        self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        return thread["id"]
 
     @staticmethod
     def bot_author() -> dict[str, Any]:
@@ -237,9 +258,11 @@ class FakeDiscord:
                 self._session = snowflake()
                 self._sessions[self._session] = []
                 await self._dispatch("READY", {
-                    "v": 10, "user": _user(BOT_ID, "MorningAI", bot=True), "guilds": [],
+                    "v": 10, "user": _user(BOT_ID, "MorningAI", bot=True),
+                    "guilds": [{"id": GUILD_ID, "unavailable": True}],
                     "session_id": self._session, "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway",
                     "application": {"id": APP_ID, "flags": 0}, "private_channels": [], "relationships": []})
+                await self._dispatch("GUILD_CREATE", self._guild())
             elif op == 6:
                 missed = self._sessions.get(data.get("session_id"))
                 if missed is None:
@@ -252,6 +275,26 @@ class FakeDiscord:
         if self._ws is ws:
             self._ws = None
         return ws
+
+    def _guild(self) -> dict[str, Any]:
+        """The guild as GUILD_CREATE sends it: what the client caches its channels and threads from."""
+        channel = {"id": CHANNEL_ID, "type": 0, "name": "general", "guild_id": GUILD_ID, "position": 0,
+                   "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
+                   "last_message_id": None, "rate_limit_per_user": 0}
+        return {"id": GUILD_ID, "name": "Test", "owner_id": USER_ID, "unavailable": False, "member_count": 2,
+                "large": False, "joined_at": "2024-01-01T00:00:00+00:00", "roles": [], "emojis": [],
+                "stickers": [], "features": [], "members": [], "presences": [], "voice_states": [],
+                "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
+                "channels": [channel], "threads": list(self.threads.values())}
+
+    def _open_thread(self, channel_id: str, message_id: str, name: str, owner: str) -> dict[str, Any]:
+        thread = {"id": message_id, "guild_id": GUILD_ID, "parent_id": channel_id, "owner_id": owner,
+                  "type": 11, "name": name, "last_message_id": None, "message_count": 0, "member_count": 1,
+                  "rate_limit_per_user": 0, "flags": 0, "total_message_sent": 0,
+                  "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "locked": False,
+                                      "archive_timestamp": "2024-01-01T00:00:00+00:00"}}
+        self.threads[message_id] = thread
+        return thread
 
     # --- the REST API ----------------------------------------------------------------------
 
@@ -271,7 +314,9 @@ class FakeDiscord:
             failures = self._failures.get(route)
             failure = failures.pop(0) if failures else None
         if failure:
-            status, retry_after = failure
+            status, retry_after, code, message = failure
+            if status != 429:
+                return _json({"message": message, "code": code}, status)
             # discord.py takes a 429 without `Via` for a Cloudflare ban; Discord's own carry it.
             return _json({"message": "You are being rate limited.", "retry_after": retry_after, "global": False},
                          status, {"Retry-After": str(retry_after), "Via": "1.1 google",
@@ -324,6 +369,17 @@ class FakeDiscord:
                      headers={"X-RateLimit-Bucket": "create_message", "X-RateLimit-Limit": "5",
                               "X-RateLimit-Remaining": "0" if reset_after else "4",
                               "X-RateLimit-Reset-After": str(reset_after or 1)})
+
+    async def _create_thread(self, request, body, channel_id, message_id):
+        if message_id in self.threads:
+            return _json({"message": "A thread has already been created for this message", "code": 160004}, 400)
+        if channel_id != CHANNEL_ID:  # a thread's message cannot start another thread
+            return _json({"message": "Cannot execute action on this channel type", "code": 50024}, 400)
+        thread = self._open_thread(channel_id, message_id, body["name"], owner=BOT_ID)
+        thread["thread_metadata"]["auto_archive_duration"] = body.get("auto_archive_duration", 4320)
+        if self._session is not None:  # a client on the gateway learns of it, as from Discord
+            await self._dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        return _json(thread, 201)
 
     async def _react(self, request, body, channel_id, message_id, emoji):
         key = (channel_id, message_id, emoji)

@@ -65,7 +65,7 @@ def test_bad_input_is_one_line_naming_it_and_exit_code_2(morningai):
         (("map", "my-server", "ops"), "GUILD: 'my-server' is not a Discord id"),
         (("map", "12345", "default"), "GUILD: '12345' is not a Discord id"),
         (("map", GUILD, "nowhere"), "WORKSPACE: no workspace named 'nowhere'"),
-        (("follow-ups", "#general", "--on"), "CHANNEL: '#general' is not a Discord id"),
+        (("follow-ups", "#general", "--on"), "channel: '#general' is not a Discord channel id"),
     ]:
         result = morningai(*args)
         assert result.returncode == 2 and _one_line(result).startswith(f"error: {complaint}"), args

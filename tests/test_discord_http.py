@@ -62,7 +62,7 @@ def test_a_signed_command_is_deferred_at_once_and_answered_by_editing_the_origin
     began = time.monotonic()
     response = _post(hub_url, command)
     assert response.status_code == 200 and response.json() == {"type": 5}
-    assert time.monotonic() - began < 1.0  # Discord allows 3 s
+    assert time.monotonic() - began < 3.0  # Discord's deadline
 
     original = wait_for(lambda: discord.originals.get(command["token"]), what="the worker to edit @original")
     assert "No knowledge base yet" in original["content"]

@@ -32,8 +32,8 @@ interface Disconnected {
 }
 
 const HOW_TO: Record<string, string> = {
-  slack: "Create a Slack app from adapters/slack/manifest.yml, then set its signing secret and bot token (one team) or OAuth client id and secret (many teams) in the hub's environment and restart it. The README's “Connect Slack” walks through it.",
-  discord: "Create a Discord application with a bot, then set its bot token and application id in the hub's environment and restart it. The README's “Connect Discord” walks through it.",
+  slack: "Create a Slack app from adapters/slack/manifest.yml, then set its signing secret and bot token (one team), or its OAuth client id and secret (many teams): the secrets in Settings or the hub's environment, the client id in the environment. Restart the hub. The README's “Connect Slack” walks through it.",
+  discord: "Create a Discord application with a bot, then set its bot token (in Settings or the hub's environment) and its application id (in the environment), and restart the hub. The README's “Connect Discord” walks through it.",
 };
 
 const day = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString() : "—");

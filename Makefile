@@ -36,9 +36,11 @@ $(TEST_READY): $(READY)
 	$(PY) -m pip install --quiet -c requirements.lock -e ".[test,local]"
 	@touch $(TEST_READY)
 
-# The end-to-end test drives Debian's chromium (Playwright brings only its driver).
+# The end-to-end test drives Debian's chromium (Playwright brings only its driver); the emoji
+# font draws the dashboard's 👍/👎 in its screenshots.
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@dpkg -s chromium fonts-noto-color-emoji >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji; }
 
 dashboard-test:
 	cd dashboard && npm ci --no-audit --no-fund && npm run build && npx vitest run

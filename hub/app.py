@@ -156,7 +156,7 @@ def discord_hub(rt: Runtime) -> DiscordHub:
         workspace_for_guild=lambda guild_id: discord_store.workspace_for_guild(rt.db, guild_id),
         record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "discord", task_id, user, vote),
         follow_ups=lambda channel: channels.follow_ups(rt.db, "discord", channel),
-        answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "discord", channel, thread),
+        thread_conversation=lambda channel, thread: tasks.thread_conversation(rt.db, "discord", channel, thread),
         max_chars=rt.settings.max_message_chars)
 
 

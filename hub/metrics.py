@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from hub import tasks, web
+from hub import task_stats, web
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class _HubCollector:
         yield up
 
     def _tasks(self):
-        totals = tasks.totals(self.rt.db, JOB_BUCKETS, RETRIEVAL_BUCKETS)
+        totals = task_stats.metric_totals(self.rt.db, JOB_BUCKETS, RETRIEVAL_BUCKETS)
         by_status = GaugeMetricFamily("morningai_tasks", "Tasks by platform and status",
                                       labels=["platform", "status"])
         for row in totals["by_status"]:

@@ -1,6 +1,7 @@
 """What the dashboard's overview charts: tasks per hour by platform, answer latency, the most
-asked questions; and where tasks came from (channels, Discord guilds), for the integrations
-page. Read-only reporting over the `tasks` table, whose writes live in hub/tasks.py."""
+asked questions; where tasks came from (channels, Discord guilds), for the integrations page;
+and the task figures /metrics reports. Read-only reporting over the `tasks` table, whose writes
+live in hub/tasks.py."""
 
 from __future__ import annotations
 
@@ -89,3 +90,33 @@ def targets_seen(db: Database, platform: str, key: str) -> list[dict[str, Any]]:
                     LATERAL (SELECT t.reply_target->>%s AS value) v
                WHERE t.platform = %s AND v.value IS NOT NULL
                ORDER BY v.value, t.received_at DESC""", (key, platform)).fetchall()
+
+
+def metric_totals(db: Database, duration_buckets: list[float], retrieval_buckets: list[float]) -> dict[str, Any]:
+    """What /metrics reports from the tasks themselves, so every web process and worker agrees:
+    counts by platform and status, model usage, and cumulative histograms (seconds, each bucket
+    counting values <= its bound) of a posted task's last run and of memory retrieval."""
+    with db.connection() as conn:
+        by_status = conn.execute(
+            "SELECT platform, status, count(*) AS n FROM tasks GROUP BY platform, status").fetchall()
+        usage = conn.execute(
+            """SELECT coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
+                      coalesce(sum(cost_usd), 0) AS cost FROM tasks""").fetchone()
+        durations = _histogram(conn, "SELECT extract(epoch FROM posted_at - started_at)::float8 AS s FROM tasks "
+                                     "WHERE status = 'posted' AND started_at <= posted_at", duration_buckets)
+        retrieval = _histogram(conn, "SELECT ms / 1000.0 AS s FROM task_steps WHERE node = 'retrieve'",
+                               retrieval_buckets)
+    return {"by_status": by_status, "usage": usage, "durations": durations, "retrieval": retrieval}
+
+
+def _histogram(conn, values_sql: str, buckets: list[float]) -> dict[str, Any]:
+    row = conn.execute(
+        f"""WITH v AS ({values_sql})
+            SELECT array(SELECT count(*) FILTER (WHERE v.s <= le) FROM unnest(%s::float8[]) AS le
+                         LEFT JOIN v ON true GROUP BY le ORDER BY le) AS counts,
+                   (SELECT count(*) FROM v) AS count, (SELECT coalesce(sum(s), 0) FROM v) AS sum""",
+        ([float(b) for b in buckets],)).fetchone()
+    return {"buckets": list(zip(buckets, row["counts"])), "count": row["count"], "sum": float(row["sum"])}
+
+
+# --- what the dashboard reads and changes --------------------------------------------------

@@ -336,34 +336,18 @@ def answered_in_thread(db: Database, platform: str, channel: str, thread: str) -
                             " AS found", (platform, channel, thread)).fetchone()["found"]
 
 
-def totals(db: Database, duration_buckets: list[float], retrieval_buckets: list[float]) -> dict[str, Any]:
-    """What /metrics reports from the tasks themselves, so every web process and worker agrees:
-    counts by platform and status, model usage, and cumulative histograms (seconds, each bucket
-    counting values <= its bound) of a posted task's last run and of memory retrieval."""
+def thread_conversation(db: Database, platform: str, channel: str, thread: str) -> str | None:
+    """The conversation a message in `thread` goes on with, when the bot took part in the thread:
+    the thread's own, where the bot answered, or, for a thread opened on one of the bot's answers
+    (Discord gives such a thread the message's id), the conversation of that answer's question.
+    None when the bot has not answered there."""
     with db.connection() as conn:
-        by_status = conn.execute(
-            "SELECT platform, status, count(*) AS n FROM tasks GROUP BY platform, status").fetchall()
-        usage = conn.execute(
-            """SELECT coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
-                      coalesce(sum(cost_usd), 0) AS cost FROM tasks""").fetchone()
-        durations = _histogram(conn, "SELECT extract(epoch FROM posted_at - started_at)::float8 AS s FROM tasks "
-                                     "WHERE status = 'posted' AND started_at <= posted_at", duration_buckets)
-        retrieval = _histogram(conn, "SELECT ms / 1000.0 AS s FROM task_steps WHERE node = 'retrieve'",
-                               retrieval_buckets)
-    return {"by_status": by_status, "usage": usage, "durations": durations, "retrieval": retrieval}
+        row = conn.execute(
+            "(SELECT thread FROM tasks WHERE platform = %s AND channel = %s AND thread = %s LIMIT 1) UNION ALL "
+            "(SELECT thread FROM tasks WHERE posted_id = %s AND platform = %s AND channel = %s LIMIT 1) LIMIT 1",
+            (platform, channel, thread, f"{platform}:{thread}", platform, channel)).fetchone()
+    return row["thread"] if row else None
 
-
-def _histogram(conn, values_sql: str, buckets: list[float]) -> dict[str, Any]:
-    row = conn.execute(
-        f"""WITH v AS ({values_sql})
-            SELECT array(SELECT count(*) FILTER (WHERE v.s <= le) FROM unnest(%s::float8[]) AS le
-                         LEFT JOIN v ON true GROUP BY le ORDER BY le) AS counts,
-                   (SELECT count(*) FROM v) AS count, (SELECT coalesce(sum(s), 0) FROM v) AS sum""",
-        ([float(b) for b in buckets],)).fetchone()
-    return {"buckets": list(zip(buckets, row["counts"])), "count": row["count"], "sum": float(row["sum"])}
-
-
-# --- what the dashboard reads and changes --------------------------------------------------
 
 LIST_COLUMNS = """t.id, t.platform, w.name AS workspace, t.channel, t.user_id, t.kind, t.status,
                   left(t.text, 300) AS text, t.attempts, t.error, t.received_at, t.posted_at,

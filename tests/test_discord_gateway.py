@@ -218,6 +218,26 @@ def test_follow_ups_in_a_thread_are_answered_only_where_the_bot_answered_and_the
     assert bot.poll() is None
 
 
+def test_a_thread_opened_on_the_bots_answer_goes_on_with_that_question(bot, processes, discord, owner):
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--on")
+    assert switched.returncode == 0, switched.stderr
+    mention = discord.user_message(f"<@{BOT_ID}> how do we deploy?", mention_bot=True)
+    discord.dispatch("MESSAGE_CREATE", mention)
+    answer = wait_for(lambda: _reply_to(discord, mention["id"]), what="the answer")
+    on_answer = discord.start_thread(answer)  # "Create Thread" on the bot's answer, not the question
+
+    follow_up = discord.user_message("and in staging?", channel_id=on_answer)
+    mentioned = discord.user_message(f"<@{BOT_ID}> and on Fridays?", channel_id=on_answer, mention_bot=True)
+    for message in (follow_up, mentioned):
+        discord.dispatch("MESSAGE_CREATE", message)
+        reply = wait_for(lambda message=message: _reply_to(discord, message["id"]), what="the reply in the thread")
+        assert reply["channel_id"] == on_answer
+        # One conversation with the question: the agent reads them together.
+        assert _conversation(owner, message["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID,
+                                                                                            mention["id"])
+    assert bot.poll() is None
+
+
 # Long enough for three messages; cited, as the model is asked to.
 LONG_ANSWER = "\n\n".join(f"Step {n}: " + "the pipeline builds, tests and ships the release [1]. " * 9
                            for n in range(1, 11))

@@ -80,11 +80,15 @@ class Bot(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.author.id == self.user.id:
             return  # our own answers (and other bots') are never questions
-        text = await self._addressed_text(message)
-        if text is None:
-            return
         channel = message.channel
         in_thread = isinstance(channel, discord.Thread)
+        # A thread goes on with the conversation the bot had there: the thread's own, or the one
+        # of the answer it was opened on.
+        conversation = (await asyncio.to_thread(self.hub.thread_conversation, str(channel.parent_id), str(channel.id))
+                        if in_thread else None)
+        text = await self._addressed_text(message, conversation)
+        if text is None:
+            return
         # An uncached guild's channel is a PartialMessageable that still knows its guild.
         guild = getattr(message.guild, "id", None) or getattr(channel, "guild_id", None)
         guild_id = str(guild) if guild else None
@@ -102,7 +106,8 @@ class Bot(discord.Client):
                 # has the message's id. So a question and its follow-ups in that thread share
                 # one conversation (and the agent's memory of it).
                 channel=str(channel.parent_id) if in_thread else str(channel.id),
-                thread=str(channel.id) if in_thread else str(message.id), user=str(message.author.id),
+                thread=(conversation or str(channel.id)) if in_thread else str(message.id),
+                user=str(message.author.id),
                 reply_target={"via": "message", "channel_id": str(channel.id), "message_id": str(message.id),
                               "guild_id": guild_id,
                               # A thread may have settings of its own, else its channel's apply.
@@ -117,21 +122,20 @@ class Bot(discord.Client):
             reason = str(exc) if isinstance(exc, BadInteraction) else "I couldn't take this request right now"
             await message.reply(f"Sorry: {reason}. Please try again.", mention_author=False)
 
-    async def _addressed_text(self, message: discord.Message) -> str | None:
+    async def _addressed_text(self, message: discord.Message, conversation: str | None) -> str | None:
         """The question, when the message is for us: `!ask …`, a mention, or a follow-up in a
-        thread we answered in whose channel answers follow-ups; None when it is not for us."""
+        thread we answered in (`conversation`) whose channel answers follow-ups; None when it is
+        not for us."""
         content = message.content.strip()
         if content == PREFIX or content.startswith(PREFIX + " "):
             return content[len(PREFIX):].strip()
         if self.user in message.mentions:
             return re.sub(rf"<@!?{self.user.id}>", "", content).strip()
         channel = message.channel
-        if not isinstance(channel, discord.Thread) or not content:
+        if conversation is None or not content:
             return None
         thread, parent = str(channel.id), str(channel.parent_id)
-        follows = await asyncio.to_thread(
-            lambda: (self.hub.follow_ups(parent) or self.hub.follow_ups(thread))
-            and self.hub.answered_in_thread(parent, thread))
+        follows = await asyncio.to_thread(lambda: self.hub.follow_ups(parent) or self.hub.follow_ups(thread))
         return content if follows else None
 
 

@@ -132,7 +132,9 @@ class Hub:
     workspace_for_guild: Callable[[str | None], str]
     record_feedback: Callable[[uuid.UUID, str, int], bool]
     follow_ups: Callable[[str], bool]
-    answered_in_thread: Callable[[str, str], bool]
+    # (channel, thread) -> the conversation a message in that thread goes on with; None when the
+    # bot has not answered there
+    thread_conversation: Callable[[str, str], str | None]
     max_chars: int
 
 

@@ -224,6 +224,9 @@ def test_a_thread_opened_on_the_bots_answer_goes_on_with_that_question(bot, proc
     mention = discord.user_message(f"<@{BOT_ID}> how do we deploy?", mention_bot=True)
     discord.dispatch("MESSAGE_CREATE", mention)
     answer = wait_for(lambda: _reply_to(discord, mention["id"]), what="the answer")
+    # The worker records the answer's message id just after Discord took it; a person opening a
+    # thread on it is slower than that, and the test must be too.
+    wait_for(lambda: _task(owner, mention["id"])[4] == f"discord:{answer['id']}", what="the answer recorded")
     on_answer = discord.start_thread(answer)  # "Create Thread" on the bot's answer, not the question
 
     follow_up = discord.user_message("and in staging?", channel_id=on_answer)
@@ -235,6 +238,11 @@ def test_a_thread_opened_on_the_bots_answer_goes_on_with_that_question(bot, proc
         # One conversation with the question: the agent reads them together.
         assert _conversation(owner, message["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID,
                                                                                             mention["id"])
+    command = discord.command_interaction("ask", "question", "and on Mondays?", channel_id=on_answer,
+                                          channel=discord.threads[on_answer])
+    discord.dispatch("INTERACTION_CREATE", command)
+    wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
+    assert _conversation(owner, command["id"]) == (CHANNEL_ID, mention["id"])
     assert bot.poll() is None
 
 

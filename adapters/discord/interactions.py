@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters.discord import render
@@ -145,6 +145,8 @@ def accept(hub: Hub, interaction: str | Command | Vote) -> dict[str, Any]:
     if isinstance(interaction, Vote):
         return thanks(hub.record_feedback(interaction.task_id, interaction.user, interaction.vote))
     task = interaction.task(hub.workspace_for_guild(interaction.guild_id))
+    if task.reply_target.get("parent_channel"):  # in a thread: on with the conversation had there
+        task = replace(task, thread=hub.thread_conversation(task.channel, task.thread) or task.thread)
     if len(task.text) > hub.max_chars:
         raise BadInteraction(f"the text is longer than the {hub.max_chars} characters allowed")
     if not hub.submit(task).created:

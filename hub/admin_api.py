@@ -94,8 +94,9 @@ def get_settings():
     ones it only shows. Secrets are reported as set or not and where from, never returned."""
     rt = web.runtime()
     changed = admin_settings.stored(rt.db)
+    secrets, unreadable = admin_secrets.opened(rt.db, rt.environment)
     # On top of the environment's, not this process's: those were applied when it started.
-    settings = admin_settings.applied(rt.db, rt.environment)
+    settings = rt.environment.model_copy(update={**changed, **secrets})
     editable = [{"name": name, "variable": variable(name), "value": getattr(settings, name),
                  "source": "dashboard" if name in changed else "environment",
                  "description": type(settings).model_fields[name].description}
@@ -104,7 +105,7 @@ def get_settings():
         settings=editable,
         provider="openai" if settings.openai_api_key else "offline",
         embedder=settings.embeddings or "automatic",
-        secrets=admin_secrets.report(rt.db, rt.environment),
+        secrets=admin_secrets.report(rt.environment, secrets, unreadable),
         note="Changes apply to processes started after them: restart the hub (morningai up) to use them.")
 
 

@@ -74,12 +74,6 @@ def delete(db: Database, field: str) -> bool:
         return conn.execute("DELETE FROM secrets WHERE name = %s", (field,)).rowcount == 1
 
 
-def stored(db: Database) -> set[str]:
-    """Which secrets have a dashboard value."""
-    with db.connection() as conn:
-        return {row["name"] for row in conn.execute("SELECT name FROM secrets") if row["name"] in EDITABLE}
-
-
 def opened(db: Database, settings: Settings) -> tuple[dict[str, Any], list[str]]:
     """The dashboard's secrets, opened and typed as Settings holds them; and the variables of
     those that no longer open (MORNINGAI_SECRET_KEY changed without a rotation)."""
@@ -96,10 +90,9 @@ def opened(db: Database, settings: Settings) -> tuple[dict[str, Any], list[str]]
     return values, unreadable
 
 
-def report(db: Database, environment: Settings) -> list[dict[str, Any]]:
-    """Each secret: whether it is set, where from, and whether the dashboard can set it. Never a
-    value, nor a part of one."""
-    values, unreadable = opened(db, environment)
+def report(environment: Settings, values: dict[str, Any], unreadable: list[str]) -> list[dict[str, Any]]:
+    """Each secret: whether it is set, where from (`values`, `unreadable`: what `opened`
+    found), and whether the dashboard can set it. Never a value, nor a part of one."""
     rows = []
     for field in EDITABLE:
         source = "dashboard" if field in values else "environment" if getattr(environment, field) else None

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from hub import task_stats
+from hub import discord_store, task_stats
 from hub.db import Database
 from hub.models import KINDS
 from memory import store, workspaces
@@ -26,7 +26,7 @@ PLATFORMS = ("slack", "discord")
 NAMES = {"slack": "Slack", "discord": "Discord"}
 # A Slack conversation id: public (C) or private (G) channel, or a DM (D). A Discord channel
 # or thread id is a snowflake.
-CHANNEL_IDS = {"slack": re.compile(r"^[CGD][A-Z0-9]{2,30}$"), "discord": re.compile(r"^[0-9]{15,22}$")}
+CHANNEL_IDS = {"slack": re.compile(r"^[CGD][A-Z0-9]{2,30}$"), "discord": discord_store.SNOWFLAKE}
 WHERE_TO_FIND = {"slack": "like C0123ABCD, in the channel's details",
                  "discord": "a number like 1234567890123456789: right-click the channel → Copy Channel ID"}
 FIELDS = ("enabled", "follow_ups", "sources", "kinds")

@@ -3,7 +3,6 @@ commands (for HTTP-interactions mode), and map guilds and channels to the hub's 
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 import typer
@@ -19,9 +18,6 @@ from hub.cli import CommandError, InputError, _database, _open, _setup_logging, 
 from hub.config import Settings, load_settings
 
 discord_app = typer.Typer(help="Connect Discord: run the bot, invite it, map guilds to workspaces.")
-
-_SNOWFLAKE = re.compile(r"^\d{15,22}$")
-
 
 def _needs(settings: Settings, *names: str) -> None:
     missing = [name for name in names if not getattr(settings, name.lower())]
@@ -82,7 +78,7 @@ def map_guild(
     workspace: Annotated[str, typer.Argument(help="The workspace its questions are answered from")],
 ) -> None:
     """Answer a guild from a workspace (unmapped guilds use `default`)."""
-    if not _SNOWFLAKE.match(guild):
+    if not discord_store.SNOWFLAKE.match(guild):
         raise InputError(f"GUILD: {guild!r} is not a Discord id (Server Settings → Widget, or Copy Server ID)")
     with _database(load_settings()) as db:
         if not discord_store.map_guild(db, guild, workspace):

@@ -5,9 +5,13 @@ here, with the table's owner."""
 
 from __future__ import annotations
 
+import re
+
 from hub.db import Database
 
 DEFAULT_WORKSPACE = "default"
+# Discord's ids (guilds, channels, threads): snowflakes, 15 to 22 digits.
+SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")
 
 
 def workspace_for_guild(db: Database, guild_id: str | None) -> str:

@@ -12,7 +12,6 @@ an admin who asked to disconnect must not be left with a team or guild still ans
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,7 +33,6 @@ INTEGRATIONS = {
     "discord": {"name": "Discord", "alternatives": [("discord_bot_token", "discord_application_id"),
                                                     ("discord_public_key", "discord_application_id")]},
 }
-_SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")
 
 
 @dataclass(frozen=True)
@@ -155,7 +153,7 @@ def discord_guilds():
 
 
 def _check_guild(guild_id: str) -> None:
-    if not _SNOWFLAKE.match(guild_id):
+    if not discord_store.SNOWFLAKE.match(guild_id):
         raise ValueError(f"guild: {guild_id!r} is not a Discord server id (Server Settings → Widget, "
                          "or right-click the server → Copy Server ID)")
 

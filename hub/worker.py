@@ -130,7 +130,7 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
         rules = channels.for_task(rt.db, task.platform, task.thread if parent else task.channel, parent)
         if not rules.enabled:
             return _skip(rt, posters, task)
-        _show_progress(posters, task)
+        _progress(posters, task)
         reply = tasks.stored_reply(rt.db, task.id)
         if reply is None:
             reply = _answer(rt, task, rules)
@@ -155,27 +155,24 @@ def _skip(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> str:
     reason = f"channel disabled: {task.platform} channel {task.channel} is switched off in its settings"
     tasks.mark_skipped(rt.db, task.id, reason)
     log.info("skipped: %s", reason)
-    try:  # progress an adapter showed when the message came in (Discord's 🤔) would stay forever
-        poster = posters.for_task(task)
-        if isinstance(poster, ClearsProgress):
-            poster.clear_progress(task)
-    except NoPoster:
-        pass
-    except Exception:
-        log.warning("could not clear progress on skipped task %s", task.id, exc_info=True)
+    # Progress an adapter showed when the message came in (Discord's 🤔) would stay forever.
+    _progress(posters, task, shown=False)
     return "skipped: channel disabled"
 
 
-def _show_progress(posters: PosterRegistry, task: ChatTask) -> None:
-    """Let the user see their message was taken up. A courtesy: its failure fails nothing."""
+def _progress(posters: PosterRegistry, task: ChatTask, *, shown: bool = True) -> None:
+    """Let the user see their message was taken up (or, when no answer is coming, take that
+    sign back). A courtesy: its failure fails nothing."""
     try:
         poster = posters.for_task(task)
-        if isinstance(poster, ShowsProgress):
+        if shown and isinstance(poster, ShowsProgress):
             poster.working(task)
+        elif not shown and isinstance(poster, ClearsProgress):
+            poster.clear_progress(task)
     except NoPoster:
-        pass  # posting the answer will fail with the reason
+        pass  # posting the answer, if one is coming, fails with the reason
     except Exception:
-        log.warning("could not show progress on task %s", task.id, exc_info=True)
+        log.warning("could not %s progress on task %s", "show" if shown else "clear", task.id, exc_info=True)
 
 
 def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,

@@ -45,7 +45,8 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app = Flask("morningai", static_folder=None)
     app.config["MORNINGAI"] = rt
     app.debug = rt.settings.debug
-    app.config["SECRET_KEY"] = rt.settings.secret_key
+    # No SECRET_KEY: logins are server-side sessions (hub/auth.py), so Flask's signed-cookie
+    # session is unused, and without a key Flask skips building its serializer on every request.
     # Room for the longest allowed message in UTF-8 plus the JSON around it; more is a 413.
     app.config["MAX_CONTENT_LENGTH"] = 4 * rt.settings.max_message_chars + 4096
     app.json.sort_keys = False
@@ -111,7 +112,9 @@ def _trace_requests(app: Flask) -> None:
 
     @app.after_request
     def _log(response):
-        if request.endpoint not in ("health.healthz", "health.readyz", "metrics.metrics"):  # probes: noise
+        # Probes are noise; and below INFO the line is not even formatted.
+        if (requests_log.isEnabledFor(logging.INFO)
+                and request.endpoint not in ("health.healthz", "health.readyz", "metrics.metrics")):
             requests_log.info("%s %s %s %.1f ms", request.method, request.path, response.status_code,
                               1000 * (time.perf_counter() - g.began))
         return response

@@ -1,6 +1,6 @@
 """The agent: a LangGraph graph from a task's text to a Reply.
 
-    route ─┬─ help / smalltalk ───────────────────────┐
+    route ─┬─ help / smalltalk / refused ─────────────┐
            ├─ faq <topic> ────────────────────────────┤
            └─ retrieve ─┬─ answer ─┐                   │
                         ├─ code ───┼─ check ─┐         │
@@ -13,7 +13,9 @@ say so. A thread's earlier turns come back through the checkpointer, keyed by pl
 channel and thread, so a follow-up ("and in staging?") is searched as a standalone question.
 
 A question close to an approved FAQ is answered from it: `route` looks it up before it would
-ask the model to classify, and `retrieve` serves it, so the reply costs no model tokens.
+ask the model to classify, and `retrieve` serves it, so the reply costs no model tokens. For the
+same reason a task given a `refusal` (a spending limit reached) still gets help, FAQ listings
+and FAQ answers; only what would need the model gets the refusal.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class State(TypedDict, total=False):
     history: list[dict[str, str]]  # the thread's turns, kept by the checkpointer
     steps: list[dict[str, Any]]  # node timings of this run
     usage: dict[str, int]
+    refusal: dict[str, Any] | None  # the reply for anything that would need the model
 
 
 HELP = """\
@@ -104,14 +107,16 @@ class Agent:
         graph.add_edge("finish", END)
         self.graph = graph.compile(checkpointer=checkpointer)
 
-    def run(self, task: ChatTask, sources: Sequence[str] | None = None) -> Reply:
-        """Answer the task; with `sources`, from those knowledge sources only."""
+    def run(self, task: ChatTask, sources: Sequence[str] | None = None, refusal: Reply | None = None) -> Reply:
+        """Answer the task; with `sources`, from those knowledge sources only; with `refusal`,
+        without the model: what needs it gets the refusal instead."""
         thread = f"{task.platform}:{task.channel}:{task.thread}" if task.thread else f"task:{task.id}"
         meta = {"task": str(task.id), "trace_id": str(task.trace_id), "workspace": task.workspace}
         state = self.graph.invoke(
             # Everything of the previous turn but the history starts afresh.
             {"question": task.text, "kind": task.kind, "workspace": task.workspace, "meta": meta,
              "sources": None if sources is None else [str(source) for source in sources],
+             "refusal": None if refusal is None else refusal.to_dict(),
              "query": None, "hits": [], "empty": False, "cached": None, "reply": {}, "steps": [], "usage": {}},
             config={"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT})
         return Reply.from_dict(state["reply"])
@@ -119,8 +124,10 @@ class Agent:
     # --- nodes ---------------------------------------------------------------------------
 
     def _route(self, state: State) -> State:
+        refused = state.get("refusal") is not None
         if state["kind"] != "ask":  # a slash command said what it wants
-            return {"route": state["kind"]}
+            needs_model = state["kind"] in ("code", "docs")
+            return {"route": "refused" if refused and needs_model else state["kind"]}
         text = state["question"].strip()
         if text.lower() in ("help", "?", "what can you do?", "what can you do"):
             return {"route": "help"}
@@ -130,6 +137,8 @@ class Agent:
         if faq is not None:  # a known question: no need to ask the model what it is
             return {"route": "ask", "cached": {"id": str(faq.id), "question": faq.question, "answer": faq.answer,
                                                "sources": faq.sources, "similarity": faq.similarity}}
+        if refused:
+            return {"route": "refused"}
         if self.model is not None:
             completion = self.model.complete(
                 [{"role": "system", "content": prompts.ROUTE}, {"role": "user", "content": text}],
@@ -227,6 +236,8 @@ class Agent:
                 "usage": _add_usage(state, completion)}
 
     def _direct(self, state: State) -> State:
+        if state["route"] == "refused":
+            return {"reply": state["refusal"]}
         if state["route"] == "help":
             return {"reply": Reply(text=HELP).to_dict()}
         return {"reply": Reply(text="Hello! Ask me anything about your team's documents, "
@@ -272,7 +283,8 @@ class Agent:
 
 
 def _after_route(state: State) -> str:
-    return {"help": "direct", "smalltalk": "direct", "faq": "faq"}.get(state["route"], "retrieve")
+    nodes = {"help": "direct", "smalltalk": "direct", "refused": "direct", "faq": "faq"}
+    return nodes.get(state["route"], "retrieve")
 
 
 def _after_retrieve(state: State) -> str:

@@ -220,12 +220,11 @@ def _answer(rt: Runtime, task: ChatTask, rules: channels.ChannelSettings) -> Rep
                           "Ask an admin to change the channel's settings if you need more.",
                      metadata={"refused": "kind", "allowed_kinds": list(rules.kinds)})
     agent = _agent(rt)
-    if agent.model is not None:  # limits guard spending: offline answers cost nothing
-        refusal = limits.refusal(rt.db, rt.settings, task)
-        if refusal is not None:
-            return refusal
+    # Limits guard spending: offline answers cost nothing, and over a limit the agent still
+    # serves what costs nothing (help, approved FAQs).
+    refusal = limits.refusal(rt.db, rt.settings, task) if agent.model is not None else None
     began = time.perf_counter()
-    reply = agent.run(task, sources=rules.sources)
+    reply = agent.run(task, sources=rules.sources, refusal=refusal)
     tokens = reply.metadata.get("tokens") or {}
     prompt, completion = tokens.get("prompt", 0), tokens.get("completion", 0)
     tasks.record_steps(rt.db, task.id, reply.metadata.get("steps", []))

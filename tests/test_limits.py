@@ -7,6 +7,8 @@ import pytest
 from fakes import FakeOpenAI
 from hub import tasks
 from hub.models import ChatTask
+from memory import faqs
+from memory.embedders import HashEmbedder
 from support import wait_for
 
 
@@ -42,6 +44,29 @@ def test_tokens_and_cost_are_recorded_and_the_daily_budget_is_enforced(rt, proce
     assert "used today's budget of 5 model tokens" in second["reply"]["text"]
     assert "midnight UTC" in second["reply"]["text"]
     assert _model_calls(chat) == calls  # refused before the model was asked
+
+
+def test_over_the_budget_what_costs_nothing_is_still_answered(rt, processes, chat):
+    question = "How do I roll back a bad release?"
+    embedder = HashEmbedder()
+    draft = faqs.Draft(question=question, answer="Run `make rollback VERSION=previous`.",
+                       sources=[{"title": "Deploy guide", "location": "deploy.md", "snippet": ""}],
+                       topic="Deploy", confidence=0.5, task_ids=[], askers=["alice", "bob"])
+    faq = faqs.add(rt.db, embedder, "default", draft, embedder.embed([question])[0])
+    faqs.review(rt.db, "default", faq.id, "approved")
+    processes.worker(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=chat.base_url, MORNINGAI_EMBEDDINGS="hash",
+                     MORNINGAI_DAILY_TOKEN_BUDGET="5")
+    _posted(rt, _ask(rt, "alice"))  # spends the day's budget
+    calls = _model_calls(chat)
+
+    served = _posted(rt, _ask(rt, "bob", "how do i roll back a bad release"))
+    assert served["reply"]["metadata"]["faq"] == str(faq.id)
+    assert served["reply"]["text"].startswith("Run `make rollback VERSION=previous`.")
+    assert "help" in _posted(rt, _ask(rt, "bob", "help"))["reply"]["text"]
+    refused = _posted(rt, _ask(rt, "bob", "How do we rotate the staging keys?"))
+    assert "used today's budget of 5 model tokens" in refused["reply"]["text"]
+    assert refused["reply"]["metadata"]["limited"] == "budget"
+    assert _model_calls(chat) == calls
 
 
 def test_a_user_over_the_rate_limit_is_asked_to_wait_and_others_are_not(rt, processes, chat):

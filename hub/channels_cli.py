@@ -29,6 +29,20 @@ def set_channel(db: Database, platform: str, channel: str, body: dict[str, Any])
         raise InputError(str(exc)) from None
 
 
+ON_OFF = Annotated[str, typer.Argument(help="on: answer replies in threads the bot answered without a mention; "
+                                            "off: only when mentioned", metavar="on|off")]
+
+
+def switch_follow_ups(platform: str, channel: str, state: str) -> None:
+    """`morningai slack|discord follow-ups CHANNEL on|off`: the shorthand both platforms share."""
+    if state not in ("on", "off"):
+        raise InputError(f"say on or off, not {state!r}")
+    with _database(load_settings()) as db:
+        _apply_migrations(db)
+        set_channel(db, platform, channel, {"follow_ups": state == "on"})
+    out.print(f"thread follow-ups in {channel}: {state}")
+
+
 def print_channels(rows: list[dict[str, Any]], platform: str) -> None:
     table = Table(box=None, pad_edge=False)
     for column in ("channel", "answers", "follow-ups", "sources", "kinds", "workspace", "changed"):

@@ -13,7 +13,7 @@ from adapters.discord.commands import PERMISSIONS, SCOPES, sync_commands
 from adapters.discord.rest import DiscordError, DiscordREST
 from hub import admin_settings, discord_store
 from hub.app import discord_hub
-from hub.channels_cli import set_channel
+from hub.channels_cli import ON_OFF, switch_follow_ups
 from hub.cli import CommandError, InputError, _database, _open, _setup_logging, out
 from hub.config import Settings, load_settings
 
@@ -102,9 +102,7 @@ def guilds() -> None:
 @discord_app.command("follow-ups")
 def follow_ups(
     channel: Annotated[str, typer.Argument(help="The channel (or thread) id")],
-    enabled: Annotated[bool, typer.Option("--on/--off", help="Answer follow-ups without a mention")] = True,
+    state: ON_OFF,
 ) -> None:
-    """In threads of this channel that the bot answered in, answer later messages without a mention."""
-    with _database(load_settings()) as db:
-        set_channel(db, "discord", channel, {"follow_ups": enabled})
-    out.print(f"follow-ups in threads of channel {channel}: {'on' if enabled else 'off'}")
+    """Answer thread follow-ups in CHANNEL without a new mention (on), or not (off, the default)."""
+    switch_follow_ups("discord", channel, state)

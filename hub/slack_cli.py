@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from hub import channels
-from hub.channels_cli import print_channels, set_channel
-from hub.cli import InputError, _apply_migrations, _database, out
+from hub.channels_cli import ON_OFF, print_channels, switch_follow_ups
+from hub.cli import _apply_migrations, _database, out
 from hub.config import load_settings
 from hub.installations import SlackInstallations
 
@@ -19,16 +19,10 @@ slack = typer.Typer(no_args_is_help=True, help="Slack: channel settings and inst
 @slack.command("follow-ups")
 def follow_ups(
     channel: Annotated[str, typer.Argument(help="Channel id, like C0123ABCD (in the channel's details)")],
-    state: Annotated[str, typer.Argument(help="on: answer replies in threads the bot answered without a "
-                                              "mention; off: only when mentioned", metavar="on|off")],
+    state: ON_OFF,
 ) -> None:
     """Answer thread follow-ups in CHANNEL without a new mention (on), or not (off, the default)."""
-    if state not in ("on", "off"):
-        raise InputError(f"say on or off, not {state!r}")
-    with _database(load_settings()) as db:
-        _apply_migrations(db)
-        set_channel(db, "slack", channel, {"follow_ups": state == "on"})
-    out.print(f"thread follow-ups in {channel}: {state}")
+    switch_follow_ups("slack", channel, state)
 
 
 @slack.command("channels")

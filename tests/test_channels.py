@@ -350,9 +350,9 @@ def test_channels_are_set_listed_and_reset_from_the_command_line(rt, hub_env, tw
         f"{SLACK_CHANNEL}: back to the defaults"
     assert channels.for_task(rt.db, "slack", SLACK_CHANNEL) == channels.ChannelSettings()
 
-    assert runner.invoke(cli.app, ["discord", "follow-ups", DISCORD_CHANNEL, "--on"]).exit_code == 0
+    assert runner.invoke(cli.app, ["discord", "follow-ups", DISCORD_CHANNEL, "on"]).exit_code == 0
     assert channels.follow_ups(rt.db, "discord", DISCORD_CHANNEL)
-    refused = runner.invoke(cli.app, ["discord", "follow-ups", "general", "--on"])
+    refused = runner.invoke(cli.app, ["discord", "follow-ups", "general", "on"])
     assert "is not a Discord channel id" in str(refused.exception)
 
 

@@ -65,7 +65,7 @@ def test_bad_input_is_one_line_naming_it_and_exit_code_2(morningai):
         (("map", "my-server", "ops"), "GUILD: 'my-server' is not a Discord id"),
         (("map", "12345", "default"), "GUILD: '12345' is not a Discord id"),
         (("map", GUILD, "nowhere"), "WORKSPACE: no workspace named 'nowhere'"),
-        (("follow-ups", "#general", "--on"), "channel: '#general' is not a Discord channel id"),
+        (("follow-ups", "#general", "on"), "channel: '#general' is not a Discord channel id"),
     ]:
         result = morningai(*args)
         assert result.returncode == 2 and _one_line(result).startswith(f"error: {complaint}"), args
@@ -73,7 +73,7 @@ def test_bad_input_is_one_line_naming_it_and_exit_code_2(morningai):
 
 
 def test_follow_ups_are_switched_on_and_off(morningai):
-    on = morningai("follow-ups", CHANNEL, "--on")
-    assert on.returncode == 0 and f"follow-ups in threads of channel {CHANNEL}: on" in on.stdout
-    off = morningai("follow-ups", CHANNEL, "--off")
-    assert off.returncode == 0 and f"follow-ups in threads of channel {CHANNEL}: off" in off.stdout
+    on = morningai("follow-ups", CHANNEL, "on")
+    assert on.returncode == 0 and f"thread follow-ups in {CHANNEL}: on" in on.stdout
+    off = morningai("follow-ups", CHANNEL, "off")
+    assert off.returncode == 0 and f"thread follow-ups in {CHANNEL}: off" in off.stdout

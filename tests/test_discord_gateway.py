@@ -190,7 +190,7 @@ def test_follow_ups_in_a_thread_are_answered_only_where_the_bot_answered_and_the
 
     too_early = discord.user_message("and in staging?", channel_id=answered)
     discord.dispatch("MESSAGE_CREATE", too_early)  # follow-ups are off until the channel opts in
-    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--on")
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "on")
     assert switched.returncode == 0, switched.stderr
 
     follow_up = discord.user_message("and in staging?", channel_id=answered)
@@ -206,7 +206,7 @@ def test_follow_ups_in_a_thread_are_answered_only_where_the_bot_answered_and_the
         discord.dispatch("MESSAGE_CREATE", message)
     wait_for(lambda: _reply_to(discord, second["id"]), what="the reply to the second follow-up")
 
-    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--off")
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "off")
     assert switched.returncode == 0, switched.stderr
     after = discord.user_message("and on Fridays?", channel_id=answered)
     mentioned = discord.user_message(f"<@{discord.bot_author()['id']}> and on Fridays?", channel_id=answered,
@@ -219,7 +219,7 @@ def test_follow_ups_in_a_thread_are_answered_only_where_the_bot_answered_and_the
 
 
 def test_a_thread_opened_on_the_bots_answer_goes_on_with_that_question(bot, processes, discord, owner):
-    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--on")
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "on")
     assert switched.returncode == 0, switched.stderr
     mention = discord.user_message(f"<@{BOT_ID}> how do we deploy?", mention_bot=True)
     discord.dispatch("MESSAGE_CREATE", mention)
@@ -259,7 +259,7 @@ def test_a_long_answer_goes_on_in_a_thread_where_replies_are_follow_ups(gateway,
     env = {**env, "MORNINGAI_EMBEDDINGS": "hash"}
     ingested = _morningai(processes, "ingest", str(docs), env=env)
     assert ingested.returncode == 0, ingested.stderr
-    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "--on")
+    switched = _morningai(processes, "discord", "follow-ups", CHANNEL_ID, "on")
     assert switched.returncode == 0, switched.stderr
     answers = iter([LONG_ANSWER])
 

@@ -9,7 +9,7 @@ from typing import Literal
 from flask import Blueprint, g, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hub import tasks, web
+from hub import task_stats, tasks, web
 from hub.models import KINDS, PLATFORMS, STATUSES, ChatTask
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -104,7 +104,7 @@ def list_tasks():
                    "offset": web.whole("offset", 0, 0, 10_000_000)}
     except web.BadQuery as exc:
         return jsonify(error=str(exc)), 400
-    rows, total = tasks.listing(web.runtime().db, **filters,
+    rows, total = task_stats.listing(web.runtime().db, **filters,
                                 workspace=request.args.get("workspace") or None,
                                 text=request.args.get("q", "").strip() or None)
     return jsonify(total=total, tasks=[web.row_json(row) for row in rows])

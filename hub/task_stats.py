@@ -1,6 +1,6 @@
-"""What the dashboard's overview charts: tasks per hour by platform, answer latency, the most
-asked questions; where tasks came from (channels, Discord guilds), for the integrations page;
-and the task figures /metrics reports. Read-only reporting over the `tasks` table, whose writes
+"""What the dashboard shows of tasks: the filtered list; the overview's charts (tasks per hour by
+platform, answer latency, the most asked questions); where tasks came from (channels, Discord
+guilds), for the integrations page; and the task figures /metrics reports. Read-only reporting over the `tasks` table, whose writes
 live in hub/tasks.py."""
 
 from __future__ import annotations
@@ -120,3 +120,33 @@ def _histogram(conn, values_sql: str, buckets: list[float]) -> dict[str, Any]:
 
 
 # --- what the dashboard reads and changes --------------------------------------------------
+
+
+_LIST_COLUMNS = """t.id, t.platform, w.name AS workspace, t.channel, t.user_id, t.kind, t.status,
+                  left(t.text, 300) AS text, t.attempts, t.error, t.received_at, t.posted_at,
+                  t.failed_at, t.prompt_tokens, t.completion_tokens, t.cost_usd,
+                  extract(epoch FROM coalesce(t.posted_at, t.failed_at) - t.received_at) AS seconds"""
+
+
+def listing(db: Database, *, status: str | None = None, platform: str | None = None,
+            kind: str | None = None, workspace: str | None = None, text: str | None = None,
+            limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Tasks newest first, filtered; and how many match in all (for paging)."""
+    where, params = ["TRUE"], []
+    for column, value in (("t.status", status), ("t.platform", platform), ("t.kind", kind),
+                          ("w.name", workspace)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            params.append(value)
+    if text:
+        where.append("t.text ILIKE %s")
+        params.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    condition = " AND ".join(where)
+    with db.connection() as conn:
+        rows = conn.execute(
+            f"SELECT {_LIST_COLUMNS} FROM tasks t JOIN workspaces w ON w.id = t.workspace_id "
+            f"WHERE {condition} ORDER BY t.received_at DESC, t.id LIMIT %s OFFSET %s",
+            (*params, limit, offset)).fetchall()
+        total = conn.execute(f"SELECT count(*) AS n FROM tasks t JOIN workspaces w ON w.id = t.workspace_id "
+                             f"WHERE {condition}", params).fetchone()["n"]
+    return rows, total

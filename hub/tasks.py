@@ -349,36 +349,6 @@ def thread_conversation(db: Database, platform: str, channel: str, thread: str) 
     return row["thread"] if row else None
 
 
-LIST_COLUMNS = """t.id, t.platform, w.name AS workspace, t.channel, t.user_id, t.kind, t.status,
-                  left(t.text, 300) AS text, t.attempts, t.error, t.received_at, t.posted_at,
-                  t.failed_at, t.prompt_tokens, t.completion_tokens, t.cost_usd,
-                  extract(epoch FROM coalesce(t.posted_at, t.failed_at) - t.received_at) AS seconds"""
-
-
-def listing(db: Database, *, status: str | None = None, platform: str | None = None,
-            kind: str | None = None, workspace: str | None = None, text: str | None = None,
-            limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Tasks newest first, filtered; and how many match in all (for paging)."""
-    where, params = ["TRUE"], []
-    for column, value in (("t.status", status), ("t.platform", platform), ("t.kind", kind),
-                          ("w.name", workspace)):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if text:
-        where.append("t.text ILIKE %s")
-        params.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    condition = " AND ".join(where)
-    with db.connection() as conn:
-        rows = conn.execute(
-            f"SELECT {LIST_COLUMNS} FROM tasks t JOIN workspaces w ON w.id = t.workspace_id "
-            f"WHERE {condition} ORDER BY t.received_at DESC, t.id LIMIT %s OFFSET %s",
-            (*params, limit, offset)).fetchall()
-        total = conn.execute(f"SELECT count(*) AS n FROM tasks t JOIN workspaces w ON w.id = t.workspace_id "
-                             f"WHERE {condition}", params).fetchone()["n"]
-    return rows, total
-
-
 def retry(db: Database, queue: TaskQueue, task_id: uuid.UUID) -> str | None:
     """Run a failed task again with a fresh count of attempts; its status afterwards, or None
     when it is not failed. A stored reply that only failed to post is posted, not re-asked."""

@@ -13,7 +13,7 @@ from conftest import log_in
 from fakes import FakeDiscord
 from fakes.discord_server import APP_ID, GUILD_ID
 from fakes.slack_server import FakeSlack
-from hub import channels, cli, tasks, worker
+from hub import channels, cli, task_stats, tasks, worker
 from hub.app import create_app
 from hub.config import load_settings
 from hub.installations import SlackInstallations
@@ -205,7 +205,7 @@ def test_the_worker_skips_a_disabled_channel_refuses_other_kinds_and_searches_on
 
 
 def client_statuses(rt) -> set[str]:
-    rows, _ = tasks.listing(rt.db, platform="slack")
+    rows, _ = task_stats.listing(rt.db, platform="slack")
     return {row["status"] for row in rows}
 
 

@@ -3,6 +3,7 @@
 import json
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,13 @@ import yaml
 from redis import Redis
 
 from adapters.slack import bolt_app, inbound
+from adapters.slack.poster import SlackPoster
 from adapters.slack.inbound import question_text
 from adapters.slack.render import MAX_BLOCKS, SECTION_CHARS, render, sections
 from hub.config import ConfigError, load_settings
-from hub.models import Citation, CodeBlock, Reply
+from hub.models import ChatTask, Citation, CodeBlock, Reply
 from hub.pacing import Pacer
+from fakes.slack_server import FakeSlack
 
 
 def _blocks(reply: Reply) -> list[dict]:
@@ -56,6 +59,40 @@ def test_an_answer_longer_than_one_message_continues_in_the_next():
 def test_an_error_has_its_trace_id_and_no_buttons():
     blocks = _blocks(Reply(text="Sorry, I couldn't answer this.", is_error=True))
     assert [b["type"] for b in blocks] == ["section", "context"] and "`tr`" in blocks[1]["elements"][0]["text"]
+
+
+def _asked(channel: str, thread: str | None) -> ChatTask:
+    return ChatTask(platform="slack", workspace="default", platform_event_id=f"T1:{channel}", text="how?",
+                    channel=channel, attempts=1, reply_target={"channel": channel, "thread_ts": thread,
+                                                               "message_ts": "1700000000.000001", "team": "T1"})
+
+
+@pytest.mark.parametrize("thread", ["1700000000.000001", None], ids=["in a thread", "beside a DM"])
+def test_a_re_run_posts_only_the_parts_an_earlier_run_did_not(thread):
+    long = Reply(text="\n\n".join("word " * 500 for _ in range(8)))
+    assert len(render(long, task_id="t", trace_id="tr")) == 2
+    with FakeSlack() as slack:
+        slack.add_team("T1", "xoxb-t1")
+        poster = SlackPoster(slack.api_url, lambda target: "xoxb-t1", pace=lambda key: None)
+        task = _asked("C1", thread)
+        first = poster.post(task, long)
+        assert len(slack.posted("C1")) == 2 and not slack.calls("conversations.replies")
+
+        # The worker died before marking the task posted: the re-run finds both parts.
+        assert poster.post(replace(task, attempts=2), long) == first
+        assert len(slack.posted("C1")) == 2
+
+        # It died after Slack took the first part: the re-run posts the second only, and an
+        # error announced afterwards is a message of its own.
+        task = _asked("C2", thread)
+        poster.post(task, long)
+        slack.messages["C2"].pop()
+        poster.post(replace(task, attempts=2), long)
+        assert len(slack.posted("C2")) == 3
+        assert [m["metadata"]["event_payload"]["part"] for m in slack.messages["C2"]] == [0, 1]
+        poster.post(replace(task, attempts=2), Reply(text="Sorry", is_error=True))
+        assert [m["metadata"]["event_payload"]["kind"] for m in slack.messages["C2"]] == ["answer", "answer", "error"]
+        assert len(slack.posted("C2")) == 4
 
 
 def test_slack_markup_in_a_question_reads_as_plain_text():

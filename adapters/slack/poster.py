@@ -5,6 +5,10 @@ slash command already said "Working on it" in its acknowledgement). `post` sends
 Reply into the thread of that message, one message per second per channel at most; an answer
 for a channel the bot is not in (a slash command there) goes through the command's
 response_url instead. slack_sdk's retry handler waits out a 429's Retry-After.
+
+Slack has no idempotency key, so every message carries its task and part in Slack's message
+metadata: a re-run of a task whose worker died after Slack accepted some parts, before the task
+was marked posted, reads the thread back and posts only the parts missing.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from hub.models import ChatTask, Reply
 log = logging.getLogger(__name__)
 
 PROGRESS_EMOJI = "eyes"
+POSTED_EVENT = "morningai_reply"  # the metadata event_type of every message the hub posts
 # chat.postMessage errors that mean "the bot cannot write here", where response_url still can.
 _NOT_HERE = {"not_in_channel", "channel_not_found", "is_archived"}
 
@@ -54,13 +59,20 @@ class SlackPoster:
                           asked_by=target.get("asked_by", ""), question=target.get("question", ""))
         client = self._client(task)
         channel = target["channel"]
+        kind = "error" if reply.is_error else "answer"
+        already = self._posted_before(client, task, kind) if task.attempts > 1 else {}
         posted: list[str] = []
         try:
-            for message in messages:
+            for part, message in enumerate(messages):
+                if part in already:
+                    posted.append(already[part])
+                    continue
                 self.pace(f"slack:{channel}")
-                response = client.chat_postMessage(channel=channel, thread_ts=target.get("thread_ts"),
-                                                   text=message.text, blocks=message.blocks,
-                                                   unfurl_links=False, unfurl_media=False)
+                response = client.chat_postMessage(
+                    channel=channel, thread_ts=target.get("thread_ts"), text=message.text, blocks=message.blocks,
+                    unfurl_links=False, unfurl_media=False,
+                    metadata={"event_type": POSTED_EVENT,
+                              "event_payload": {"task_id": str(task.id), "kind": kind, "part": part}})
                 posted.append(response["ts"])
         except SlackApiError as exc:
             if posted or exc.response.get("error") not in _NOT_HERE or not target.get("response_url"):
@@ -69,6 +81,32 @@ class SlackPoster:
         if target.get("message_ts"):
             self._react(task, "reactions_remove", target["message_ts"])
         return f"{channel}:{posted[0]}"
+
+    def _posted_before(self, client, task: ChatTask, kind: str) -> dict[int, str]:
+        """The parts of this task's reply an earlier run posted: part -> ts."""
+        target = task.reply_target
+        try:
+            if target.get("thread_ts"):
+                response = client.conversations_replies(channel=target["channel"], ts=target["thread_ts"],
+                                                        include_all_metadata=True, limit=200)
+            elif target.get("message_ts"):  # a DM answered beside the question
+                response = client.conversations_history(channel=target["channel"], oldest=target["message_ts"],
+                                                        include_all_metadata=True, limit=200)
+            else:
+                return {}
+        except SlackApiError as exc:
+            # Answering twice beats not answering: post it all.
+            log.warning("could not read back what an earlier run of task %s posted (%s): posting every part",
+                        task.id, exc.response.get("error"))
+            return {}
+        found: dict[int, str] = {}
+        for message in response.get("messages", []):
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (metadata.get("event_type") == POSTED_EVENT and payload.get("task_id") == str(task.id)
+                    and payload.get("kind") == kind):
+                found.setdefault(int(payload["part"]), message["ts"])
+        return found
 
     def _respond(self, channel: str, response_url: str, messages: list[Message]) -> str:
         webhook = WebhookClient(response_url, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])

@@ -8,6 +8,7 @@ Slack's side of the Events API (signed deliveries to the hub).
         body, headers = slack.signed_event(event_callback(...))
         ...
         slack.posted("C1")                              # chat.postMessage bodies, in order
+        slack.messages["C1"]                            # what conversations.replies / .history read back
 
 Web API methods live in `METHODS` (`POST /api/<method>`). Bodies are form-encoded or JSON, as
 slack_sdk sends them; the token comes in `Authorization: Bearer`, the OAuth client's credentials
@@ -33,7 +34,7 @@ from .openai_server import Reply, Request
 
 class FakeSlack:
     METHODS = ("auth.test", "auth.revoke", "chat.postMessage", "chat.update", "reactions.add", "reactions.remove",
-               "oauth.v2.access")
+               "oauth.v2.access", "conversations.replies", "conversations.history")
 
     def __init__(self, signing_secret: str = "fake-signing-secret", client_id: str = "1111.2222",
                  client_secret: str = "fake-client-secret"):
@@ -45,6 +46,7 @@ class FakeSlack:
         self._codes: dict[str, str] = {}  # OAuth code -> team id
         self.issued: dict[str, str] = {}  # team id -> the bot token oauth.v2.access gave it
         self._reactions: set[tuple[str, str, str]] = set()
+        self.messages: dict[str, list[dict]] = {}  # channel -> the messages posted there, oldest first
         self._canned: dict[str, list[Reply]] = {}
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
@@ -161,9 +163,33 @@ class FakeSlack:
         if not body.get("text") and not body.get("blocks"):
             return _error("no_text")
         ts = f"{1_700_000_000 + next(self._ts)}.000100"
-        return Reply.json({"ok": True, "channel": channel, "ts": ts,
-                           "message": {"type": "message", "text": body.get("text", ""), "bot_id": bot["bot_id"],
-                                       "user": bot["user_id"], "ts": ts, "thread_ts": body.get("thread_ts")}})
+        message = {"type": "message", "text": body.get("text", ""), "bot_id": bot["bot_id"], "user": bot["user_id"],
+                   "ts": ts, "thread_ts": body.get("thread_ts")}
+        if isinstance(body.get("metadata"), dict):
+            message["metadata"] = body["metadata"]
+        with self._lock:
+            self.messages.setdefault(channel, []).append(message)
+        shown = {key: value for key, value in message.items() if key != "metadata"}
+        return Reply.json({"ok": True, "channel": channel, "ts": ts, "message": shown})
+
+    def conversations_replies(self, body: dict, bot: dict) -> Reply:
+        """The thread's messages, oldest first (the thread's own first message is not kept here:
+        it is the user's); metadata only with include_all_metadata, as on Slack."""
+        if not body.get("channel") or not body.get("ts"):
+            return _error("thread_not_found")
+        with self._lock:
+            found = [m for m in self.messages.get(body["channel"], []) if m.get("thread_ts") == body["ts"]]
+        return Reply.json({"ok": True, "messages": _shown(found, body), "has_more": False})
+
+    def conversations_history(self, body: dict, bot: dict) -> Reply:
+        """The channel's top-level messages after `oldest`, newest first, as on Slack."""
+        if not body.get("channel"):
+            return _error("channel_not_found")
+        oldest = float(body.get("oldest") or 0)
+        with self._lock:
+            found = [m for m in self.messages.get(body["channel"], [])
+                     if not m.get("thread_ts") and float(m["ts"]) > oldest]
+        return Reply.json({"ok": True, "messages": _shown(found[::-1], body), "has_more": False})
 
     def chat_update(self, body: dict, bot: dict) -> Reply:
         if not body.get("channel") or not body.get("ts"):
@@ -205,6 +231,12 @@ class FakeSlack:
                            "enterprise": None, "is_enterprise_install": False})
 
 
+def _shown(messages: list[dict], body: dict) -> list[dict]:
+    if str(body.get("include_all_metadata")).lower() in ("1", "true"):
+        return messages
+    return [{key: value for key, value in m.items() if key != "metadata"} for m in messages]
+
+
 def _error(code: str) -> Reply:
     return Reply.json({"ok": False, "error": code})
 
@@ -223,14 +255,22 @@ def _handler_for(server: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def do_GET(self):
+            # slack_sdk reads conversations.* with GET and the arguments in the query string.
+            path, _, query = self.path.partition("?")
+            self._answer("GET", path, {key: values[-1] for key, values in parse_qs(query).items()})
+
         def do_POST(self):
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
             try:
-                body = _parse(headers.get("content-type", ""), raw)
+                body = _parse(self.headers.get("Content-Type", ""), raw)
             except ValueError:
                 body = {}
-            request = Request("POST", self.path.split("?", 1)[0], headers, body)
+            self._answer("POST", self.path.split("?", 1)[0], body)
+
+        def _answer(self, method: str, path: str, body: dict) -> None:
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            request = Request(method, path, headers, body)
             reply = server.handle(request)
             # Marked so tests can tell the calls Slack accepted from the ones it refused.
             accepted = reply.status == 200 and (not reply.body.startswith(b"{") or json.loads(reply.body).get("ok"))

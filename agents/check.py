@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from hub.models import Citation, Reply
 from memory.search import Hit
@@ -23,15 +23,22 @@ _PYTHON_BLOCK = re.compile(r"```(?:python|py)\n(.*?)```", re.DOTALL)
 # ruff's "this cannot run" rules (syntax errors, undefined names, impossible comparisons): a
 # snippet's style is the reader's business, its breakage is ours.
 _RUFF_RULES = "E9,F63,F7,F82"
+_REMOTE = re.compile(r"^((?!file:)[a-z][a-z0-9+.-]*://|[^/@\s]+@[^/:\s]+:)", re.IGNORECASE)  # a URL, or git's user@host:path
 
 
 def citation_for(hit: Hit) -> Citation:
+    """Where the passage is, in a form the people reading the answer can use: a URL as it is; a
+    file of a remote repository under the repository's address; a local file by its path in the
+    folder it was ingested from, under that folder's name. The server's own directories (an
+    upload's included) mean nothing in a chat, and are not shown there."""
     if hit.location.startswith(("http://", "https://")):
         location = hit.location
+    elif _REMOTE.match(hit.source):
+        location = hit.source if hit.source.endswith(hit.location) else f"{hit.source.rstrip('/')}/{hit.location}"
     elif hit.source.endswith(hit.location):  # the source is this one file
-        location = hit.source
+        location = hit.location
     else:
-        location = f"{hit.source.rstrip('/')}/{hit.location}"
+        location = f"{PurePath(hit.source).name}/{hit.location}"
     return Citation(title=hit.heading or hit.title, location=location, snippet=hit.snippet)
 
 

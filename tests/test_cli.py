@@ -137,7 +137,7 @@ def test_ingest_search_and_ask_cite_the_team_documents(bare_env, tmp_path):
     asked = _morningai("ask", "how do I page the on-call engineer?", "--workspace", "ops", "--json", env=env)
     reply = json.loads(asked.stdout)["reply"]
     assert "PagerDuty" in reply["text"] and "offline mode" in reply["text"]
-    assert reply["citations"][0]["location"] == str(docs / "oncall.md")
+    assert reply["citations"][0]["location"] == f"{docs.name}/oncall.md"  # not the server's path
 
     missing = _morningai("ingest", str(tmp_path / "nowhere"), env=env)
     assert missing.returncode == 1

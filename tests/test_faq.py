@@ -103,7 +103,7 @@ def test_questions_asked_by_two_people_or_answered_unsurely_become_drafts_once(r
     assert sorted(rollback.askers) == ["web:alice", "web:bob"]
     assert "make rollback" in rollback.answer and "[1]" in rollback.answer
     assert "offline mode" not in rollback.answer
-    assert rollback.sources[0]["location"] == str(docs / "deploy.md")
+    assert rollback.sources[0]["location"] == f"{docs.name}/deploy.md"
     assert rollback.topic == "Deploy guide" and rollback.confidence > 0.25
     unanswered = _by_question(found, "swallow")
     assert unanswered.askers == ["web:dave"] and unanswered.confidence == 0 and unanswered.sources == []
@@ -238,7 +238,7 @@ def test_generate_review_and_export_from_the_command_line(rt, docs, cli_env, tmp
     assert text.startswith("<!-- morningai faq export")
     assert text.index("## Deploy guide") < text.index(f"### {rollback.question}") < text.index("## Environments")
     assert "page at night" not in text.lower() and "make rollback" in text
-    assert f"`{docs / 'deploy.md'}`" in text
+    assert f"`{docs.name}/deploy.md`" in text
     assert _morningai("faq", "export", "--output", str(target), env=cli_env).returncode == 0  # ours: rewritten
 
     foreign = tmp_path / "NOTES.md"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.check import citation_for
 from agents.offline import LABEL, _sentences, offline_answer, offline_code, offline_docs
 from memory.embedders import HashEmbedder
 from memory.search import Hit
@@ -98,7 +99,7 @@ def _quoted(reply, hits) -> list[tuple[int, int]]:
     for sentence, n in cited:
         found = [(rank, " ".join(hit.text.split()).find(sentence))
                  for rank, hit in enumerate(hits)
-                 if f"{hit.source}/{hit.location}" == reply.citations[n - 1].location
+                 if citation_for(hit).location == reply.citations[n - 1].location
                  and (hit.heading or hit.title) == reply.citations[n - 1].title]
         places += [(rank, at) for rank, at in found if at >= 0]
         assert any(at >= 0 for _, at in found), f"{sentence!r} is not in the hit [{n}] cites"
@@ -111,7 +112,7 @@ def test_answer_quotes_the_most_relevant_sentence_and_cites_only_what_it_used(hi
     n = dict(_cited(reply.text))[
         "If the error rate climbs after a release, roll back with `make rollback VERSION=previous`."]
     assert reply.citations[n - 1].title == "Deploy guide › Rollback"
-    assert reply.citations[n - 1].location == f"{kb}/docs/deploy.md"
+    assert reply.citations[n - 1].location == f"{kb.name}/docs/deploy.md"
     places = _quoted(reply, hits)
     assert places == sorted(places)  # in search order, then the chunk's order; not by similarity
     assert f"{kb}/docs/holidays.md" not in [c.location for c in reply.citations]
@@ -137,7 +138,7 @@ def test_sentences_follow_search_rank_not_similarity(embed):
     reply = offline_answer("How do I roll back a bad release?", [tagging, rollback], embed)
     assert reply.text.endswith("Every release is tagged, so a roll back can find the previous release. [1]\n\n"
                                "To roll back a bad release, run make rollback. [2]")
-    assert [c.location for c in reply.citations] == ["/kb/releases.md", "/kb/rollback.md"]
+    assert [c.location for c in reply.citations] == ["kb/releases.md", "kb/rollback.md"]
 
 
 def test_a_sentence_repeated_by_overlapping_chunks_is_quoted_once(hits, kb, embed):
@@ -171,12 +172,15 @@ def test_citation_locations_for_folders_single_files_and_urls(embed):
             Hit(2, "oncall.md", "oncall.md", "/srv/notes/oncall.md", "On call › E4012",
                 "On error E4012, page the platform team.", "", 0.5),
             Hit(3, "vault.md", "ops/vault.md", "/srv/repo/", "Vault",
-                "Renew the token after error E4012.", "", 0.3)]
+                "Renew the token after error E4012.", "", 0.3),
+            Hit(4, "tokens.md", "docs/tokens.md", "https://git.example.com/ops/platform.git", "Tokens",
+                "Error E4012: a vault token older than a day.", "", 0.2)]
     reply = offline_answer("What does error E4012 mean?", hits, embed)
     assert [(c.title, c.location) for c in reply.citations] == [
         ("Runbook", "https://wiki.example.com/e4012"),  # a URL as it is; no heading: the title
-        ("On call › E4012", "/srv/notes/oncall.md"),  # the source is that one file
-        ("Vault", "/srv/repo/ops/vault.md")]  # a folder's file: its full path
+        ("On call › E4012", "oncall.md"),  # the source is that one file: its name, not the server's path
+        ("Vault", "repo/ops/vault.md"),  # a folder's file: its path under the folder's name
+        ("Tokens", "https://git.example.com/ops/platform.git/docs/tokens.md")]  # under a remote repository
 
 
 @pytest.mark.parametrize(("paragraph", "expected"), [
@@ -195,8 +199,8 @@ def test_code_returns_the_most_relevant_snippet_with_its_language_and_source(hit
     reply = offline_code("rotate the staging credentials", hits, embed)
     assert reply.text.startswith(LABEL)
     assert reply.code[0].language == "python" and reply.code[0].code == ROTATION.strip("\n")
-    assert reply.citations[0].location == f"{kb}/rotation.py"
-    assert f"From `{kb}/rotation.py` [1]:" in reply.text
+    assert reply.citations[0].location == f"{kb.name}/rotation.py"
+    assert f"From `{kb.name}/rotation.py` [1]:" in reply.text
     assert all(block.code in reply.text for block in reply.code)
     assert re.findall(r"\[(\d+)\]", reply.text) == [str(n) for n in range(1, len(reply.citations) + 1)]
 
@@ -204,7 +208,7 @@ def test_code_returns_the_most_relevant_snippet_with_its_language_and_source(hit
 def test_code_takes_the_language_from_a_fence(hits, kb, embed):
     reply = offline_code("the command to roll back a bad release", hits, embed)
     assert reply.code[0].language == "bash" and reply.code[0].code == "make rollback VERSION=previous"
-    assert reply.citations[0].location == f"{kb}/docs/deploy.md"
+    assert reply.citations[0].location == f"{kb.name}/docs/deploy.md"
 
 
 def test_code_without_any_says_so_and_invents_none(hits, embed):
@@ -222,7 +226,7 @@ def test_docs_has_every_section_in_order_and_the_footer(hits, kb, embed):
     assert text.endswith("---\n_task 5f0c-task · trace 9a1e-trace · model offline · workspace default_")
     assert "### Deploy guide › Rollback" in text and "### Holidays" not in text  # off-topic hit left out
     example = text[text.index("## Example"):text.index("## Related")]
-    assert f"From `{kb}/docs/deploy.md`" in example and "```bash\nmake rollback VERSION=previous\n```" in example
+    assert f"From `{kb.name}/docs/deploy.md`" in example and "```bash\nmake rollback VERSION=previous\n```" in example
     assert "- If the error rate climbs after a release" in text  # an error sentence: troubleshooting
     assert reply.metadata == {"provider": "offline", "grounded": True}
 

@@ -280,7 +280,7 @@ def test_a_channel_limited_to_one_source_cites_only_that_source(hub, slack, tmp_
                  for name, payload in (("everywhere", everywhere), ("limited", limited))}
     # The answer cites the passage it used: the best match of all sources, or of the channel's one.
     assert {location.rsplit("/", 1)[-1] for location in locations["everywhere"]} == {"deploy.md"}
-    assert locations["limited"] and all(location.startswith(str(runbooks)) for location in locations["limited"])
+    assert locations["limited"] and all(location.startswith(f"{runbooks.name}/") for location in locations["limited"])
     [message] = wait_for(lambda: slack.posted("CONESOURCE"), what="the limited channel's answer")
     sources_block = " ".join(context_texts(message))
     assert "release.md" in sources_block and "deploy.md" not in sources_block

@@ -111,20 +111,33 @@ def _by_text(conn, query: str, candidates: int, filters: str, params: dict) -> l
     (an error code, a function name) outweighs common ones; ts_rank_cd alone weighs "error" and
     "E4012" the same. The counts come from chunk_terms, kept as chunks are written (migration
     0005). Candidates are the chunks holding the rarest words, as many words as fit in
-    MATCHES chunks, so a common word never drags in the whole workspace."""
-    words = conn.execute(_WORD_WEIGHTS, {"text": query}).fetchall()
+    MATCHES chunks, so a common word never drags in the whole workspace.
+
+    With filters, candidates come from the allowed documents alone (chunks_matching_in, migration
+    0013), and the words are chosen by how many of those documents' chunks hold them: filtering
+    afterwards spent the cap on other sources, and the workspace's rarest words may not be in the
+    allowed documents at all."""
+    matching, weights, allowed = "chunks_matching(%(rarest)s::tsquery, %(cap)s)", _WORD_WEIGHTS, {}
+    if filters:
+        documents = [r["id"] for r in conn.execute(f"SELECT d.id FROM documents d WHERE true {filters}", params)]
+        if not documents:
+            return []
+        matching = "chunks_matching_in(%(rarest)s::tsquery, %(cap)s, %(documents)s)"
+        weights, allowed = _WORD_WEIGHTS_IN, {"documents": documents}
+    words = conn.execute(weights, {"text": query, "cap": MATCHES, **allowed}).fetchall()
     if not words:
         return []
     rarest, total = [], 0
-    for word in sorted(words, key=lambda w: w["chunks"]):
+    # Filtered counts stop at the cap, so words past it tie: the workspace's rarer one goes first.
+    for word in sorted(words, key=lambda w: (w["chunks"], -w["idf"])):
         if rarest and total + word["chunks"] > MATCHES:
             break
         rarest.append(word["query"])
         total += word["chunks"]
     return [r["id"] for r in conn.execute(
-        _TEXT_QUERY.format(documents_join=_DOCUMENTS_JOIN if filters else "", filters=filters),
+        _TEXT_QUERY.format(matching=matching),
         {"rarest": " | ".join(rarest), "cap": MATCHES, "queries": [w["query"] for w in words],
-         "idf": [w["idf"] for w in words], "n": candidates, **params})]
+         "idf": [w["idf"] for w in words], "n": candidates, **allowed})]
 
 
 MATCHES = 300
@@ -136,12 +149,20 @@ _WORD_WEIGHTS = """
     WHERE t.workspace_id = current_workspace() AND t.chunks > 0
       AND t.lexeme = ANY(tsvector_to_array(to_tsvector('english', %(text)s)))"""
 
-# chunks_matching finds the candidates through the GIN index, which Row Level Security would
-# keep a plain query from using (see migration 0005).
+# The same words and idf, each with its chunks among the allowed documents, counted only up to
+# the cap (a word with more fits only alone, as the first, and the first is taken whatever its
+# count), so a common word costs no more than MATCHES rows. Words the allowed documents lack are
+# left out, as _WORD_WEIGHTS leaves out those no chunk holds.
+_WORD_WEIGHTS_IN = f"""
+    SELECT w.query, m.chunks, w.idf FROM ({_WORD_WEIGHTS}) w,
+        LATERAL (SELECT count(*) AS chunks FROM chunks_matching_in(w.query::tsquery, %(cap)s, %(documents)s)) m
+    WHERE m.chunks > 0"""
+
+# chunks_matching and chunks_matching_in find the candidates through the GIN index, which Row
+# Level Security would keep a plain query from using (see migration 0005).
 _TEXT_QUERY = """
     WITH matches AS MATERIALIZED (
-        SELECT c.id, c.tsv FROM chunks c {documents_join}
-        WHERE c.id IN (SELECT chunks_matching(%(rarest)s::tsquery, %(cap)s)) {filters})
+        SELECT c.id, c.tsv FROM chunks c WHERE c.id IN (SELECT {matching}))
     SELECT m.id FROM matches m JOIN unnest(%(queries)s::tsquery[], %(idf)s::float8[]) AS w (query, idf)
         ON m.tsv @@ w.query
     GROUP BY m.id ORDER BY sum(w.idf) DESC, m.id LIMIT %(n)s"""

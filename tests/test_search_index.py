@@ -6,7 +6,7 @@ import numpy as np
 from memory import store, workspaces
 from memory.embedders import HashEmbedder
 from memory.ingest import ingest
-from memory.search import nearest_sql, search
+from memory.search import MATCHES, nearest_sql, search
 
 GUIDE = """# Release guide
 
@@ -95,3 +95,64 @@ def test_word_counts_follow_every_change_to_the_chunks(rt, tmp_path, owner):
         store.delete_source(conn, source_id)
     _counts_match_a_recount(owner)
     assert owner.execute("SELECT chunks FROM chunk_counts WHERE workspace_id = %s", (default.id,)).fetchone() == (0,)
+
+
+def _big_and_small_source(rt, tmp_path):
+    """A workspace where one source holds more chunks with "deploy" than a text search takes
+    (MATCHES) and another a few: the small one's source id. Its files are the only text files
+    and the only ones under runbooks/; "rollback", rarer than "deploy" workspace-wide, is only
+    in the big one."""
+    big = _write(tmp_path / "big", **{
+        f"note-{i}.md": f"# Note {i}\n\nWe deploy service {i} after review."
+                        + (" Rollback is manual." if i % 10 == 0 else "") + "\n"
+        for i in range(MATCHES + 30)})
+    small = tmp_path / "small"
+    _write(small)
+    _write(small / "runbooks", **{f"{name}.txt": f"Deploy the {name} with one command.\n"
+                                  for name in ("gateway", "scheduler", "billing")})
+    ingest(rt.db, HashEmbedder(), [str(big), str(small)])
+    with rt.db.workspace(workspaces.get(rt.db, "default").id) as conn:
+        return next(s["id"] for s in store.sources(conn) if s["location"] == str(small))
+
+
+SMALL_SOURCE = {"runbooks/gateway.txt", "runbooks/scheduler.txt", "runbooks/billing.txt"}
+
+
+def test_a_filtered_text_search_finds_the_allowed_documents_however_many_others_match(rt, tmp_path):
+    small = _big_and_small_source(rt, tmp_path)
+
+    def found(query, **filters):
+        return {hit.location for hit in search(rt.db, HashEmbedder(), "default", query, mode="text", **filters)}
+
+    for query in ("deploy", "deploy rollback"):  # too many matches; a rarer word the filter excludes
+        assert found(query, sources=[small]) == SMALL_SOURCE
+        assert found(query, formats=["text"]) == SMALL_SOURCE
+        assert found(query, location_prefix="runbooks/") == SMALL_SOURCE
+    assert found("rollback", sources=[small]) == set()
+    assert found("deploy", location_prefix="nowhere/") == set()
+    assert len(found("deploy rollback")) == 8  # unfiltered, as before: the rarest word's chunks
+    assert found("deploy rollback") <= {f"note-{i}.md" for i in range(0, MATCHES + 30, 10)}
+
+
+def test_a_filtered_vector_search_is_not_starved_by_the_other_sources(rt, tmp_path):
+    small = _big_and_small_source(rt, tmp_path)
+    # The big source's chunks are all nearer than the small one's: ef_search (100) of them fill
+    # the index's first pass, and only its iterative scan goes on to the small source.
+    hits = search(rt.db, HashEmbedder(), "default", "we deploy service after review", mode="vector",
+                  sources=[small])
+    assert {hit.location for hit in hits} == SMALL_SOURCE
+
+
+def test_the_filtered_text_candidates_never_come_from_another_workspace(rt, tmp_path):
+    """chunks_matching_in reads chunks as their owner, past Row Level Security: document ids of
+    another workspace must find nothing."""
+    embedder = HashEmbedder()
+    ingest(rt.db, embedder, [str(_write(tmp_path / "a", **{"guide.md": GUIDE}))])
+    ingest(rt.db, embedder, [str(_write(tmp_path / "b", **{"notes.md": "# Notes\n\nFalcon rollback on Fridays.\n"}))],
+           workspace="falcon")
+    default, falcon = workspaces.get(rt.db, "default"), workspaces.get(rt.db, "falcon")
+    with rt.db.workspace(falcon.id) as conn:
+        theirs = [r["id"] for r in conn.execute("SELECT id FROM documents")]
+        assert len(conn.execute("SELECT chunks_matching_in('rollback', 10, %s)", (theirs,)).fetchall()) == 1
+    with rt.db.workspace(default.id) as conn:
+        assert conn.execute("SELECT chunks_matching_in('rollback', 10, %s)", (theirs,)).fetchall() == []

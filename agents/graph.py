@@ -65,6 +65,7 @@ class State(TypedDict, total=False):
     steps: list[dict[str, Any]]  # node timings of this run
     usage: dict[str, int]
     refusal: dict[str, Any] | None  # the reply for anything that would need the model
+    kinds: list[str] | None  # what the task may be answered as (its channel's setting); None: anything
 
 
 HELP = """\
@@ -107,9 +108,11 @@ class Agent:
         graph.add_edge("finish", END)
         self.graph = graph.compile(checkpointer=checkpointer)
 
-    def run(self, task: ChatTask, sources: Sequence[str] | None = None, refusal: Reply | None = None) -> Reply:
+    def run(self, task: ChatTask, sources: Sequence[str] | None = None, refusal: Reply | None = None,
+            kinds: Sequence[str] | None = None) -> Reply:
         """Answer the task; with `sources`, from those knowledge sources only; with `refusal`,
-        without the model: what needs it gets the refusal instead."""
+        without the model: what needs it gets the refusal instead; with `kinds`, a plain question
+        is never answered as another kind than those."""
         thread = f"{task.platform}:{task.channel}:{task.thread}" if task.thread else f"task:{task.id}"
         meta = {"task": str(task.id), "trace_id": str(task.trace_id), "workspace": task.workspace}
         state = self.graph.invoke(
@@ -117,6 +120,7 @@ class Agent:
             {"question": task.text, "kind": task.kind, "workspace": task.workspace, "meta": meta,
              "sources": None if sources is None else [str(source) for source in sources],
              "refusal": None if refusal is None else refusal.to_dict(),
+             "kinds": None if kinds is None else list(kinds),
              "query": None, "hits": [], "empty": False, "cached": None, "reply": {}, "steps": [], "usage": {}},
             config={"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT})
         return Reply.from_dict(state["reply"])
@@ -139,20 +143,21 @@ class Agent:
                                                "sources": faq.sources, "similarity": faq.similarity}}
         if refused:
             return {"route": "refused"}
+        update: State = {}
         if self.model is not None:
             completion = self.model.complete(
                 [{"role": "system", "content": prompts.ROUTE}, {"role": "user", "content": text}],
                 max_tokens=3, temperature=0)
             word = completion.text.strip().lower().strip(".")
-            return {"route": word if word in ("ask", "code", "docs", "faq", "help", "smalltalk") else "ask",
-                    "usage": _add_usage(state, completion)}
-        if _GREETING.match(text):
-            return {"route": "smalltalk"}
-        if _CODE_REQUEST.match(text):
-            return {"route": "code"}
-        if _DOCS_REQUEST.match(text):
-            return {"route": "docs"}
-        return {"route": "ask"}
+            route = word if word in ("ask", "code", "docs", "faq", "help", "smalltalk") else "ask"
+            update["usage"] = _add_usage(state, completion)
+        else:
+            route = _route_by_rules(text)
+        # A channel that takes some kinds only: a question that reads like a request for code, a
+        # doc or FAQs is answered as the question it also is.
+        if route in ("code", "docs", "faq") and state.get("kinds") is not None and route not in state["kinds"]:
+            route = "ask"
+        return {**update, "route": route}
 
     def _retrieve(self, state: State) -> State:
         if state.get("cached"):
@@ -280,6 +285,16 @@ class Agent:
         history = _bounded([*(state.get("history") or []), {"role": "user", "content": state["question"]},
                             {"role": "assistant", "content": reply.text}])
         return {"reply": {**reply.to_dict(), "metadata": metadata}, "history": history}
+
+
+def _route_by_rules(text: str) -> str:
+    if _GREETING.match(text):
+        return "smalltalk"
+    if _CODE_REQUEST.match(text):
+        return "code"
+    if _DOCS_REQUEST.match(text):
+        return "docs"
+    return "ask"
 
 
 def _after_route(state: State) -> str:

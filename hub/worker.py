@@ -224,7 +224,7 @@ def _answer(rt: Runtime, task: ChatTask, rules: channels.ChannelSettings) -> Rep
     # serves what costs nothing (help, approved FAQs).
     refusal = limits.refusal(rt.db, rt.settings, task) if agent.model is not None else None
     began = time.perf_counter()
-    reply = agent.run(task, sources=rules.sources, refusal=refusal)
+    reply = agent.run(task, sources=rules.sources, refusal=refusal, kinds=rules.kinds)
     tokens = reply.metadata.get("tokens") or {}
     prompt, completion = tokens.get("prompt", 0), tokens.get("completion", 0)
     tasks.record_steps(rt.db, task.id, reply.metadata.get("steps", []))

@@ -109,6 +109,14 @@ def test_routing_without_a_model_uses_rules(rt, knowledge, embedder, text, kind,
     assert _agent(rt, embedder).run(_task(text, kind=kind)).metadata["route"] == route
 
 
+def test_in_a_channel_that_takes_questions_only_a_request_for_code_is_answered_as_a_question(rt, knowledge, embedder):
+    text = "write a function that parses the deploy log"
+    agent = _agent(rt, embedder)
+    assert agent.run(_task(text), kinds=["ask", "code"]).metadata["route"] == "code"
+    reply = agent.run(_task(text), kinds=["ask"])
+    assert reply.metadata["route"] == "ask" and reply.code == ()
+
+
 def test_weak_retrieval_says_it_does_not_know_and_what_it_searched(rt, knowledge, embedder):
     reply = _agent(rt, embedder).run(_task("What is the airspeed velocity of an unladen swallow?"))
     assert "don't know" in reply.text or "do not know" in reply.text

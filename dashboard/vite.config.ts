@@ -5,8 +5,6 @@ import tailwindcss from "@tailwindcss/vite";
 
 export default defineConfig({
   plugins: [react(), tailwindcss()],
-  // One bundle (recharts is most of it): the dashboard is served by the hub, not over a slow link.
-  build: { chunkSizeWarningLimit: 1000 },
   // `npm run dev` talks to a hub started with `morningai up` on the default port.
   server: { proxy: { "/api": "http://127.0.0.1:8000", "/readyz": "http://127.0.0.1:8000" } },
   test: {

@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import requests
 from flask import Flask, g, jsonify, request, send_from_directory
+from flask_compress import Compress
 from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk.errors import SlackClientError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
@@ -31,6 +32,7 @@ from hub.runtime import Runtime
 
 # `make run` (npm run build) puts the dashboard here.
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
+ASSET_MAX_AGE = 365 * 24 * 3600
 
 requests_log = logging.getLogger("hub.requests")
 
@@ -68,15 +70,28 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
         app.register_blueprint(discord_endpoint.blueprint(discord_hub(rt), rt.settings.discord_public_key))
 
     app.url_map.converters["page"] = PageConverter
+    # Only the dashboard's files are compressed: API answers are small, and the platforms'
+    # endpoints are kept free of any per-request work they do not need.
+    app.config["COMPRESS_REGISTER"] = False
+    # Files are sent as streams, which flask-compress leaves out of gzip by default; every
+    # browser takes gzip, where brotli is only offered over HTTPS.
+    app.config["COMPRESS_ALGORITHM_STREAMING"] = ["zstd", "br", "gzip", "deflate"]
+    compress = Compress(app)
 
     @app.get("/")
     @app.get("/<page:path>")
+    @compress.compressed()
     def dashboard_files(path: str = "index.html"):
         """The dashboard's files; any other path is one of its pages (the SPA fallback)."""
         if not (dashboard / "index.html").exists():
             raise NotFound("the dashboard is not built: run `make run`, or `npm ci && npm run build` in dashboard/")
         if (dashboard / path).is_file():
-            return send_from_directory(dashboard, path)
+            # Vite names a built asset after its content: a browser may keep it for good.
+            immutable = path.startswith("assets/")
+            response = send_from_directory(dashboard, path, max_age=ASSET_MAX_AGE if immutable else None)
+            if immutable:
+                response.cache_control.immutable = True
+            return response
         return send_from_directory(dashboard, "index.html")
 
     @app.errorhandler(RequestEntityTooLarge)

@@ -1,8 +1,10 @@
 """The admin API beyond login: tasks with traces and retries, health, failed jobs, analytics,
 workspaces, integrations, settings, the OpenAPI document and the dashboard's files."""
 
+import gzip
 import uuid
 
+import brotli
 import pytest
 
 from hub import admin_settings, openapi, tasks, worker
@@ -159,5 +161,16 @@ def test_the_dashboard_is_served_with_a_fallback_to_its_pages(rt, tmp_path):
     assert client.get("/tasks/123").get_data(as_text=True) == "<div id=root></div>"  # a page of the app
     assert client.get("/assets/app.js").get_data(as_text=True) == "console.log(1)"
     assert client.get("/api/nothing").status_code == 401  # the API is never a page
+    # Built assets are named after their content: cached for good, and compressed when large.
+    script = "\n".join(f"console.log({n});" for n in range(2000))
+    (tmp_path / "assets" / "big.js").write_text(script)
+    for encoding, decompress in (("gzip", gzip.decompress), ("br", brotli.decompress)):
+        asset = client.get("/assets/big.js", headers={"Accept-Encoding": encoding})
+        assert asset.headers["Content-Encoding"] == encoding and decompress(asset.data).decode() == script
+        assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    page = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert "immutable" not in page.headers.get("Cache-Control", "")  # the page names the current assets
+    api = client.get("/api/nothing", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in api.headers
     missing = create_app(rt, dashboard=tmp_path / "none").test_client().get("/")
     assert missing.status_code == 404 and "the dashboard is not built" in missing.get_json()["error"]

@@ -1,16 +1,20 @@
+import { lazy, Suspense } from "react";
 import { NavLink, Navigate, Route, Routes } from "react-router-dom";
 import { useSession } from "./auth";
 import { Button } from "./components/ui";
-import { Faqs } from "./pages/Faqs";
-import { Feedback } from "./pages/Feedback";
-import { Integrations } from "./pages/Integrations";
-import { Knowledge } from "./pages/Knowledge";
 import { Login } from "./pages/Login";
-import { Overview } from "./pages/Overview";
-import { Playground } from "./pages/Playground";
-import { SettingsPage } from "./pages/Settings";
-import { TaskDetail } from "./pages/TaskDetail";
-import { Tasks } from "./pages/Tasks";
+
+// Each page is its own chunk, fetched when first opened: the charts library and the Markdown
+// renderer are most of the code, and only some pages use them.
+const Overview = lazy(() => import("./pages/Overview").then((m) => ({ default: m.Overview })));
+const Knowledge = lazy(() => import("./pages/Knowledge").then((m) => ({ default: m.Knowledge })));
+const Playground = lazy(() => import("./pages/Playground").then((m) => ({ default: m.Playground })));
+const Tasks = lazy(() => import("./pages/Tasks").then((m) => ({ default: m.Tasks })));
+const TaskDetail = lazy(() => import("./pages/TaskDetail").then((m) => ({ default: m.TaskDetail })));
+const Faqs = lazy(() => import("./pages/Faqs").then((m) => ({ default: m.Faqs })));
+const Feedback = lazy(() => import("./pages/Feedback").then((m) => ({ default: m.Feedback })));
+const Integrations = lazy(() => import("./pages/Integrations").then((m) => ({ default: m.Integrations })));
+const SettingsPage = lazy(() => import("./pages/Settings").then((m) => ({ default: m.SettingsPage })));
 
 const PAGES = [
   ["/", "Overview"],
@@ -60,18 +64,20 @@ export function App() {
         </div>
       </nav>
       <main id="main" className="p-6">
-        <Routes>
-          <Route path="/" element={<Overview />} />
-          <Route path="/knowledge" element={<Knowledge />} />
-          <Route path="/playground" element={<Playground />} />
-          <Route path="/tasks" element={<Tasks />} />
-          <Route path="/tasks/:id" element={<TaskDetail />} />
-          <Route path="/faqs" element={<Faqs />} />
-          <Route path="/feedback" element={<Feedback />} />
-          <Route path="/integrations" element={<Integrations />} />
-          <Route path="/settings" element={<SettingsPage />} />
-          <Route path="*" element={<Navigate to="/" replace />} />
-        </Routes>
+        <Suspense fallback={<p className="text-slate-600">Loading…</p>}>
+          <Routes>
+            <Route path="/" element={<Overview />} />
+            <Route path="/knowledge" element={<Knowledge />} />
+            <Route path="/playground" element={<Playground />} />
+            <Route path="/tasks" element={<Tasks />} />
+            <Route path="/tasks/:id" element={<TaskDetail />} />
+            <Route path="/faqs" element={<Faqs />} />
+            <Route path="/feedback" element={<Feedback />} />
+            <Route path="/integrations" element={<Integrations />} />
+            <Route path="/settings" element={<SettingsPage />} />
+            <Route path="*" element={<Navigate to="/" replace />} />
+          </Routes>
+        </Suspense>
       </main>
     </div>
   );

@@ -15,8 +15,8 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from agents import faq_export
-from hub import worker
-from hub.cli import InputError, _apply_migrations, _database, _jsonable, _migrated, out
+from hub import limits, worker
+from hub.cli import CommandError, InputError, _apply_migrations, _database, _jsonable, _migrated, out
 from hub.config import load_settings
 from hub.db import Database
 from memory import faqs, workspaces
@@ -47,7 +47,11 @@ def generate(workspace: Workspace = "default") -> None:
     with _database(settings) as db:
         settings = _migrated(db, settings)
         embedder = choose_embedder(settings)
-        report = worker.draft_faqs(db, embedder, worker.build_agent(db, embedder, settings), _known(db, workspace))
+        try:
+            report = worker.draft_faqs(db, embedder, worker.build_agent(db, embedder, settings), settings,
+                                       _known(db, workspace))
+        except limits.OverBudget as exc:
+            raise CommandError(str(exc)) from None
     out.print(report.summary(), soft_wrap=True)
 
 

@@ -1,11 +1,13 @@
 """Spending limits, checked before a task reaches the model: a daily token budget per workspace
-and a request rate per user. Over either, the user gets a polite reply saying when to come back."""
+and a request rate per user. Over either, the user gets a polite reply saying when to come back.
+The budget counts every token the workspace spent today: its tasks', and FAQ generation's
+(hub/model_usage.py), which is refused once the budget is spent."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub import tasks
+from hub import model_usage, tasks
 from hub.config import Settings
 from hub.db import Database
 from hub.models import ChatTask, Reply
@@ -20,6 +22,10 @@ PRICES = {
 }
 
 
+class OverBudget(Exception):
+    """The workspace spent today's budget: the message says until when."""
+
+
 def refusal(db: Database, settings: Settings, task: ChatTask) -> Reply | None:
     """The reply for a task over a limit; None when it may go ahead."""
     if settings.user_rate_limit and task.user:
@@ -28,15 +34,22 @@ def refusal(db: Database, settings: Settings, task: ChatTask) -> Reply | None:
             return Reply(text=f"You've sent {recent + 1} requests in the last minute, more than the "
                               f"{settings.user_rate_limit} this hub allows. Please try again in a minute.",
                          metadata={"limited": "rate"})
-    if settings.daily_token_budget:
-        spent = tasks.tokens_today(db, task.workspace)
-        if spent >= settings.daily_token_budget:
-            wait = _until_midnight_utc()
-            return Reply(text=f"Workspace `{task.workspace}` has used today's budget of "
-                              f"{settings.daily_token_budget:,} model tokens. Please try again after "
-                              f"midnight UTC (in {wait}), or ask an admin to raise MORNINGAI_DAILY_TOKEN_BUDGET.",
-                         metadata={"limited": "budget"})
+    try:
+        check_budget(db, settings, task.workspace)
+    except OverBudget as exc:
+        return Reply(text=str(exc), metadata={"limited": "budget"})
     return None
+
+
+def check_budget(db: Database, settings: Settings, workspace: str) -> None:
+    """Raise OverBudget when `workspace` has spent today's model tokens."""
+    if not settings.daily_token_budget:
+        return
+    spent = tasks.tokens_today(db, workspace) + model_usage.tokens_today(db, workspace)
+    if spent >= settings.daily_token_budget:
+        raise OverBudget(f"Workspace `{workspace}` has used today's budget of {settings.daily_token_budget:,} "
+                         f"model tokens. Please try again after midnight UTC (in {_until_midnight_utc()}), or "
+                         "ask an admin to raise MORNINGAI_DAILY_TOKEN_BUDGET.")
 
 
 def cost(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:

@@ -24,7 +24,7 @@ from adapters.discord.poster import DiscordPoster
 from adapters.discord.rest import DiscordREST
 from agents.llm import choose_chat_model
 from adapters.slack.poster import SlackPoster
-from hub import channels, dispatcher, limits, logs, reconciler, tasks
+from hub import channels, dispatcher, limits, logs, model_usage, reconciler, tasks
 from hub.config import Settings, load_settings
 from hub.db import Database
 from hub.installations import SlackInstallations
@@ -202,15 +202,23 @@ def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,
 def generate_faqs(workspace: str) -> dict:
     """The FAQ generation job the dashboard starts."""
     rt, _ = _context()
-    report = draft_faqs(rt.db, rt.embedder, _agent(rt), workspace)
+    report = draft_faqs(rt.db, rt.embedder, _agent(rt), rt.settings, workspace)
     return {**dataclasses.asdict(report), "summary": report.summary()}
 
 
-def draft_faqs(db: Database, embedder: Embedder, agent: Agent, workspace: str) -> faq_drafting.Report:
-    """Draft FAQs from the questions asked in `workspace` (`morningai faq generate` and the job)."""
+def draft_faqs(db: Database, embedder: Embedder, agent: Agent, settings: Settings,
+               workspace: str) -> faq_drafting.Report:
+    """Draft FAQs from the questions asked in `workspace` (`morningai faq generate` and the job).
+    With a model, the tokens it spends count against the workspace's daily budget, and a spent
+    budget refuses the run (limits.OverBudget)."""
+    if agent.model is not None:
+        limits.check_budget(db, settings, workspace)
     asked = [faq_drafting.Asked(row["id"], row["text"], row["asker"], row["confidence"])
              for row in tasks.asked_questions(db, workspace, faq_drafting.MAX_QUESTIONS)]
-    return faq_drafting.generate(db, embedder, agent, workspace, asked)
+    report = faq_drafting.generate(db, embedder, agent, workspace, asked)
+    if report.tokens:
+        model_usage.record(db, workspace, "faq_generation", report.tokens)
+    return report
 
 
 def _answer(rt: Runtime, task: ChatTask, rules: channels.ChannelSettings) -> Reply:

@@ -12,7 +12,7 @@ import pytest
 from agents.faqs import cluster
 from conftest import ROOT
 from fakes import FakeOpenAI
-from hub import tasks, worker
+from hub import limits, model_usage, tasks, worker
 from hub.config import load_settings
 from hub.models import ChatTask
 from memory import faqs, workspaces
@@ -71,7 +71,7 @@ def _ask(rt, *questions: tuple[str, str], workspace="default", kind="ask"):
 
 def _generate(rt, workspace="default"):
     agent = worker.build_agent(rt.db, rt.embedder, rt.settings)
-    return worker.draft_faqs(rt.db, rt.embedder, agent, workspace)
+    return worker.draft_faqs(rt.db, rt.embedder, agent, rt.settings, workspace)
 
 
 def _by_question(found, words):
@@ -181,13 +181,23 @@ def test_a_chat_model_words_the_canonical_question(rt, docs, chat, monkeypatch):
     chat.reply_with("How do I roll back a release that went bad?", "Use `make rollback` [1].")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", chat.base_url)
-    report = worker.draft_faqs(rt.db, rt.embedder, worker.build_agent(rt.db, rt.embedder, load_settings()),
+    settings = load_settings()
+    report = worker.draft_faqs(rt.db, rt.embedder, worker.build_agent(rt.db, rt.embedder, settings), settings,
                                "default")
     (faq,) = faqs.listing(rt.db, "default")
     assert faq.question == "How do I roll back a release that went bad?"
     assert faq.answer == "Use `make rollback` [1]." and report.tokens > 0
     shown = chat.requests_to("/v1/chat/completions")[0].body["messages"][-1]["content"]
     assert ROLLBACK[0] in shown and ROLLBACK[1] in shown
+
+    # What generation spent counts against the day's budget, with the tasks' tokens.
+    asked_tokens = tasks.tokens_today(rt.db, "default")
+    monkeypatch.setenv("MORNINGAI_DAILY_TOKEN_BUDGET", str(asked_tokens + report.tokens))
+    settings = load_settings()
+    with pytest.raises(limits.OverBudget, match="used today's budget"):
+        worker.draft_faqs(rt.db, rt.embedder, worker.build_agent(rt.db, rt.embedder, settings), settings, "default")
+    monkeypatch.setenv("MORNINGAI_DAILY_TOKEN_BUDGET", str(asked_tokens + report.tokens + 1))
+    limits.check_budget(rt.db, load_settings(), "default")  # one token left: not refused
 
 
 def test_the_faq_command_lists_approved_faqs_on_a_topic(rt, docs):
@@ -215,6 +225,18 @@ def cli_env(hub_env):
     env = {**hub_env, "MORNINGAI_EMBEDDINGS": "hash"}
     env.pop("OPENAI_API_KEY", None)
     return env
+
+
+def test_generation_with_a_model_is_refused_once_the_day_s_budget_is_spent(rt, cli_env, chat):
+    model_usage.record(rt.db, "default", "faq_generation", 50)  # an earlier run today
+    env = {**cli_env, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": chat.base_url,
+           "MORNINGAI_DAILY_TOKEN_BUDGET": "50"}
+    refused = _morningai("faq", "generate", env=env)
+    assert refused.returncode == 1 and refused.stderr.strip().startswith(
+        "error: Workspace `default` has used today's budget of 50 model tokens.")
+    assert chat.requests_to("/v1/chat/completions") == []
+    allowed = _morningai("faq", "generate", env={**env, "MORNINGAI_DAILY_TOKEN_BUDGET": "51"})
+    assert allowed.returncode == 0, allowed.stderr
 
 
 def test_generate_review_and_export_from_the_command_line(rt, docs, cli_env, tmp_path):

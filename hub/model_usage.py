@@ -1,0 +1,25 @@
+"""Model tokens spent outside a task (FAQ generation): the `model_usage` table. The daily
+budget (hub/limits.py) counts them with the tasks' own (hub/tasks.py: tokens_today)."""
+
+from __future__ import annotations
+
+from hub.db import Database
+from hub.tasks import UnknownWorkspace
+
+
+def record(db: Database, workspace: str, purpose: str, tokens: int) -> None:
+    with db.connection() as conn:
+        row = conn.execute(
+            "INSERT INTO model_usage (workspace_id, purpose, tokens) "
+            "SELECT id, %s, %s FROM workspaces WHERE name = %s RETURNING id", (purpose, tokens, workspace)).fetchone()
+    if row is None:
+        raise UnknownWorkspace(workspace)
+
+
+def tokens_today(db: Database, workspace: str) -> int:
+    """Tokens spent outside tasks by the workspace since midnight UTC."""
+    with db.connection() as conn:
+        return conn.execute(
+            """SELECT coalesce(sum(u.tokens), 0) AS n FROM model_usage u JOIN workspaces w ON w.id = u.workspace_id
+               WHERE w.name = %s AND u.spent_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'""",
+            (workspace,)).fetchone()["n"]

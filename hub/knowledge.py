@@ -67,6 +67,8 @@ def add_source():
         if not name:
             return web.error("file: send one file in a multipart field named 'file'")
         workspace = request.form.get("workspace", "default")
+        if not workspaces.NAME.match(workspace):  # before it names a folder
+            return _bad_workspace(workspace)
         folder = rt.settings.home.absolute() / "uploads" / workspace
         folder.mkdir(parents=True, exist_ok=True)
         upload.save(folder / name)
@@ -84,8 +86,12 @@ def add_source():
             return web.error(f"location: {location} does not exist on the hub's machine")
         targets = [location]
     if not isinstance(workspace, str) or not workspaces.NAME.match(workspace):
-        return web.error(f"workspace: {workspace!r} is not a valid name (lower-case letters, digits, - and _)")
+        return _bad_workspace(workspace)
     return _started(rt.queue.enqueue_ingest(workspace, targets, **options))
+
+
+def _bad_workspace(workspace):
+    return web.error(f"workspace: {workspace!r} is not a valid name (lower-case letters, digits, - and _)")
 
 
 def _source(source_id: uuid.UUID) -> tuple[workspaces.Workspace, dict]:

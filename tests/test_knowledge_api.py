@@ -1,6 +1,7 @@
 """The knowledge API: sources added, ingested by a real worker, searched, re-ingested, deleted."""
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +66,15 @@ def test_an_uploaded_file_becomes_knowledge(hash_embeddings, client, processes):
     assert wait_for(lambda: _finished(client, started.get_json()["url"]))["status"] == "finished"
     hits = client.get("/api/knowledge/search?q=wireguard&workspace=it").get_json()["hits"]
     assert hits[0]["location"] == "vpn.md"
+
+
+def test_an_upload_to_a_bad_workspace_name_writes_nothing(hash_embeddings, client, hub_env):
+    home = Path(hub_env["MORNINGAI_HOME"])
+    for workspace in ("../escaped", "Bad!"):
+        upload = {"file": (io.BytesIO(b"# VPN\n"), "vpn.md"), "workspace": workspace}
+        refused = client.post("/api/knowledge/sources", data=upload, content_type="multipart/form-data")
+        assert refused.status_code == 400 and "not a valid name" in refused.get_json()["error"]
+    assert not list(home.parent.rglob("vpn.md"))
 
 
 @pytest.mark.parametrize(("method", "url", "body", "status", "complaint"), [

@@ -54,7 +54,16 @@ class Report:
     drafted: int = 0
     refreshed: int = 0
     counted: int = 0  # existing FAQs that more questions were counted for
-    tokens: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def spent(self, usage: tuple[int, int]) -> None:
+        self.prompt_tokens += usage[0]
+        self.completion_tokens += usage[1]
 
     def summary(self) -> str:
         spent = f"; {self.tokens} model tokens" if self.tokens else ""
@@ -97,17 +106,17 @@ def generate(db: Database, embedder: Embedder, agent: Agent, workspace: str,
             faqs.record_asks(db, workspace, faq.id, task_ids, askers)
             report.counted += 1
             if faq.status == "draft":
-                draft, vector, tokens = _draft(agent, embedder, workspace, group, group_vectors)
+                draft, vector, usage = _draft(agent, embedder, workspace, group, group_vectors)
                 report.refreshed += faqs.refresh_draft(db, embedder, workspace, faq.id, draft, vector)
-                report.tokens += tokens
+                report.spent(usage)
             continue
         unsure = any(q.confidence is not None and q.confidence < limits.low_confidence for q in group)
         if len(askers) < MIN_ASKERS and not unsure:
             continue
-        draft, vector, tokens = _draft(agent, embedder, workspace, group, group_vectors)
+        draft, vector, usage = _draft(agent, embedder, workspace, group, group_vectors)
         faqs.add(db, embedder, workspace, draft, vector)
         report.drafted += 1
-        report.tokens += tokens
+        report.spent(usage)
     return report
 
 
@@ -129,10 +138,11 @@ def _closest(group_vectors: np.ndarray, known: np.ndarray, threshold: float) -> 
 
 
 def _draft(agent: Agent, embedder: Embedder, workspace: str, group: Sequence[Asked],
-           vectors: np.ndarray) -> tuple[faqs.Draft, np.ndarray, int]:
-    question, tokens = _canonical_question(agent, [q.text for q in group], vectors)
+           vectors: np.ndarray) -> tuple[faqs.Draft, np.ndarray, tuple[int, int]]:
+    """The cluster's draft, its question's vector, and the (prompt, completion) tokens spent."""
+    question, (prompt, completion) = _canonical_question(agent, [q.text for q in group], vectors)
     reply = agent.draft(question, workspace)
-    tokens += sum(reply.metadata["tokens"].values())
+    usage = (prompt + reply.metadata["tokens"]["prompt"], completion + reply.metadata["tokens"]["completion"])
     topic = reply.citations[0].title.split(HEADING_SEPARATOR)[0] if reply.citations else NO_SOURCE_TOPIC
     draft = faqs.Draft(
         question=question,
@@ -141,19 +151,19 @@ def _draft(agent: Agent, embedder: Embedder, workspace: str, group: Sequence[Ask
         sources=[asdict(citation) for citation in reply.citations], topic=topic,
         confidence=reply.metadata["confidence"], task_ids=[q.task_id for q in group],
         askers=sorted({q.asker for q in group}))
-    return draft, embedder.embed([question])[0], tokens
+    return draft, embedder.embed([question])[0], usage
 
 
-def _canonical_question(agent: Agent, texts: list[str], vectors: np.ndarray) -> tuple[str, int]:
+def _canonical_question(agent: Agent, texts: list[str], vectors: np.ndarray) -> tuple[str, tuple[int, int]]:
     """The cluster's most central question (highest mean similarity to the others), or the
     model's wording of the most central few."""
     centrality = (vectors @ vectors.T).mean(axis=1)
     central = list(dict.fromkeys(" ".join(texts[i].split()) for i in np.argsort(-centrality, kind="stable")))
     if agent.model is None or len(central) == 1:
-        return central[0], 0
+        return central[0], (0, 0)
     completion = agent.model.complete(
         [{"role": "system", "content": prompts.FAQ_QUESTION},
          {"role": "user", "content": "\n".join(f"- {text}" for text in central[:CANONICAL_CANDIDATES])}],
         max_tokens=60, temperature=0)
     worded = " ".join(completion.text.split()).strip("-* ")
-    return worded or central[0], completion.prompt_tokens + completion.completion_tokens
+    return worded or central[0], (completion.prompt_tokens, completion.completion_tokens)

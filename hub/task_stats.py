@@ -99,9 +99,12 @@ def metric_totals(db: Database, duration_buckets: list[float], retrieval_buckets
     with db.connection() as conn:
         by_status = conn.execute(
             "SELECT platform, status, count(*) AS n FROM tasks GROUP BY platform, status").fetchall()
+        # Tasks' tokens and those spent outside a task (FAQ generation, hub/model_usage.py).
         usage = conn.execute(
             """SELECT coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
-                      coalesce(sum(cost_usd), 0) AS cost FROM tasks""").fetchone()
+                      coalesce(sum(cost_usd), 0) AS cost
+               FROM (SELECT prompt_tokens, completion_tokens, cost_usd FROM tasks
+                     UNION ALL SELECT prompt_tokens, completion_tokens, cost_usd FROM model_usage) spent""").fetchone()
         durations = _histogram(conn, "SELECT extract(epoch FROM posted_at - started_at)::float8 AS s FROM tasks "
                                      "WHERE status = 'posted' AND started_at <= posted_at", duration_buckets)
         retrieval = _histogram(conn, "SELECT ms / 1000.0 AS s FROM task_steps WHERE node = 'retrieve'",

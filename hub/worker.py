@@ -217,7 +217,8 @@ def draft_faqs(db: Database, embedder: Embedder, agent: Agent, settings: Setting
              for row in tasks.asked_questions(db, workspace, faq_drafting.MAX_QUESTIONS)]
     report = faq_drafting.generate(db, embedder, agent, workspace, asked)
     if report.tokens:
-        model_usage.record(db, workspace, "faq_generation", report.tokens)
+        model_usage.record(db, workspace, "faq_generation", report.prompt_tokens, report.completion_tokens,
+                           limits.cost(agent.model.name, report.prompt_tokens, report.completion_tokens))
     return report
 
 

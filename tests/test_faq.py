@@ -12,7 +12,7 @@ import pytest
 from agents.faqs import cluster
 from conftest import ROOT
 from fakes import FakeOpenAI
-from hub import limits, model_usage, tasks, worker
+from hub import limits, model_usage, task_stats, tasks, worker
 from hub.config import load_settings
 from hub.models import ChatTask
 from memory import faqs, workspaces
@@ -177,7 +177,7 @@ def test_an_approved_faq_answers_a_close_question_without_the_model(rt, docs, ch
 
 
 def test_a_chat_model_words_the_canonical_question(rt, docs, chat, monkeypatch):
-    _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
+    asked = [row["id"] for row in _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))]
     chat.reply_with("How do I roll back a release that went bad?", "Use `make rollback` [1].")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", chat.base_url)
@@ -190,8 +190,12 @@ def test_a_chat_model_words_the_canonical_question(rt, docs, chat, monkeypatch):
     shown = chat.requests_to("/v1/chat/completions")[0].body["messages"][-1]["content"]
     assert ROLLBACK[0] in shown and ROLLBACK[1] in shown
 
-    # What generation spent counts against the day's budget, with the tasks' tokens.
+    # What generation spent counts against the day's budget, with the tasks' tokens, and in /metrics.
     asked_tokens = tasks.tokens_today(rt.db, "default")
+    usage = task_stats.metric_totals(rt.db, [1.0], [1.0])["usage"]
+    assert (usage["prompt"], usage["completion"]) == (
+        report.prompt_tokens + sum(tasks.get(rt.db, t)["prompt_tokens"] for t in asked),
+        report.completion_tokens + sum(tasks.get(rt.db, t)["completion_tokens"] for t in asked))
     monkeypatch.setenv("MORNINGAI_DAILY_TOKEN_BUDGET", str(asked_tokens + report.tokens))
     settings = load_settings()
     with pytest.raises(limits.OverBudget, match="used today's budget"):
@@ -228,7 +232,7 @@ def cli_env(hub_env):
 
 
 def test_generation_with_a_model_is_refused_once_the_day_s_budget_is_spent(rt, cli_env, chat):
-    model_usage.record(rt.db, "default", "faq_generation", 50)  # an earlier run today
+    model_usage.record(rt.db, "default", "faq_generation", 40, 10, None)  # an earlier run today
     env = {**cli_env, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": chat.base_url,
            "MORNINGAI_DAILY_TOKEN_BUDGET": "50"}
     refused = _morningai("faq", "generate", env=env)

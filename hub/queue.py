@@ -81,7 +81,7 @@ class TaskQueue:
 
     def workers(self) -> list[dict]:
         """The live RQ workers, with RQ's last heartbeat and whether our own heartbeat is fresh."""
-        return [{"name": w.name, "state": w.get_state(), "queues": w.queue_names(),
+        return [{"name": w.name, "state": _state(w), "queues": w.queue_names(),
                  "current_job": w.get_current_job_id(),
                  "last_heartbeat": w.last_heartbeat.isoformat() if w.last_heartbeat else None,
                  "started_at": w.birth_date.isoformat() if w.birth_date else None,
@@ -125,3 +125,9 @@ class TaskQueue:
         worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name,
                                     connection=self.redis)
         return worker.get_current_job_id() if worker else None
+
+
+def _state(worker: Worker) -> str:
+    # RQ says "?" of a worker registered a moment before it records its first state.
+    state = worker.get_state()
+    return "starting" if state == "?" else state

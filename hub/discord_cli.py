@@ -14,7 +14,7 @@ from adapters.discord.rest import DiscordError, DiscordREST
 from hub import admin_settings, discord_store
 from hub.app import discord_hub
 from hub.channels_cli import ON_OFF, switch_follow_ups
-from hub.cli import CommandError, InputError, _database, _open, _setup_logging, out
+from hub.cli import CommandError, InputError, _database, _migrated, _open, _setup_logging, out
 from hub.config import Settings, load_settings
 
 discord_app = typer.Typer(help="Connect Discord: run the bot, invite it, map guilds to workspaces.")
@@ -64,6 +64,8 @@ def sync_commands_command() -> None:
     """Register /ask, /code, /docs, /faq and /help (only where they changed). The gateway bot
     does this when it starts; HTTP-interactions mode, which runs no bot, needs it once."""
     settings = load_settings()
+    with _database(settings) as db:  # the bot token may have been set in the dashboard
+        settings = _migrated(db, settings)
     _needs(settings, "DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID")
     try:
         for line in sync_commands(_rest(settings), settings.discord_application_id, settings.discord_guild_ids):

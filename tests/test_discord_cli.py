@@ -1,4 +1,4 @@
-"""`morningai discord invite-url`, `map`, `guilds` and `follow-ups`, run as a user runs them,
+"""`morningai discord invite-url`, `sync-commands`, `map`, `guilds` and `follow-ups`, run as a user runs them,
 against the test's database. (What follow-ups change in the bot's behaviour is in
 test_discord_gateway.py.)"""
 
@@ -8,7 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import ROOT
+from fakes.discord_server import FakeDiscord
 
+from hub import admin_secrets
 from memory import workspaces
 
 APP = "900000000000000002"
@@ -27,6 +29,19 @@ def morningai(hub_env):
 def _one_line(result: subprocess.CompletedProcess) -> str:
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
     return result.stderr.strip()
+
+
+def test_sync_commands_uses_a_bot_token_set_in_the_dashboard(morningai, rt):
+    with FakeDiscord() as discord:
+        env = {"DISCORD_APPLICATION_ID": APP, "DISCORD_API_URL": discord.api_url, "DISCORD_GUILD_IDS": GUILD}
+        missing = morningai("sync-commands", **env)
+        assert missing.returncode == 1 and _one_line(missing).startswith("error: set DISCORD_BOT_TOKEN")
+        admin_secrets.save(rt.db, rt.settings, "discord_bot_token", "dashboard-token", None)
+        synced = morningai("sync-commands", **env)
+        assert synced.returncode == 0, synced.stderr
+        assert f"guild {GUILD}: commands updated" in synced.stdout
+        (put,) = discord.calls("PUT /applications/{application_id}/commands")
+        assert put.headers["Authorization"] == "Bot dashboard-token"
 
 
 def test_invite_url_asks_for_the_scopes_and_permissions_the_bot_uses(morningai):

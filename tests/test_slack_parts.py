@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fakes.slack_server import FakeSlack
 from redis import Redis
 
 from adapters.slack import bolt_app, inbound
-from adapters.slack.poster import SlackPoster
 from adapters.slack.inbound import question_text
+from adapters.slack.poster import SlackPoster
 from adapters.slack.render import MAX_BLOCKS, SECTION_CHARS, render, sections
 from hub.config import ConfigError, load_settings
 from hub.models import ChatTask, Citation, CodeBlock, Reply
 from hub.pacing import Pacer
-from fakes.slack_server import FakeSlack
 
 
 def _blocks(reply: Reply) -> list[dict]:

@@ -23,7 +23,8 @@ _PYTHON_BLOCK = re.compile(r"```(?:python|py)\n(.*?)```", re.DOTALL)
 # ruff's "this cannot run" rules (syntax errors, undefined names, impossible comparisons): a
 # snippet's style is the reader's business, its breakage is ours.
 _RUFF_RULES = "E9,F63,F7,F82"
-_REMOTE = re.compile(r"^((?!file:)[a-z][a-z0-9+.-]*://|[^/@\s]+@[^/:\s]+:)", re.IGNORECASE)  # a URL, or git's user@host:path
+# A remote repository's address: a URL (not file://), or git's user@host:path.
+_REMOTE = re.compile(r"^((?!file:)[a-z][a-z0-9+.-]*://|[^/@\s]+@[^/:\s]+:)", re.IGNORECASE)
 
 
 def citation_for(hit: Hit) -> Citation:

@@ -19,6 +19,7 @@ from hub.config import Settings, load_settings
 
 discord_app = typer.Typer(help="Connect Discord: run the bot, invite it, map guilds to workspaces.")
 
+
 def _needs(settings: Settings, *names: str) -> None:
     missing = [name for name in names if not getattr(settings, name.lower())]
     if missing:

@@ -90,7 +90,7 @@ def add_source():
     return _started(rt.queue.enqueue_ingest(workspace, targets, **options))
 
 
-def _bad_workspace(workspace):
+def _bad_workspace(workspace: object):
     return web.error(f"workspace: {workspace!r} is not a valid name (lower-case letters, digits, - and _)")
 
 

@@ -22,6 +22,7 @@ def tokens_today(db: Database, workspace: str) -> int:
     """Tokens spent outside tasks by the workspace since midnight UTC."""
     with db.connection() as conn:
         return conn.execute(
-            """SELECT coalesce(sum(u.prompt_tokens + u.completion_tokens), 0) AS n FROM model_usage u JOIN workspaces w ON w.id = u.workspace_id
+            """SELECT coalesce(sum(u.prompt_tokens + u.completion_tokens), 0) AS n
+               FROM model_usage u JOIN workspaces w ON w.id = u.workspace_id
                WHERE w.name = %s AND u.spent_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'""",
             (workspace,)).fetchone()["n"]

@@ -1,7 +1,7 @@
 """What the dashboard shows of tasks: the filtered list; the overview's charts (tasks per hour by
 platform, answer latency, the most asked questions); where tasks came from (channels, Discord
-guilds), for the integrations page; and the task figures /metrics reports. Read-only reporting over the `tasks` table, whose writes
-live in hub/tasks.py."""
+guilds), for the integrations page; and the task figures /metrics reports. Read-only reporting
+over the `tasks` table, whose writes live in hub/tasks.py."""
 
 from __future__ import annotations
 
@@ -122,8 +122,7 @@ def _histogram(conn, values_sql: str, buckets: list[float]) -> dict[str, Any]:
     return {"buckets": list(zip(buckets, row["counts"])), "count": row["count"], "sum": float(row["sum"])}
 
 
-# --- what the dashboard reads and changes --------------------------------------------------
-
+# --- the Tasks page's list -----------------------------------------------------------------
 
 _LIST_COLUMNS = """t.id, t.platform, w.name AS workspace, t.channel, t.user_id, t.kind, t.status,
                   left(t.text, 300) AS text, t.attempts, t.error, t.received_at, t.posted_at,

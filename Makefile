@@ -1,4 +1,5 @@
-# Two commands on a fresh machine: `make run` runs the hub, `make test` runs the tests.
+# Two commands on a fresh machine: `make run` runs the hub, `make test` runs the tests
+# (`make test-fast`: the in-process ones, for a developer's inner loop).
 # Each sets itself up first: a virtualenv in .venv with the locked dependencies.
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ TORCH := torch==2.13.0
 DASHBOARD_SOURCES := $(shell find dashboard/src -type f 2>/dev/null) dashboard/index.html dashboard/vite.config.ts \
 	dashboard/tsconfig.json dashboard/package.json dashboard/package-lock.json
 
-.PHONY: run test dashboard-test chromium bench bench-memory bench-slack lock clean
+.PHONY: run test test-fast dashboard-test chromium bench bench-memory bench-slack lock clean
 
 $(READY): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("MorningAI needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -47,6 +48,10 @@ dashboard-test:
 
 test: $(TEST_READY) dashboard-test chromium
 	$(PY) -m pytest
+
+# The inner loop: the in-process tests (real PostgreSQL and Redis, no hub processes, no browser).
+test-fast: $(TEST_READY)
+	$(PY) -m pytest --ignore=tests/e2e
 
 bench: $(TEST_READY)
 	$(PY) bench/submit.py

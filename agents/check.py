@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
-from hub.models import Citation, Reply
+from core.models import Citation, Reply
 from memory.search import Hit
 
 MAX_CHARS = 12_000

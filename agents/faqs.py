@@ -29,7 +29,7 @@ from memory.embedders import Embedder
 from memory.store import HEADING_SEPARATOR
 
 if TYPE_CHECKING:  # the caller's database, handed through to memory
-    from hub.db import Database
+    from core.db import Database
 
 MIN_ASKERS = 2
 # The latest questions are clustered: the similarity matrix is quadratic (16 MB at 2,000).

@@ -33,7 +33,7 @@ from agents import prompts
 from agents.check import MARKER, check_code, check_reply, citation_for
 from agents.llm import ChatModel
 from agents.offline import offline_answer, offline_code, offline_docs, shorten
-from hub.models import ChatTask, Citation, Reply
+from core.models import ChatTask, Citation, Reply
 from memory.faqs import Faq
 from memory.search import Hit
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import openai
 
 if TYPE_CHECKING:
-    from hub.config import Settings
+    from core.config import Settings
 
 
 class LLMError(Exception):

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from agents.check import citation_for
-from hub.models import Citation, CodeBlock, Reply
+from core.models import Citation, CodeBlock, Reply
 from memory.loaders import LANGUAGES, NAMED_CODE
 from memory.search import Hit
 

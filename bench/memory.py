@@ -47,7 +47,13 @@ from langchain_core.embeddings import Embeddings
 from langchain_postgres import Column, PGEngine, PGVectorStore
 from langchain_postgres.v2.indexes import HNSWIndex, HNSWQueryOptions
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
@@ -55,9 +61,9 @@ from sqlalchemy.engine import make_url
 # this file (bench/memory.py) instead of the package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
+from core.config import load_settings  # noqa: E402
+from core.db import Database  # noqa: E402
 from hub import migrate  # noqa: E402
-from hub.config import load_settings  # noqa: E402
-from hub.db import Database  # noqa: E402
 from hub.embedded import EmbeddedPostgres  # noqa: E402
 from memory import search, store, workspaces  # noqa: E402
 from memory.chunking import count_tokens  # noqa: E402

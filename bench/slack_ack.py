@@ -35,14 +35,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fakes.slack_server import FakeSlack  # noqa: E402
 
+from core.config import load_settings  # noqa: E402
+from core.db import Database  # noqa: E402
 from hub import migrate  # noqa: E402
-from hub.config import load_settings  # noqa: E402
-from hub.db import Database  # noqa: E402
 from hub.embedded import EmbeddedServices  # noqa: E402
 
 TEAM, TOKEN = "T0BENCH", "xoxb-bench"
 # name: (gunicorn app, table label)
-SERVERS = {"hub": ("hub.app:create_app()", "hub /slack/events"),
+SERVERS = {"hub": ("hub.web.app:create_app()", "hub /slack/events"),
            "bare": ("bench.slack_bare_app:app", "bare slack-bolt ack"),
            "store": ("bench.slack_bare_app:storing_app()", "bare slack-bolt + one INSERT")}
 

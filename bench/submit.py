@@ -22,12 +22,13 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from hub import migrate, tasks
-from hub.config import load_settings
-from hub.db import Database
+from core.config import load_settings
+from core.db import Database
+from core.models import ChatTask
+from core.queue import TaskQueue
+from hub import migrate
 from hub.embedded import EmbeddedServices
-from hub.models import ChatTask
-from hub.queue import TaskQueue
+from tasks import lifecycle
 
 
 def _task() -> ChatTask:
@@ -45,7 +46,7 @@ def _baseline(db: Database, queue: TaskQueue, workspace_id: uuid.UUID) -> None:
             "text, kind, reply_target, trace_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (task.id, task.platform, task.platform_event_id, workspace_id, task.channel, task.thread,
              task.user, task.text, task.kind, Jsonb(task.reply_target), task.trace_id))
-    queue.rq.enqueue("hub.worker.run_task", str(task.id), job_id=str(task.id))
+    queue.rq.enqueue("worker.jobs.run_task", str(task.id), job_id=str(task.id))
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -71,12 +72,12 @@ def main() -> None:
             with db.connection() as conn:
                 workspace_id = conn.execute("SELECT id FROM workspaces WHERE name = 'default'").fetchone()["id"]
             for _ in range(50):  # warm the pool, Redis and PostgreSQL's caches
-                tasks.submit(db, queue, _task())
+                lifecycle.submit(db, queue, _task())
                 _baseline(db, queue, workspace_id)
             timings: dict[str, list[float]] = {"submit": [], "baseline": []}
             for _ in track(range(args.n), description=f"{args.n} submits"):
                 began = time.perf_counter()
-                tasks.submit(db, queue, _task())
+                lifecycle.submit(db, queue, _task())
                 timings["submit"].append((time.perf_counter() - began) * 1000)
                 began = time.perf_counter()
                 _baseline(db, queue, workspace_id)

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
 
-from hub.config import Settings
+from core.config import Settings
 
 FIELDS = ("trace_id", "task_id", "platform", "workspace")
 _context: dict[str, ContextVar[str | None]] = {name: ContextVar(name, default=None) for name in FIELDS}
@@ -87,7 +87,7 @@ def config(settings: Settings) -> dict:
         "loggers": {
             # gunicorn's messages come to the root handler, so they are formatted like the rest.
             "gunicorn.error": {"level": settings.log_level, "handlers": [], "propagate": True},
-            # The app logs each request itself, with its trace id (hub/app.py).
+            # The app logs each request itself, with its trace id (hub/web/app.py).
             "gunicorn.access": {"handlers": [], "propagate": False},
         },
     }

@@ -5,6 +5,7 @@ Every room of the hub speaks in these types, so this module imports nothing of o
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -17,6 +18,11 @@ Status = Literal["received", "queued", "running", "posted", "failed", "skipped"]
 PLATFORMS: tuple[str, ...] = get_args(Platform)
 KINDS: tuple[str, ...] = get_args(Kind)
 STATUSES: tuple[str, ...] = get_args(Status)
+
+# Discord's ids (guilds, channels, threads): snowflakes, 15 to 22 digits.
+SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")
+# A Slack conversation id: public (C) or private (G) channel, or a DM (D).
+SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,14 @@ class ChatTask:
     posted_id: str | None = None
     error: str | None = None
     times: dict[str, datetime | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What accepting a message came to: its task, and whether it is new."""
+    task_id: uuid.UUID
+    created: bool  # False: the platform redelivered an event we already have
+    status: str
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class TaskQueue:
         job_id = str(task_id)
         retries = self.max_attempts - attempts_so_far - 1
         return self.rq.enqueue(
-            "hub.worker.run_task",
+            "worker.jobs.run_task",
             job_id,
             job_id=job_id,
             job_timeout=self.job_timeout,
@@ -41,13 +41,13 @@ class TaskQueue:
         )
 
     def enqueue_ingest(self, workspace: str, targets: list[str], **options) -> Job:
-        return self.ingest.enqueue("hub.worker.ingest_sources", workspace, targets, **options,
+        return self.ingest.enqueue("worker.jobs.ingest_sources", workspace, targets, **options,
                                    job_timeout=6 * 3600, result_ttl=7 * 24 * 3600,
                                    failure_ttl=7 * 24 * 3600)
 
     def enqueue_faqs(self, workspace: str) -> Job:
         # On the ingest queue: like an ingest it may take minutes, and no chat user waits on it.
-        return self.ingest.enqueue("hub.worker.generate_faqs", workspace, job_timeout=3600,
+        return self.ingest.enqueue("worker.jobs.generate_faqs", workspace, job_timeout=3600,
                                    result_ttl=7 * 24 * 3600, failure_ttl=7 * 24 * 3600)
 
     def forget(self, task_id: uuid.UUID) -> None:

@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from hub.db import Database
+from core.db import Database
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 

@@ -1,4 +1,4 @@
-"""gunicorn settings for the web side (`gunicorn -c python:hub.gunicorn_conf 'hub.app:create_app()'`).
+"""gunicorn settings for the web side (`gunicorn -c python:hub.gunicorn_conf 'hub.web.app:create_app()'`).
 
 The master resolves the database and Redis before forking, starting embedded servers when
 DATABASE_URL / REDIS_URL are unset, so every web worker shares the same ones.
@@ -8,8 +8,8 @@ import os
 import shutil
 import tempfile
 
-from hub import logs
-from hub.config import load_settings
+from core import logs
+from core.config import load_settings
 from hub.embedded import EmbeddedServices
 
 _settings = load_settings()

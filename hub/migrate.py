@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from agents import threads
-from hub.db import Database
+from core.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 if TYPE_CHECKING:
-    from hub.config import Settings
+    from core.config import Settings
 
 
 class EmbeddingError(Exception):

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from psycopg.types.json import Jsonb
 
-from hub.db import Database
-from memory import workspaces
+from core import workspaces
+from core.db import Database
 from memory.embedders import Embedder
 
 STATUSES = ("draft", "approved", "rejected")

@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from hub.db import Database
-from memory import store, workspaces
+from core import workspaces
+from core.db import Database
+from memory import store
 from memory.chunking import chunk
 from memory.documents import Unreadable
 from memory.embedders import Embedder

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hub.db import Database
-from memory import workspaces
+from core import workspaces
+from core.db import Database
 from memory.embedders import Embedder
 
 RRF_K = 60

@@ -1,11 +1,11 @@
 """The dispatcher: a thread in each worker that queues the tasks waiting `received`.
 
-A chat platform's request only stores its task (`tasks.store`), so its acknowledgement waits on
+A chat platform's request only stores its task (`lifecycle.store`), so its acknowledgement waits on
 one INSERT and never on Redis; the dispatchers queue it a moment later. They poll, as
 solid_queue and good_job do, rather than wait on NOTIFY: PostgreSQL serialises the commits of
 every transaction that notifies, which would have undone the gain at a burst of events.
 Several dispatchers share the work through `FOR UPDATE SKIP LOCKED`, and each task is queued
-once (`tasks.dispatch_waiting`).
+once (`lifecycle.dispatch_waiting`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import threading
 import psycopg
 from redis.exceptions import RedisError
 
-from hub import tasks
-from hub.runtime import Runtime
+from core.runtime import Runtime
+from tasks import lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def run(rt: Runtime, stop: threading.Event) -> None:
     tasks stay `received`, and the dispatcher tries again every reconcile_interval."""
     while not stop.is_set():
         try:
-            queued = tasks.dispatch_waiting(rt.db, rt.queue, BATCH)
+            queued = lifecycle.dispatch_waiting(rt.db, rt.queue, BATCH)
         except (RedisError, psycopg.OperationalError) as exc:
             log.warning("dispatcher: %s (%s); trying again in %ss", _what(exc), exc, rt.settings.reconcile_interval)
             stop.wait(rt.settings.reconcile_interval)

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from hub.db import Database
+from core.db import Database
 
 # The longest window whose votes are counted per hour; longer ones are counted per day.
 HOURLY_UP_TO = 48

@@ -8,29 +8,22 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from psycopg.types.json import Jsonb
 from redis.exceptions import RedisError
 
-from hub import logs
-from hub.db import Database
-from hub.models import ChatTask, Reply
-from hub.queue import TaskQueue
+from core import logs
+from core.db import Database
+from core.models import ChatTask, Reply, Submitted
+from core.queue import TaskQueue
 
 log = logging.getLogger(__name__)
 
 
 class UnknownWorkspace(LookupError):
     pass
-
-
-@dataclass(frozen=True)
-class Submitted:
-    task_id: uuid.UUID
-    created: bool  # False: the platform redelivered an event we already have
-    status: str
 
 
 def submit(db: Database, queue: TaskQueue, task: ChatTask) -> Submitted:
@@ -54,14 +47,14 @@ def submit(db: Database, queue: TaskQueue, task: ChatTask) -> Submitted:
 
 
 def store(db: Database, task: ChatTask) -> Submitted:
-    """Store the task, `received`, for a worker's dispatcher to queue (hub/dispatcher.py): for a
+    """Store the task, `received`, for a worker's dispatcher to queue (tasks/dispatcher.py): for a
     platform that waits on our acknowledgement, which then waits on one INSERT, never on Redis."""
     with db.connection() as conn:
         return _store(conn, task)
 
 
 def _store(conn, task: ChatTask) -> Submitted:
-    # A request that bound a trace id (hub/app.py) gives it to the task, so its log lines and the
+    # A request that bound a trace id (hub/web/app.py) gives it to the task, so its log lines and the
     # task's share one id.
     task = replace(task, trace_id=logs.trace_id() or task.trace_id)
     logs.bind(platform=task.platform, workspace=task.workspace)

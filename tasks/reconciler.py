@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
-from hub import tasks
-from hub.models import ChatTask
-from hub.runtime import Runtime
+from core.models import ChatTask
+from core.runtime import Runtime
+from tasks import lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def sweep(rt: Runtime, announce_failure: Callable[[ChatTask], None]) -> Counter:
     """One pass over stuck tasks; returns what it did, by action."""
     done: Counter = Counter()
     grace = rt.settings.reconcile_interval
-    for row in tasks.unfinished(rt.db, idle_seconds=grace):
+    for row in lifecycle.unfinished(rt.db, idle_seconds=grace):
         try:
             action = _reconcile(rt, row, announce_failure)
         except RedisError as exc:
@@ -43,21 +43,21 @@ def sweep(rt: Runtime, announce_failure: Callable[[ChatTask], None]) -> Counter:
 def _reconcile(rt: Runtime, row: dict, announce_failure: Callable[[ChatTask], None]) -> str | None:
     status = row["status"]
     if status == "queued":
-        if not rt.queue.has_job(row["id"]) and tasks.claim(rt.db, row):
+        if not rt.queue.has_job(row["id"]) and lifecycle.claim(rt.db, row):
             return "re-queued lost job" if _queue_again(rt, row) else None
     elif status == "running":
         if rt.queue.job_running_on(row["worker"] or "") == str(row["id"]):
             return None  # still being worked on
         if row["attempts"] >= rt.settings.max_attempts:
             reason = f"the worker stopped while answering, {row['attempts']} times"
-            if tasks.mark_failed(rt.db, row["id"], reason):
-                announce_failure(tasks.load(rt.db, row["id"]))
+            if lifecycle.mark_failed(rt.db, row["id"], reason):
+                announce_failure(lifecycle.load(rt.db, row["id"]))
                 return "failed"
-        elif tasks.claim(rt.db, row):
+        elif lifecycle.claim(rt.db, row):
             return "re-queued from dead worker" if _queue_again(rt, row) else None
     elif status == "failed":
-        if tasks.claim(rt.db, row):
-            announce_failure(tasks.to_task(row))
+        if lifecycle.claim(rt.db, row):
+            announce_failure(lifecycle.to_task(row))
             return "announced failure"
     return None
 
@@ -66,4 +66,4 @@ def _queue_again(rt: Runtime, row: dict) -> bool:
     """Hand a task this reconciler claimed back to the dispatchers. What RQ remembers of the
     earlier run is dropped first, so that it is never taken for the new run's."""
     rt.queue.forget(row["id"])
-    return tasks.requeue(rt.db, row["id"], row["status"])
+    return lifecycle.requeue(rt.db, row["id"], row["status"])

@@ -1,13 +1,13 @@
 """What the dashboard shows of tasks: the filtered list; the overview's charts (tasks per hour by
 platform, answer latency, the most asked questions); where tasks came from (channels, Discord
 guilds), for the integrations page; and the task figures /metrics reports. Read-only reporting
-over the `tasks` table, whose writes live in hub/tasks.py."""
+over the `tasks` table, whose writes live in tasks/lifecycle.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hub.db import Database
+from core.db import Database
 
 
 def per_hour(db: Database, hours: int) -> list[dict[str, Any]]:
@@ -99,7 +99,7 @@ def metric_totals(db: Database, duration_buckets: list[float], retrieval_buckets
     with db.connection() as conn:
         by_status = conn.execute(
             "SELECT platform, status, count(*) AS n FROM tasks GROUP BY platform, status").fetchall()
-        # Tasks' tokens and those spent outside a task (FAQ generation, hub/model_usage.py).
+        # Tasks' tokens and those spent outside a task (FAQ generation, tasks/usage.py).
         usage = conn.execute(
             """SELECT coalesce(sum(prompt_tokens), 0) AS prompt, coalesce(sum(completion_tokens), 0) AS completion,
                       coalesce(sum(cost_usd), 0) AS cost

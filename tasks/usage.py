@@ -1,10 +1,10 @@
 """Model tokens spent outside a task (FAQ generation): the `model_usage` table. The daily
-budget (hub/limits.py) counts them with the tasks' own (hub/tasks.py: tokens_today)."""
+budget (worker/limits.py) counts them with the tasks' own (tasks/lifecycle.py: tokens_today)."""
 
 from __future__ import annotations
 
-from hub.db import Database
-from hub.tasks import UnknownWorkspace
+from core.db import Database
+from tasks.lifecycle import UnknownWorkspace
 
 
 def record(db: Database, workspace: str, purpose: str, prompt_tokens: int, completion_tokens: int,

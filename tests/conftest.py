@@ -21,12 +21,12 @@ import pytest
 from argon2 import PasswordHasher
 from redis import Redis
 
-from hub import migrate
-from hub.app import create_app
-from hub.config import load_settings
-from hub.db import Database
+from core.config import load_settings
+from core.db import Database
+from core.runtime import Runtime
+from hub import migrate, wiring
 from hub.embedded import EmbeddedPostgres, EmbeddedRedis
-from hub.runtime import Runtime
+from hub.web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = "morningai_template"
@@ -96,7 +96,7 @@ def clean_env(monkeypatch, tmp_path):
 
 @pytest.fixture
 def rt(hub_env) -> Iterator[Runtime]:
-    runtime = Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
+    runtime = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
     yield runtime
     runtime.close()
 

@@ -23,8 +23,8 @@ from fakes.slack_server import FakeSlack
 from redis import Redis
 from support import admin_session, wait_for
 
-from hub.config import load_settings
-from hub.runtime import Runtime
+from core.config import load_settings
+from hub import wiring
 from memory.embedders import choose_embedder
 from memory.ingest import ingest
 
@@ -82,7 +82,7 @@ def hub(servers, slack, tmp_path_factory):
         env.update(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=model.base_url)
         previous = {key: os.environ.get(key) for key in env}
         os.environ.update(env)  # for the Runtime and settings of this process
-        rt = Runtime(load_settings(), env["DATABASE_URL"], redis_url)
+        rt = wiring.runtime(load_settings(), env["DATABASE_URL"], redis_url)
         docs = home / "docs"
         docs.mkdir()
         (docs / "deploy.md").write_text("# Deploying\n\nRun `make deploy` once the checks pass. "

@@ -6,10 +6,14 @@ import uuid
 
 import brotli
 import pytest
-
-from hub import admin_settings, openapi, tasks, worker
-from hub.app import create_app
 from support import wait_for
+
+from hub import wiring
+from hub.admin import settings as admin_settings
+from hub.web import openapi
+from hub.web.app import create_app
+from tasks import lifecycle
+from worker import process
 
 
 @pytest.fixture
@@ -26,7 +30,7 @@ def _ask(client, text: str, **extra) -> str:
 def test_tasks_are_listed_filtered_and_shown_with_their_trace(rt, client):
     first = _ask(client, "How do we deploy?")
     _ask(client, "write a function that adds two numbers", kind="code")
-    worker.run_in_process(rt)
+    process.run_in_process(wiring.for_worker(rt))
 
     listed = client.get("/api/tasks").get_json()
     assert listed["total"] == 2 and [t["status"] for t in listed["tasks"]] == ["posted", "posted"]
@@ -56,13 +60,13 @@ def test_bad_task_filters_are_400(client, query, complaint):
 
 def test_a_failed_task_is_retried_and_answered(rt, client):
     task_id = _ask(client, "hello there")
-    assert tasks.mark_failed(rt.db, uuid.UUID(task_id), "RuntimeError: model went away", from_status="queued")
+    assert lifecycle.mark_failed(rt.db, uuid.UUID(task_id), "RuntimeError: model went away", from_status="queued")
     failed = client.get("/api/tasks?status=failed").get_json()["tasks"]
     assert [t["error"] for t in failed] == ["RuntimeError: model went away"]
 
     retried = client.post(f"/api/tasks/{task_id}/retry")
     assert retried.status_code == 202 and retried.get_json()["status"] == "queued"
-    worker.run_in_process(rt)
+    process.run_in_process(wiring.for_worker(rt))
     task = client.get(f"/api/tasks/{task_id}").get_json()
     assert (task["status"], task["attempts"], task["error"]) == ("posted", 1, None)
     assert client.post(f"/api/tasks/{task_id}/retry").status_code == 409
@@ -83,9 +87,9 @@ def test_a_failed_ingest_job_is_listed_and_requeued(hash_embeddings, rt, client,
     doomed.write_text("# Soon gone\n")
     started = client.post("/api/knowledge/sources", json={"location": str(doomed)}).get_json()
     doomed.unlink()  # gone before the worker gets to it
-    worker.run_in_process(rt)
+    process.run_in_process(wiring.for_worker(rt))
     (job,) = client.get("/api/queue/failed").get_json()["jobs"]
-    assert job["id"] == started["job"] and job["function"] == "hub.worker.ingest_sources"
+    assert job["id"] == started["job"] and job["function"] == "worker.jobs.ingest_sources"
     assert "no such file" in job["error"]
     assert client.post(f"/api/queue/failed/{job['id']}/requeue").status_code == 202
     assert client.get("/api/queue/failed").get_json()["jobs"] == []
@@ -95,7 +99,7 @@ def test_a_failed_ingest_job_is_listed_and_requeued(hash_embeddings, rt, client,
 def test_analytics_count_tasks_per_hour_and_top_questions(rt, client):
     for text in ("How do we deploy?", "how do  we deploy?", "Where is the VPN config?"):
         _ask(client, text)
-    worker.run_in_process(rt)
+    process.run_in_process(wiring.for_worker(rt))
     body = client.get("/api/analytics?hours=6").get_json()
     assert len(body["per_hour"]) == 6 and sum(hour["web"] for hour in body["per_hour"]) == 3
     assert body["totals"]["posted"] == 3 and body["totals"]["p95_seconds"] >= body["totals"]["p50_seconds"] > 0

@@ -3,10 +3,12 @@
 import re
 
 from conftest import ADMIN, log_in
-from hub import accounts, openapi
-from hub.app import create_app
-from hub.config import load_settings
-from hub.runtime import Runtime
+
+from core.config import load_settings
+from hub import wiring
+from hub.admin import accounts
+from hub.web import openapi
+from hub.web.app import create_app
 
 PUBLIC = {"/api/auth/login", "/api/auth/setup"}
 PROTECTED = [(path, method) for path, method, *_ in openapi.OPERATIONS if path not in PUBLIC]
@@ -60,7 +62,7 @@ def test_setup_makes_the_first_admin_once(anonymous_client, rt):
 def test_the_first_admin_can_come_from_the_environment(hub_env, monkeypatch):
     monkeypatch.setenv("MORNINGAI_ADMIN_EMAIL", "ops@example.com")
     monkeypatch.setenv("MORNINGAI_ADMIN_PASSWORD", "from the environment")
-    rt = Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
+    rt = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
     client = create_app(rt).test_client()
     assert client.get("/api/tasks").get_json()["needs_setup"] is False  # the login screen, not setup
     assert client.post("/api/auth/setup", json={"email": "eve@example.com", "password": "a long passphrase"}) \
@@ -129,7 +131,7 @@ def test_secrets_never_appear_in_responses(hub_env, monkeypatch):
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("MORNINGAI_ADMIN_EMAIL", "ops@example.com")
-    rt = Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
+    rt = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
     client = create_app(rt).test_client()
     login = client.post("/api/auth/login", json={"email": "ops@example.com", "password": secrets["MORNINGAI_ADMIN_PASSWORD"]})
     client.environ_base["HTTP_X_CSRF_TOKEN"] = login.get_json()["csrf_token"]

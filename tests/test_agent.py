@@ -3,13 +3,13 @@
 import uuid
 
 import pytest
+from fakes import FakeOpenAI
 
 from agents import threads
 from agents.check import check_reply
 from agents.graph import Agent
 from agents.llm import OpenAIChat
-from fakes import FakeOpenAI
-from hub.models import ChatTask, Citation, Reply
+from core.models import ChatTask, Citation, Reply
 from memory.embedders import HashEmbedder
 from memory.ingest import ingest
 from memory.search import Hit, search

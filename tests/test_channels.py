@@ -6,22 +6,24 @@ import time
 import uuid
 
 import pytest
-from slack_sdk.oauth.installation_store import Bot
-from typer.testing import CliRunner
-
 from conftest import log_in
 from fakes import FakeDiscord
 from fakes.discord_server import APP_ID, GUILD_ID
 from fakes.slack_server import FakeSlack
-from hub import channels, cli, task_stats, tasks, worker
-from hub.app import create_app
-from hub.config import load_settings
-from hub.installations import SlackInstallations
-from hub.models import ChatTask
-from hub.runtime import Runtime
-from memory import workspaces
+from slack_sdk.oauth.installation_store import Bot
+from typer.testing import CliRunner
+
+from adapters.slack.installations import SlackInstallations
+from core import workspaces
+from core.config import load_settings
+from core.models import ChatTask
+from hub import wiring
+from hub.cli import main
+from hub.web.app import create_app
 from memory.embedders import HashEmbedder
 from memory.ingest import ingest
+from tasks import lifecycle, stats
+from worker import channels, process
 
 SLACK_CHANNEL, DISCORD_CHANNEL = "C0CHANNEL1", "900000000000000077"
 OTHER_GUILD = "900000000000000099"
@@ -52,7 +54,7 @@ def _sources(rt) -> list[dict]:
 def _app_with(monkeypatch, hub_env, **env):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    runtime = Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
+    runtime = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
     return runtime, create_app(runtime)
 
 
@@ -139,7 +141,7 @@ def test_the_error_for_an_unknown_source_lists_the_valid_ones(client, two_source
 
 def test_channels_the_bot_was_asked_in_are_listed_with_their_workspace(rt, client):
     workspaces.ensure(rt.db, "support")
-    tasks.store(rt.db, ChatTask(platform="slack", workspace="support", platform_event_id="Ev1", text="hi",
+    lifecycle.store(rt.db, ChatTask(platform="slack", workspace="support", platform_event_id="Ev1", text="hi",
                                 channel=SLACK_CHANNEL))
     (seen,) = client.get("/api/channels/slack").get_json()["channels"]
     assert (seen["channel"], seen["workspace"], seen["custom"], seen["enabled"]) == (SLACK_CHANNEL, "support", False, True)
@@ -173,9 +175,9 @@ def _run(rt, text: str, channel: str, kind: str = "ask") -> dict:
     task = ChatTask(platform="slack", workspace="default", platform_event_id=str(uuid.uuid4()), text=text,
                     kind=kind, channel=channel, reply_target={"channel": channel, "thread_ts": ts, "message_ts": ts,
                                                               "team": "T1"})
-    tasks.submit(rt.db, rt.queue, task)
-    worker.run_in_process(rt)
-    return tasks.get(rt.db, task.id)
+    lifecycle.submit(rt.db, rt.queue, task)
+    process.run_in_process(wiring.for_worker(rt))
+    return lifecycle.get(rt.db, task.id)
 
 
 def _cited(task: dict) -> set[str]:
@@ -205,7 +207,7 @@ def test_the_worker_skips_a_disabled_channel_refuses_other_kinds_and_searches_on
 
 
 def client_statuses(rt) -> set[str]:
-    rows, _ = task_stats.listing(rt.db, platform="slack")
+    rows, _ = stats.listing(rt.db, platform="slack")
     return {row["status"] for row in rows}
 
 
@@ -297,7 +299,7 @@ def discord_hub(discord, monkeypatch, hub_env):
 
 def test_discord_guilds_are_listed_mapped_and_left(discord_hub, discord):
     runtime, client = discord_hub
-    tasks.store(runtime.db, ChatTask(platform="discord", workspace="default", platform_event_id="1", text="hi",
+    lifecycle.store(runtime.db, ChatTask(platform="discord", workspace="default", platform_event_id="1", text="hi",
                                      channel=DISCORD_CHANNEL, reply_target={"guild_id": GUILD_ID}))
     body = client.get("/api/integrations/discord/guilds").get_json()
     assert [(g["guild_id"], g["workspace"], g["mapped"]) for g in body["guilds"]] == [(GUILD_ID, "default", False)]
@@ -334,25 +336,25 @@ def test_leaving_a_guild_the_bot_is_not_in_drops_the_mapping_and_says_so(discord
 def test_channels_are_set_listed_and_reset_from_the_command_line(rt, hub_env, two_sources):
     runner = CliRunner()
     oncall = next(id_ for location, id_ in two_sources.items() if location.endswith("oncall"))
-    done = runner.invoke(cli.app, ["channels", "set", "slack", SLACK_CHANNEL, "--disable", "--kinds", "ask,docs",
+    done = runner.invoke(main.app, ["channels", "set", "slack", SLACK_CHANNEL, "--disable", "--kinds", "ask,docs",
                                    "--sources", oncall])
     assert done.exit_code == 0, done.output
     assert channels.for_task(rt.db, "slack", SLACK_CHANNEL) == channels.ChannelSettings(
         enabled=False, sources=(uuid.UUID(oncall),), kinds=("ask", "docs"))
-    assert runner.invoke(cli.app, ["channels", "set", "slack", SLACK_CHANNEL, "--kinds", "all"]).exit_code == 0
+    assert runner.invoke(main.app, ["channels", "set", "slack", SLACK_CHANNEL, "--kinds", "all"]).exit_code == 0
     assert channels.for_task(rt.db, "slack", SLACK_CHANNEL).kinds is None
-    listed = runner.invoke(cli.app, ["channels", "list", "slack"]).stdout
+    listed = runner.invoke(main.app, ["channels", "list", "slack"]).stdout
     assert f"{SLACK_CHANNEL}  no " in listed
 
-    refused = runner.invoke(cli.app, ["channels", "set", "slack", SLACK_CHANNEL, "--kinds", "chat"])
-    assert isinstance(refused.exception, cli.InputError) and "'chat' is not a kind" in str(refused.exception)
-    assert runner.invoke(cli.app, ["channels", "reset", "slack", SLACK_CHANNEL]).stdout.strip() == \
+    refused = runner.invoke(main.app, ["channels", "set", "slack", SLACK_CHANNEL, "--kinds", "chat"])
+    assert isinstance(refused.exception, main.InputError) and "'chat' is not a kind" in str(refused.exception)
+    assert runner.invoke(main.app, ["channels", "reset", "slack", SLACK_CHANNEL]).stdout.strip() == \
         f"{SLACK_CHANNEL}: back to the defaults"
     assert channels.for_task(rt.db, "slack", SLACK_CHANNEL) == channels.ChannelSettings()
 
-    assert runner.invoke(cli.app, ["discord", "follow-ups", DISCORD_CHANNEL, "on"]).exit_code == 0
+    assert runner.invoke(main.app, ["discord", "follow-ups", DISCORD_CHANNEL, "on"]).exit_code == 0
     assert channels.follow_ups(rt.db, "discord", DISCORD_CHANNEL)
-    refused = runner.invoke(cli.app, ["discord", "follow-ups", "general", "on"])
+    refused = runner.invoke(main.app, ["discord", "follow-ups", "general", "on"])
     assert "is not a Discord channel id" in str(refused.exception)
 
 

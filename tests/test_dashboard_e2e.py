@@ -9,7 +9,6 @@ import sys
 
 import pytest
 import requests
-
 from conftest import ROOT
 from support import stop_up, wait_for
 from test_cli import _free_port, _ready

@@ -6,7 +6,7 @@ import json
 from conftest import ADMIN
 from support import admin_session, answers, free_port, wait_for
 
-from hub import tasks
+from tasks import lifecycle
 
 PRODUCTION = {"MORNINGAI_ENV": "production", "MORNINGAI_SECRET_KEY": "k" * 48}
 
@@ -26,8 +26,8 @@ def test_one_messages_lines_share_its_trace_id(rt, processes, hub_env):
 
     admin = admin_session(url, *ADMIN)
     task_id = admin.post(f"{url}/api/messages", json={"text": "how do we deploy?"}, timeout=10).json()["id"]
-    wait_for(lambda: tasks.get(rt.db, task_id)["status"] == "posted", what="the task to be posted")
-    row = tasks.get(rt.db, task_id)
+    wait_for(lambda: lifecycle.get(rt.db, task_id)["status"] == "posted", what="the task to be posted")
+    row = lifecycle.get(rt.db, task_id)
     trace = str(row["trace_id"])
     assert row["reply"]["metadata"]["trace_id"] == trace
 

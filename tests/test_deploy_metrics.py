@@ -1,10 +1,10 @@
 """/metrics parses as Prometheus text and moves when a task runs through a real worker."""
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from fakes import FakeOpenAI
-from hub import tasks
+from prometheus_client.parser import text_string_to_metric_families
 from support import wait_for
+
+from tasks import lifecycle
 
 
 def _scrape(client) -> dict[tuple[str, tuple], float]:
@@ -37,7 +37,7 @@ def test_metrics_move_when_a_task_runs(client, rt, processes):
 
     with FakeOpenAI() as model:
         processes.worker(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=model.base_url)
-        wait_for(lambda: rt.db and tasks.get(rt.db, _only_task(rt))["status"] == "posted",
+        wait_for(lambda: rt.db and lifecycle.get(rt.db, _only_task(rt))["status"] == "posted",
                  what="the task to be posted")
         after = _scrape(client)
     assert _value(after, "morningai_tasks", platform="web", status="posted") == 1

@@ -4,9 +4,9 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
-from hub.config import ConfigError, load_settings
+
+from core.config import ConfigError, load_settings
 
 SAFE = {"MORNINGAI_ENV": "production", "MORNINGAI_SECRET_KEY": "s" * 48,
         "DATABASE_URL": "postgresql://u:p@db:5432/morningai", "REDIS_URL": "redis://kv:6379"}

@@ -6,10 +6,10 @@ import shlex
 import pytest
 import typer
 import yaml
-
 from conftest import ROOT
-from hub.cli import app
-from hub.config import load_settings
+
+from core.config import load_settings
+from hub.cli.main import app
 
 BLUEPRINT = yaml.safe_load((ROOT / "render.yaml").read_text())
 SERVICES = {service["name"]: service for service in BLUEPRINT["services"]}

@@ -5,12 +5,12 @@ import subprocess
 import sys
 import time
 
+from conftest import ROOT
 from slack_sdk.oauth.installation_store import Bot
 
-from conftest import ROOT
-from hub import admin_secrets
-from hub.config import load_settings
-from hub.installations import SlackInstallations
+from adapters.slack.installations import SlackInstallations
+from core.config import load_settings
+from hub.admin import secrets as admin_secrets
 
 OLD, NEW = "old-" + "o" * 44, "new-" + "n" * 44
 

@@ -8,8 +8,8 @@ import psycopg
 from conftest import ADMIN
 from support import admin_session, answers, free_port, wait_for
 
-from hub import tasks
-from hub.models import ChatTask
+from core.models import ChatTask
+from tasks import lifecycle
 
 
 def test_sigterm_during_a_running_task_finishes_it_and_posts_once(rt, processes, owner):
@@ -18,7 +18,7 @@ def test_sigterm_during_a_running_task_finishes_it_and_posts_once(rt, processes,
         locker.execute("LOCK TABLE web_messages IN SHARE ROW EXCLUSIVE MODE")
         worker = processes.worker()
         task = ChatTask(platform="web", workspace="default", platform_event_id="e1", text="hello", thread="t")
-        task_id = tasks.submit(rt.db, rt.queue, task).task_id
+        task_id = lifecycle.submit(rt.db, rt.queue, task).task_id
         wait_for(lambda: owner.execute(
             "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
             "WHERE c.relname = 'web_messages' AND NOT l.granted").fetchone(),
@@ -26,11 +26,11 @@ def test_sigterm_during_a_running_task_finishes_it_and_posts_once(rt, processes,
         worker.send_signal(signal.SIGTERM)
         wait_for(lambda: "warm shut down requested" in processes.output(worker).lower(),
                  what="the worker to take the signal")
-        assert tasks.get(rt.db, task_id)["status"] == "running"
+        assert lifecycle.get(rt.db, task_id)["status"] == "running"
         locker.rollback()  # the post goes through
 
     assert worker.wait(timeout=30) == 0
-    row = tasks.get(rt.db, task_id)
+    row = lifecycle.get(rt.db, task_id)
     assert row["status"] == "posted" and row["attempts"] == 1
     assert owner.execute("SELECT count(*) FROM web_messages WHERE task_id = %s", (task_id,)).fetchone()[0] == 1
 
@@ -55,4 +55,4 @@ def test_sigterm_lets_the_web_service_finish_a_request_in_flight(rt, processes, 
         locker.rollback()
         assert answer.result().status_code == 202
     assert web.wait(timeout=30) == 0
-    assert tasks.get(rt.db, answer.result().json()["id"])["status"] == "queued"
+    assert lifecycle.get(rt.db, answer.result().json()["id"])["status"] == "queued"

@@ -10,8 +10,8 @@ import pytest
 from conftest import ROOT
 from fakes.discord_server import FakeDiscord
 
-from hub import admin_secrets
-from memory import workspaces
+from core import workspaces
+from hub.admin import secrets as admin_secrets
 
 APP = "900000000000000002"
 GUILD = "900000000000000003"

@@ -9,11 +9,11 @@ import uuid
 
 import pytest
 from conftest import ROOT
-
 from fakes import FakeDiscord, FakeOpenAI, message_text
 from fakes.discord_server import APP_ID, BOT_ID, CHANNEL_ID, GUILD_ID, USER_ID
-from hub import channels
 from support import wait_for
+
+from worker import channels
 
 CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
 MESSAGES = "POST /channels/{channel_id}/messages"

@@ -7,10 +7,9 @@ import time
 
 import pytest
 import requests
-from nacl.signing import SigningKey
-
 from fakes import FakeDiscord
 from fakes.discord_server import APP_ID
+from nacl.signing import SigningKey
 from support import answers, wait_for
 
 KEY = SigningKey.generate()
@@ -34,7 +33,7 @@ def env(processes, discord) -> dict[str, str]:
 
 @pytest.fixture
 def hub_url(processes, env) -> str:
-    processes.start("-m", "gunicorn", "-c", "python:hub.gunicorn_conf", "hub.app:create_app()", env=env, name="web")
+    processes.start("-m", "gunicorn", "-c", "python:hub.gunicorn_conf", "hub.web.app:create_app()", env=env, name="web")
     url = f"http://127.0.0.1:{env['PORT']}"
     wait_for(lambda: answers(f"{url}/healthz"), what="gunicorn to serve")
     return url

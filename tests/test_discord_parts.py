@@ -6,14 +6,14 @@ import time
 import uuid
 
 import pytest
+from fakes import FakeDiscord
+from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
 
 from adapters.discord import interactions, render
 from adapters.discord.commands import command_definitions, sync_commands
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.rest import DiscordError, DiscordREST
-from fakes import FakeDiscord
-from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
-from hub.models import ChatTask, Citation, CodeBlock, Reply
+from core.models import ChatTask, Citation, CodeBlock, Reply
 
 FENCE = re.compile(r"^```", re.MULTILINE)
 

@@ -1,4 +1,4 @@
-"""A task a chat platform's request only stored (`tasks.store`) is queued by the workers'
+"""A task a chat platform's request only stored (`lifecycle.store`) is queued by the workers'
 dispatchers, once however many of them run, and once when a submit races them."""
 
 import threading
@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-
-from hub import dispatcher, tasks
-from hub.models import ChatTask
 from support import wait_for
+
+from core.models import ChatTask
+from tasks import dispatcher, lifecycle
 
 
 def _slack_task() -> ChatTask:
@@ -19,7 +19,7 @@ def _slack_task() -> ChatTask:
 
 def _queued(rt, task_id: uuid.UUID) -> bool:
     # The row turns `queued` just before its job is made: wait for both.
-    return tasks.get(rt.db, task_id)["status"] == "queued" and rt.queue.has_job(task_id)
+    return lifecycle.get(rt.db, task_id)["status"] == "queued" and rt.queue.has_job(task_id)
 
 
 @pytest.fixture
@@ -40,9 +40,9 @@ def start_dispatchers(rt) -> Iterator:
 
 
 def test_a_stored_task_stays_received_until_a_dispatcher_queues_it(rt, start_dispatchers):
-    stored = tasks.store(rt.db, _slack_task())
+    stored = lifecycle.store(rt.db, _slack_task())
     assert stored.created and stored.status == "received"
-    assert tasks.get(rt.db, stored.task_id)["status"] == "received" and not rt.queue.has_job(stored.task_id)
+    assert lifecycle.get(rt.db, stored.task_id)["status"] == "received" and not rt.queue.has_job(stored.task_id)
 
     start_dispatchers()
     wait_for(lambda: _queued(rt, stored.task_id), what="the stored task queued")
@@ -51,8 +51,8 @@ def test_a_stored_task_stays_received_until_a_dispatcher_queues_it(rt, start_dis
 
 def test_dispatchers_and_submits_racing_queue_each_task_once(rt, start_dispatchers):
     start_dispatchers(2)
-    stored = [tasks.store(rt.db, _slack_task()).task_id for _ in range(30)]
-    submitted = [tasks.submit(rt.db, rt.queue, _slack_task()) for _ in range(30)]
+    stored = [lifecycle.store(rt.db, _slack_task()).task_id for _ in range(30)]
+    submitted = [lifecycle.submit(rt.db, rt.queue, _slack_task()) for _ in range(30)]
     assert {s.status for s in submitted} == {"queued"}
     every = stored + [s.task_id for s in submitted]
     wait_for(lambda: all(_queued(rt, task_id) for task_id in every), what="every task queued")
@@ -62,8 +62,8 @@ def test_dispatchers_and_submits_racing_queue_each_task_once(rt, start_dispatche
 def test_a_redelivered_event_is_queued_once(rt, start_dispatchers):
     start_dispatchers()
     task = _slack_task()
-    first = tasks.store(rt.db, task)
+    first = lifecycle.store(rt.db, task)
     wait_for(lambda: _queued(rt, first.task_id), what="the task queued")
-    again = tasks.store(rt.db, task)
+    again = lifecycle.store(rt.db, task)
     assert (again.task_id, again.created, again.status) == (first.task_id, False, "queued")
     assert rt.queue.rq.job_ids == [str(first.task_id)]

@@ -6,17 +6,17 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import urllib.request
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 import openai
 import pytest
-
 from fakes import FakeOpenAI, Reply, Request, fake_vector
-from hub.config import load_settings
+
+from core.config import load_settings
 from memory.embedders import (
     Embedder,
     EmbeddingError,

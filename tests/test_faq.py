@@ -8,16 +8,19 @@ import uuid
 import numpy as np
 import psycopg
 import pytest
-
-from agents.faqs import cluster
 from conftest import ROOT
 from fakes import FakeOpenAI
-from hub import limits, model_usage, task_stats, tasks, worker
-from hub.config import load_settings
-from hub.models import ChatTask
-from memory import faqs, workspaces
+
+from agents.faqs import cluster
+from core import workspaces
+from core.config import load_settings
+from core.models import ChatTask
+from hub import wiring
+from memory import faqs
 from memory.embedders import HashEmbedder
 from memory.ingest import ingest
+from tasks import lifecycle, stats, usage
+from worker import jobs, limits, process
 
 DEPLOY = """# Deploy guide
 
@@ -60,18 +63,18 @@ def docs(rt, tmp_path):
 
 def _ask(rt, *questions: tuple[str, str], workspace="default", kind="ask"):
     """Submit (user, text) questions as web tasks and answer them with a real RQ worker here."""
-    ids = [tasks.submit(rt.db, rt.queue, ChatTask(
+    ids = [lifecycle.submit(rt.db, rt.queue, ChatTask(
         platform="web", workspace=workspace, platform_event_id=str(uuid.uuid4()), text=text,
         kind=kind, user=user, channel="playground")).task_id for user, text in questions]
-    worker.run_in_process(rt)
-    rows = [tasks.get(rt.db, task_id) for task_id in ids]
+    process.run_in_process(wiring.for_worker(rt))
+    rows = [lifecycle.get(rt.db, task_id) for task_id in ids]
     assert all(row["status"] == "posted" for row in rows), rows
     return rows
 
 
 def _generate(rt, workspace="default"):
-    agent = worker.build_agent(rt.db, rt.embedder, rt.settings)
-    return worker.draft_faqs(rt.db, rt.embedder, agent, rt.settings, workspace)
+    agent = wiring.build_agent(rt.db, rt.embedder, rt.settings)
+    return jobs.draft_faqs(rt.db, rt.embedder, agent, rt.settings, workspace)
 
 
 def _by_question(found, words):
@@ -160,7 +163,7 @@ def test_an_approved_faq_answers_a_close_question_without_the_model(rt, docs, ch
     faqs.review(rt.db, "default", draft.id, "approved")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", chat.base_url)
-    agent = worker.build_agent(rt.db, rt.embedder, load_settings())
+    agent = wiring.build_agent(rt.db, rt.embedder, load_settings())
     assert agent.model is not None
 
     reply = agent.run(ChatTask(platform="web", workspace="default", platform_event_id="e1",
@@ -182,7 +185,7 @@ def test_a_chat_model_words_the_canonical_question(rt, docs, chat, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", chat.base_url)
     settings = load_settings()
-    report = worker.draft_faqs(rt.db, rt.embedder, worker.build_agent(rt.db, rt.embedder, settings), settings,
+    report = jobs.draft_faqs(rt.db, rt.embedder, wiring.build_agent(rt.db, rt.embedder, settings), settings,
                                "default")
     (faq,) = faqs.listing(rt.db, "default")
     assert faq.question == "How do I roll back a release that went bad?"
@@ -191,15 +194,15 @@ def test_a_chat_model_words_the_canonical_question(rt, docs, chat, monkeypatch):
     assert ROLLBACK[0] in shown and ROLLBACK[1] in shown
 
     # What generation spent counts against the day's budget, with the tasks' tokens, and in /metrics.
-    asked_tokens = tasks.tokens_today(rt.db, "default")
-    usage = task_stats.metric_totals(rt.db, [1.0], [1.0])["usage"]
-    assert (usage["prompt"], usage["completion"]) == (
-        report.prompt_tokens + sum(tasks.get(rt.db, t)["prompt_tokens"] for t in asked),
-        report.completion_tokens + sum(tasks.get(rt.db, t)["completion_tokens"] for t in asked))
+    asked_tokens = lifecycle.tokens_today(rt.db, "default")
+    spent = stats.metric_totals(rt.db, [1.0], [1.0])["usage"]
+    assert (spent["prompt"], spent["completion"]) == (
+        report.prompt_tokens + sum(lifecycle.get(rt.db, t)["prompt_tokens"] for t in asked),
+        report.completion_tokens + sum(lifecycle.get(rt.db, t)["completion_tokens"] for t in asked))
     monkeypatch.setenv("MORNINGAI_DAILY_TOKEN_BUDGET", str(asked_tokens + report.tokens))
     settings = load_settings()
     with pytest.raises(limits.OverBudget, match="used today's budget"):
-        worker.draft_faqs(rt.db, rt.embedder, worker.build_agent(rt.db, rt.embedder, settings), settings, "default")
+        jobs.draft_faqs(rt.db, rt.embedder, wiring.build_agent(rt.db, rt.embedder, settings), settings, "default")
     monkeypatch.setenv("MORNINGAI_DAILY_TOKEN_BUDGET", str(asked_tokens + report.tokens + 1))
     limits.check_budget(rt.db, load_settings(), "default")  # one token left: not refused
 
@@ -232,7 +235,7 @@ def cli_env(hub_env):
 
 
 def test_generation_with_a_model_is_refused_once_the_day_s_budget_is_spent(rt, cli_env, chat):
-    model_usage.record(rt.db, "default", "faq_generation", 40, 10, None)  # an earlier run today
+    usage.record(rt.db, "default", "faq_generation", 40, 10, None)  # an earlier run today
     env = {**cli_env, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": chat.base_url,
            "MORNINGAI_DAILY_TOKEN_BUDGET": "50"}
     refused = _morningai("faq", "generate", env=env)
@@ -312,7 +315,7 @@ def test_generation_runs_as_a_job_and_an_edited_question_is_matched_by_its_new_w
     _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
     started = client.post("/api/faqs/generate", json={})
     assert started.status_code == 202
-    worker.run_in_process(rt)
+    process.run_in_process(wiring.for_worker(rt))
     job = client.get(started.get_json()["url"]).get_json()
     assert job["status"] == "finished" and "1 new draft(s)" in job["result"]["summary"]
     (faq,) = client.get("/api/faqs?status=draft").get_json()["faqs"]

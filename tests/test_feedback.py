@@ -8,16 +8,16 @@ import uuid
 from urllib.parse import urlencode
 
 import pytest
-from nacl.signing import SigningKey
-
 from conftest import log_in
 from fakes import FakeDiscord
 from fakes.slack_server import FakeSlack
-from hub import tasks
-from hub.app import create_app
-from hub.config import load_settings
-from hub.models import ChatTask, Reply
-from hub.runtime import Runtime
+from nacl.signing import SigningKey
+
+from core.config import load_settings
+from core.models import ChatTask, Reply
+from hub import wiring
+from hub.web.app import create_app
+from tasks import lifecycle
 
 TEAM, TOKEN = "T1", "xoxb-feedback-team"
 KEY = SigningKey.generate()
@@ -36,7 +36,7 @@ def app(hub_env, slack, monkeypatch):
     for name, value in {"SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_BOT_TOKEN": TOKEN,
                         "SLACK_API_URL": slack.api_url, "DISCORD_PUBLIC_KEY": KEY.verify_key.encode().hex()}.items():
         monkeypatch.setenv(name, value)
-    rt = Runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
+    rt = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
     yield create_app(rt)
     rt.close()
 
@@ -49,8 +49,8 @@ def client(app):
 def _answered(rt, platform: str, question: str, answer: str, channel: str) -> str:
     task = ChatTask(platform=platform, workspace="default", platform_event_id=f"ev-{uuid.uuid4()}", text=question,
                     channel=channel, user="asker")
-    task_id = tasks.store(rt.db, task).task_id
-    tasks.record_reply(rt.db, task_id, Reply(text=answer))
+    task_id = lifecycle.store(rt.db, task).task_id
+    lifecycle.record_reply(rt.db, task_id, Reply(text=answer))
     return str(task_id)
 
 

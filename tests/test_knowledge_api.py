@@ -4,7 +4,6 @@ import io
 from pathlib import Path
 
 import pytest
-
 from support import wait_for
 
 

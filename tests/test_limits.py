@@ -3,13 +3,13 @@
 import uuid
 
 import pytest
-
 from fakes import FakeOpenAI
-from hub import tasks
-from hub.models import ChatTask
+from support import wait_for
+
+from core.models import ChatTask
 from memory import faqs
 from memory.embedders import HashEmbedder
-from support import wait_for
+from tasks import lifecycle
 
 
 @pytest.fixture
@@ -21,11 +21,11 @@ def chat():
 def _ask(rt, user: str, text: str = "How do we deploy?") -> uuid.UUID:
     task = ChatTask(platform="web", workspace="default", platform_event_id=str(uuid.uuid4()),
                     text=text, user=user)
-    return tasks.submit(rt.db, rt.queue, task).task_id
+    return lifecycle.submit(rt.db, rt.queue, task).task_id
 
 
 def _posted(rt, task_id):
-    return wait_for(lambda: (row := tasks.get(rt.db, task_id))["status"] == "posted" and row,
+    return wait_for(lambda: (row := lifecycle.get(rt.db, task_id))["status"] == "posted" and row,
                     what="the task to be posted")
 
 

@@ -8,10 +8,10 @@ import time
 import urllib.request
 
 import pytest
+from fakes import FakeOpenAI, error_reply, fake_answer
 
 from agents.llm import ChatModel, Completion, LLMError, OpenAIChat, choose_chat_model
-from fakes import FakeOpenAI, error_reply, fake_answer
-from hub.config import load_settings
+from core.config import load_settings
 
 KEY = "sk-test-secret"
 MESSAGES = [

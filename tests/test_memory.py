@@ -2,9 +2,9 @@
 
 import psycopg
 import pytest
-
-from memory import workspaces
 from fakes import FakeOpenAI
+
+from core import workspaces
 from memory.embedders import HashEmbedder, LocalEmbedder, OpenAIEmbedder
 from memory.ingest import ingest
 from memory.search import search

@@ -4,10 +4,10 @@ import time
 
 import psycopg
 import pytest
-
-from hub import migrate
-from hub.db import Database
 from support import wait_for
+
+from core.db import Database
+from hub import migrate
 
 
 @pytest.fixture

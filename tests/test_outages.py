@@ -2,15 +2,15 @@
 
 import psycopg
 import pytest
-
-from hub import migrate, tasks
-from hub.app import create_app
-from hub.config import load_settings
-from hub.db import Database
-from hub.embedded import EmbeddedPostgres, EmbeddedRedis
-from hub.runtime import Runtime
 from conftest import log_in
 from support import wait_for
+
+from core.config import load_settings
+from core.db import Database
+from hub import migrate, wiring
+from hub.embedded import EmbeddedPostgres, EmbeddedRedis
+from hub.web.app import create_app
+from tasks import lifecycle
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_readyz_names_what_is_down(hub_env, own_redis, own_postgres, down, up, p
     urls = {"postgres": hub_env["DATABASE_URL"], "redis": hub_env["REDIS_URL"]}
     server = own_redis if down == "redis" else own_postgres
     urls[down] = server.start()
-    rt = Runtime(load_settings(), urls["postgres"], urls["redis"])
+    rt = wiring.runtime(load_settings(), urls["postgres"], urls["redis"])
     client = create_app(rt).test_client()
     assert client.get("/readyz").get_json()[down] == "ok"
 
@@ -66,7 +66,7 @@ def test_readyz_names_what_is_down(hub_env, own_redis, own_postgres, down, up, p
 
 def test_a_message_taken_while_redis_is_down_is_queued_once_it_is_back(hub_env, own_redis, processes):
     redis_url = own_redis.start()
-    rt = Runtime(load_settings(), hub_env["DATABASE_URL"], redis_url)
+    rt = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], redis_url)
     client = log_in(create_app(rt))
     own_redis.stop()
 
@@ -74,12 +74,12 @@ def test_a_message_taken_while_redis_is_down_is_queued_once_it_is_back(hub_env, 
     assert response.status_code == 202
     task_id = response.get_json()["id"]
     assert response.get_json()["status"] == "received"
-    assert tasks.get(rt.db, task_id)["status"] == "received"
+    assert lifecycle.get(rt.db, task_id)["status"] == "received"
 
     assert own_redis.start() == redis_url  # back, on the same port
     processes.worker(REDIS_URL=redis_url)  # its reconciler queues what was left behind
-    wait_for(lambda: tasks.get(rt.db, task_id)["status"] == "posted", what="the task to be posted")
-    assert tasks.get(rt.db, task_id)["attempts"] == 1
+    wait_for(lambda: lifecycle.get(rt.db, task_id)["status"] == "posted", what="the task to be posted")
+    assert lifecycle.get(rt.db, task_id)["attempts"] == 1
     rt.close()
 
 
@@ -87,7 +87,7 @@ def test_readyz_names_pending_migrations(servers, hub_env):
     postgres, _ = servers
     with psycopg.connect(postgres.url(), autocommit=True) as conn:
         conn.execute("CREATE DATABASE never_migrated")
-    rt = Runtime(load_settings(), postgres.url().rsplit("/", 1)[0] + "/never_migrated", hub_env["REDIS_URL"])
+    rt = wiring.runtime(load_settings(), postgres.url().rsplit("/", 1)[0] + "/never_migrated", hub_env["REDIS_URL"])
     body = create_app(rt).test_client().get("/readyz").get_json()
     assert body["postgres"] == "ok" and body["migrations"] == [f"{m.version}_{m.name}" for m in migrate.available()]
     assert f"{len(migrate.available())} migration(s) not applied: run `morningai migrate`" in body["problems"]
@@ -100,7 +100,7 @@ def test_a_pooled_connection_idle_past_the_window_is_checked_before_use(database
     # Past the window (0 s here) a connection is checked, so the first query after its server
     # process died (a PostgreSQL restart, a failover) gets a new one; within it (an hour here)
     # the check is skipped to save a round trip on busy requests, and that query meets the dead one.
-    monkeypatch.setattr("hub.db.CHECK_AFTER_IDLE", 0 if idle_check == "checked" else 3600)
+    monkeypatch.setattr("core.db.CHECK_AFTER_IDLE", 0 if idle_check == "checked" else 3600)
     db = Database(database_url, max_size=1)  # one connection: the next query must reuse it
     with db.connection() as conn:
         pid = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]

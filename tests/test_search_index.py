@@ -3,7 +3,8 @@ kept in step with the chunks (migration 0005)."""
 
 import numpy as np
 
-from memory import store, workspaces
+from core import workspaces
+from memory import store
 from memory.embedders import HashEmbedder
 from memory.ingest import ingest
 from memory.search import MATCHES, nearest_sql, search

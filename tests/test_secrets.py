@@ -8,10 +8,10 @@ import logging
 import time
 
 import pytest
-
 from conftest import log_in
 from fakes.slack_server import FakeSlack
-from hub.app import create_app
+
+from hub.web.app import create_app
 
 SECRET = "sk-dashboard-" + "q7Zp" * 10
 

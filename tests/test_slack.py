@@ -27,10 +27,11 @@ from slack_support import (  # noqa: F401
 from support import wait_for
 from typer.testing import CliRunner
 
-from hub import cli, tasks
-from hub.crypto import SecretBox
+from core.crypto import SecretBox
+from hub.cli import main
 from memory.embedders import choose_embedder
 from memory.ingest import ingest
+from tasks import lifecycle
 
 # --- inbound and outbound ------------------------------------------------------------------
 
@@ -356,18 +357,18 @@ def test_an_oauth_install_stores_an_encrypted_token_and_answers_in_that_team(hub
     payload = envelope(mention("CTEAM2", "how do we deploy?") | {"text": "<@UBT2> how do we deploy?"}, team="T2")
     send(hub, slack, payload)
     task = answered(hub, payload["event_id"])
-    assert task["status"] == "posted" and tasks.get(hub["rt"].db, task["id"])["workspace"] == "slack-t2"
+    assert task["status"] == "posted" and lifecycle.get(hub["rt"].db, task["id"])["workspace"] == "slack-t2"
     [post] = [r for r in slack.calls("chat.postMessage") if r.body.get("channel") == "CTEAM2"]
     assert post.headers["authorization"] == f"Bearer {issued}"
 
 
 def test_follow_ups_are_set_and_listed_from_the_command_line(hub):
     runner = CliRunner()  # in this process, whose environment points at the module's hub
-    assert runner.invoke(cli.app, ["slack", "follow-ups", "CCLI", "on"]).stdout.strip() == \
+    assert runner.invoke(main.app, ["slack", "follow-ups", "CCLI", "on"]).stdout.strip() == \
         "thread follow-ups in CCLI: on"
-    assert "CCLI" in runner.invoke(cli.app, ["slack", "channels"]).stdout
-    refused = runner.invoke(cli.app, ["slack", "follow-ups", "general", "on"])
-    assert isinstance(refused.exception, cli.CommandError) and "not a Slack channel id" in str(refused.exception)
+    assert "CCLI" in runner.invoke(main.app, ["slack", "channels"]).stdout
+    refused = runner.invoke(main.app, ["slack", "follow-ups", "general", "on"])
+    assert isinstance(refused.exception, main.CommandError) and "not a Slack channel id" in str(refused.exception)
     listed = hub["admin"].get(f"{hub['url']}/api/channels/slack", timeout=5).json()["channels"]
     assert {"channel": "CCLI", "follow_ups": True} in [{k: c[k] for k in ("channel", "follow_ups")} for c in listed]
 

@@ -13,11 +13,11 @@ from redis import Redis
 
 from adapters.slack import bolt_app, inbound
 from adapters.slack.inbound import question_text
+from adapters.slack.pacing import Pacer
 from adapters.slack.poster import SlackPoster
 from adapters.slack.render import MAX_BLOCKS, SECTION_CHARS, render, sections
-from hub.config import ConfigError, load_settings
-from hub.models import ChatTask, Citation, CodeBlock, Reply
-from hub.pacing import Pacer
+from core.config import ConfigError, load_settings
+from core.models import ChatTask, Citation, CodeBlock, Reply
 
 
 def _blocks(reply: Reply) -> list[dict]:

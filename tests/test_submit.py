@@ -1,8 +1,8 @@
 import pytest
 from rq import Queue
 
-from hub import tasks
-from hub.models import ChatTask
+from core.models import ChatTask
+from tasks import lifecycle
 
 
 def _event(event_id: str = "Ev0001", **fields) -> ChatTask:
@@ -12,8 +12,8 @@ def _event(event_id: str = "Ev0001", **fields) -> ChatTask:
 
 
 def test_a_redelivered_event_makes_one_row_and_one_job(rt, owner):
-    first = tasks.submit(rt.db, rt.queue, _event())
-    again = [tasks.submit(rt.db, rt.queue, _event()) for _ in range(2)]  # new ChatTask ids each time
+    first = lifecycle.submit(rt.db, rt.queue, _event())
+    again = [lifecycle.submit(rt.db, rt.queue, _event()) for _ in range(2)]  # new ChatTask ids each time
 
     assert first.created and first.status == "queued"
     assert [(s.task_id, s.created) for s in again] == [(first.task_id, False)] * 2
@@ -23,8 +23,8 @@ def test_a_redelivered_event_makes_one_row_and_one_job(rt, owner):
 
 
 def test_the_stored_task_keeps_everything_the_poster_needs(rt):
-    submitted = tasks.submit(rt.db, rt.queue, _event(kind="code"))
-    task = tasks.load(rt.db, submitted.task_id)
+    submitted = lifecycle.submit(rt.db, rt.queue, _event(kind="code"))
+    task = lifecycle.load(rt.db, submitted.task_id)
     assert (task.platform, task.workspace, task.kind, task.channel, task.thread, task.user) == \
         ("slack", "default", "code", "C1", "1700000000.000100", "U1")
     assert task.reply_target == {"channel": "C1", "thread_ts": "1700000000.000100"}
@@ -32,7 +32,7 @@ def test_the_stored_task_keeps_everything_the_poster_needs(rt):
 
 
 def test_an_unknown_workspace_is_refused_and_nothing_is_stored(rt, owner):
-    with pytest.raises(tasks.UnknownWorkspace):
-        tasks.submit(rt.db, rt.queue, ChatTask(platform="web", workspace="nope",
+    with pytest.raises(lifecycle.UnknownWorkspace):
+        lifecycle.submit(rt.db, rt.queue, ChatTask(platform="web", workspace="nope",
                                                platform_event_id="e1", text="hi"))
     assert owner.execute("SELECT count(*) FROM tasks").fetchone()[0] == 0

@@ -11,22 +11,20 @@ acknowledgement pays no extra round trip for it.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from hub import discord_store, task_stats
-from hub.db import Database
-from hub.models import KINDS
-from memory import store, workspaces
+from core import workspaces
+from core.db import Database
+from core.models import KINDS, SLACK_CHANNEL, SNOWFLAKE
+from memory import store
+from tasks import stats
 
 # The platforms whose messages come from channels an admin can set up.
 PLATFORMS = ("slack", "discord")
 NAMES = {"slack": "Slack", "discord": "Discord"}
-# A Slack conversation id: public (C) or private (G) channel, or a DM (D). A Discord channel
-# or thread id is a snowflake.
-CHANNEL_IDS = {"slack": re.compile(r"^[CGD][A-Z0-9]{2,30}$"), "discord": discord_store.SNOWFLAKE}
+CHANNEL_IDS = {"slack": SLACK_CHANNEL, "discord": SNOWFLAKE}
 WHERE_TO_FIND = {"slack": "like C0123ABCD, in the channel's details",
                  "discord": "a number like 1234567890123456789: right-click the channel → Copy Channel ID"}
 FIELDS = ("enabled", "follow_ups", "sources", "kinds")
@@ -113,7 +111,7 @@ def _kinds(value: Any) -> list[str] | None:
 def _workspace_of(db: Database, platform: str, channel: str, named: Any) -> workspaces.Workspace:
     if named is not None and not isinstance(named, str):
         raise SettingsError("workspace: must be a workspace name")
-    name = named or task_stats.channel_workspace(db, platform, channel) or "default"
+    name = named or stats.channel_workspace(db, platform, channel) or "default"
     space = workspaces.find(db, name)
     if space is None:
         raise SettingsError(f"workspace: no workspace named {name!r}")
@@ -167,7 +165,7 @@ def listing(db: Database, platform: str) -> list[dict[str, Any]]:
     with db.connection() as conn:
         rows = {row["channel"]: row for row in conn.execute(
             "SELECT * FROM channel_settings WHERE platform = %s", (platform,))}
-    seen = {row["channel"]: row for row in task_stats.channels_seen(db, platform)}
+    seen = {row["channel"]: row for row in stats.channels_seen(db, platform)}
     channels = []
     for channel in sorted(rows.keys() | seen.keys()):
         own, last = rows.get(channel), seen.get(channel) or {}

@@ -1,16 +1,16 @@
 """Spending limits, checked before a task reaches the model: a daily token budget per workspace
 and a request rate per user. Over either, the user gets a polite reply saying when to come back.
 The budget counts every token the workspace spent today: its tasks', and FAQ generation's
-(hub/model_usage.py), which is refused once the budget is spent."""
+(tasks/usage.py), which is refused once the budget is spent."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub import model_usage, tasks
-from hub.config import Settings
-from hub.db import Database
-from hub.models import ChatTask, Reply
+from core.config import Settings
+from core.db import Database
+from core.models import ChatTask, Reply
+from tasks import lifecycle, usage
 
 # US dollars per million (prompt, completion) tokens, for the cost estimate stored per task.
 PRICES = {
@@ -29,7 +29,7 @@ class OverBudget(Exception):
 def refusal(db: Database, settings: Settings, task: ChatTask) -> Reply | None:
     """The reply for a task over a limit; None when it may go ahead."""
     if settings.user_rate_limit and task.user:
-        recent = tasks.requests_last_minute(db, task)
+        recent = lifecycle.requests_last_minute(db, task)
         if recent >= settings.user_rate_limit:
             return Reply(text=f"You've sent {recent + 1} requests in the last minute, more than the "
                               f"{settings.user_rate_limit} this hub allows. Please try again in a minute.",
@@ -45,7 +45,7 @@ def check_budget(db: Database, settings: Settings, workspace: str) -> None:
     """Raise OverBudget when `workspace` has spent today's model tokens."""
     if not settings.daily_token_budget:
         return
-    spent = tasks.tokens_today(db, workspace) + model_usage.tokens_today(db, workspace)
+    spent = lifecycle.tokens_today(db, workspace) + usage.tokens_today(db, workspace)
     if spent >= settings.daily_token_budget:
         raise OverBudget(f"Workspace `{workspace}` has used today's budget of {settings.daily_token_budget:,} "
                          f"model tokens. Please try again after midnight UTC (in {_until_midnight_utc()}), or "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from hub.models import ChatTask, Reply
+from core.models import ChatTask, Reply
 
 
 class Poster(Protocol):

@@ -18,7 +18,7 @@ from adapters.discord.commands import sync_commands
 from adapters.discord.interactions import BadInteraction, Command, Hub, Replayed
 from adapters.discord.poster import THINKING
 from adapters.discord.rest import DiscordREST
-from hub.models import ChatTask
+from core.models import ChatTask
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ import json
 import time
 
 from flask import Blueprint, jsonify, request
-from nacl.exceptions import BadSignatureError, ValueError as NaclValueError
+from nacl.exceptions import BadSignatureError
+from nacl.exceptions import ValueError as NaclValueError
 from nacl.signing import VerifyKey
 
 from adapters.discord.interactions import BadInteraction, Hub, Replayed, accept, parse

@@ -1,17 +1,13 @@
 """The Discord integration's table of which workspace a guild is answered from. (Channel
-settings are every platform's: hub/channels.py; votes on answers are in hub/feedback.py, with
+settings are every platform's: worker/channels.py; votes on answers are in tasks/feedback.py, with
 Slack's.) The adapter reaches it through callables the composition roots hand it; the SQL lives
 here, with the table's owner."""
 
 from __future__ import annotations
 
-import re
-
-from hub.db import Database
+from core.db import Database
 
 DEFAULT_WORKSPACE = "default"
-# Discord's ids (guilds, channels, threads): snowflakes, 15 to 22 digits.
-SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")
 
 
 def workspace_for_guild(db: Database, guild_id: str | None) -> str:

@@ -13,8 +13,7 @@ from typing import Any
 
 from adapters.discord import render
 from adapters.discord.commands import KINDS
-from hub.models import ChatTask
-from hub.tasks import Submitted
+from core.models import ChatTask, Submitted
 
 # Interaction and callback types (Discord's "Receiving and Responding" docs).
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3

@@ -10,7 +10,7 @@ import logging
 
 from adapters.discord import render
 from adapters.discord.rest import DiscordError, DiscordREST
-from hub.models import ChatTask, Reply
+from core.models import ChatTask, Reply
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from hub.models import Reply
+from core.models import Reply
 
 LIMIT = 2000  # Discord's cap on a message's content
 EMBED_DESCRIPTION_LIMIT = 4096

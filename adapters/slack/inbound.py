@@ -19,7 +19,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from hub.models import KINDS, ChatTask
+from core.models import KINDS, ChatTask
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from psycopg import Connection
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
-from hub.crypto import SecretBox, UnreadableSecret
-from hub.db import Database
-from memory import workspaces
+from core import workspaces
+from core.crypto import SecretBox, UnreadableSecret
+from core.db import Database
 
 log = logging.getLogger(__name__)
 

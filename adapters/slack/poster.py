@@ -23,7 +23,7 @@ from slack_sdk.webhook import WebhookClient
 
 from adapters.slack.bolt_app import web_client
 from adapters.slack.render import Message, render
-from hub.models import ChatTask, Reply
+from core.models import ChatTask, Reply
 
 log = logging.getLogger(__name__)
 

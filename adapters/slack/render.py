@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from hub.models import Citation, Reply
+from core.models import Citation, Reply
 
 SECTION_CHARS = 3000  # Slack's limit for a section's text
 MAX_BLOCKS = 50  # Slack's limit per message

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
-from hub.db import Database
-from hub.models import ChatTask, Reply
+from core.db import Database
+from core.models import ChatTask, Reply
 
 
 class WebPoster:

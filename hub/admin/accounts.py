@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg.errors import UniqueViolation
 
-from hub.db import Database
+from core.db import Database
 
 ROLES = ("admin", "viewer")
 MIN_PASSWORD = 10

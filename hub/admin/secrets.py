@@ -16,9 +16,9 @@ from typing import Any
 from psycopg import Connection
 from pydantic import ValidationError
 
-from hub.config import Settings, field_adapter, variable
-from hub.crypto import SecretBox, UnreadableSecret
-from hub.db import Database
+from core.config import Settings, field_adapter, variable
+from core.crypto import SecretBox, UnreadableSecret
+from core.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Settings an admin changes in the dashboard, kept in the `settings` table (which this module
 owns). They take precedence over the environment; each process applies them, and the secrets
-set in the dashboard (hub/admin_secrets.py), when it starts.
+set in the dashboard (hub/admin/secrets.py), when it starts.
 
 Only settings that are safe to change while data exists are editable: the embedder is not
 (switching it needs a re-embed). Secrets have their own write-only table and API.
@@ -16,9 +16,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
-from hub import admin_secrets
-from hub.config import Settings, field_adapter
-from hub.db import Database
+from core.config import Settings, field_adapter
+from core.db import Database
+from hub.admin import secrets as admin_secrets
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,12 @@ import requests
 import typer
 from rich.markdown import Markdown
 
-from hub import tasks, worker
-from hub.cli import CommandError, _jsonable, _migrated, _open, err, out
-from hub.config import Settings, load_settings
-from hub.models import KINDS, ChatTask
+from core.config import Settings, load_settings
+from core.models import KINDS, ChatTask
+from hub import wiring
+from hub.cli.main import CommandError, _jsonable, _migrated, _open, err, out
+from tasks import lifecycle
+from worker import process
 
 
 def _hub_url(settings: Settings) -> str:
@@ -72,11 +74,11 @@ def _ask_in_process(settings: Settings, text: str, kind: str, workspace: str) ->
         task = ChatTask(platform="web", workspace=workspace, platform_event_id=str(uuid.uuid4()),
                         text=text, kind=kind, channel="cli", user=os.environ.get("USER", ""))
         try:
-            submitted = tasks.submit(rt.db, rt.queue, task)
-        except tasks.UnknownWorkspace:
+            submitted = lifecycle.submit(rt.db, rt.queue, task)
+        except lifecycle.UnknownWorkspace:
             raise CommandError(f"no workspace named {workspace!r}") from None
-        worker.run_in_process(rt)
-        return _jsonable(tasks.get(rt.db, submitted.task_id))
+        process.run_in_process(wiring.for_worker(rt))
+        return _jsonable(lifecycle.get(rt.db, submitted.task_id))
     finally:
         rt.close()
 

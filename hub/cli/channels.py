@@ -1,5 +1,5 @@
 """`morningai channels …`: per-channel settings on Slack and Discord from the command line,
-through the same checks as the dashboard (hub/channels.py)."""
+through the same checks as the dashboard (worker/channels.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hub import channels
-from hub.cli import InputError, _apply_migrations, _database, out
-from hub.config import load_settings
-from hub.db import Database
+from core.config import load_settings
+from core.db import Database
+from hub.cli.main import InputError, _apply_migrations, _database, out
+from worker import channels
 
 channels_app = typer.Typer(no_args_is_help=True, help=(
     "Per-channel settings on Slack and Discord: answer there or not, thread follow-ups, "

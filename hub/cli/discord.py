@@ -8,14 +8,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from adapters.discord import bot, commands
+from adapters.discord import bot, commands, guilds
 from adapters.discord.commands import PERMISSIONS, SCOPES, sync_commands
 from adapters.discord.rest import DiscordError, DiscordREST
-from hub import admin_settings, discord_store
-from hub.app import discord_hub
-from hub.channels_cli import ON_OFF, switch_follow_ups
-from hub.cli import CommandError, InputError, _database, _migrated, _open, _setup_logging, out
-from hub.config import Settings, load_settings
+from core.config import Settings, load_settings
+from core.models import SNOWFLAKE
+from hub.admin import settings as admin_settings
+from hub.cli.channels import ON_OFF, switch_follow_ups
+from hub.cli.main import (
+    CommandError,
+    InputError,
+    _database,
+    _migrated,
+    _open,
+    _setup_logging,
+    out,
+)
+from hub.wiring import discord_hub
 
 discord_app = typer.Typer(help="Connect Discord: run the bot, invite it, map guilds to workspaces.")
 
@@ -81,19 +90,19 @@ def map_guild(
     workspace: Annotated[str, typer.Argument(help="The workspace its questions are answered from")],
 ) -> None:
     """Answer a guild from a workspace (unmapped guilds use `default`)."""
-    if not discord_store.SNOWFLAKE.match(guild):
+    if not SNOWFLAKE.match(guild):
         raise InputError(f"GUILD: {guild!r} is not a Discord id (Server Settings → Widget, or Copy Server ID)")
     with _database(load_settings()) as db:
-        if not discord_store.map_guild(db, guild, workspace):
+        if not guilds.map_guild(db, guild, workspace):
             raise InputError(f"WORKSPACE: no workspace named {workspace!r}")
     out.print(f"guild {guild} is answered from workspace {workspace!r}")
 
 
 @discord_app.command("guilds")
-def guilds() -> None:
+def list_guilds() -> None:
     """The guilds mapped to a workspace other than the default."""
     with _database(load_settings()) as db:
-        rows = discord_store.guild_mappings(db)
+        rows = guilds.guild_mappings(db)
     table = Table(box=None, pad_edge=False)
     for column in ("guild", "workspace", "since"):
         table.add_column(column)

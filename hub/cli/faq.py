@@ -15,12 +15,22 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from agents import faq_export
-from hub import limits, worker
-from hub.cli import CommandError, InputError, _apply_migrations, _database, _jsonable, _migrated, out
-from hub.config import load_settings
-from hub.db import Database
-from memory import faqs, workspaces
+from core import workspaces
+from core.config import load_settings
+from core.db import Database
+from hub import wiring
+from hub.cli.main import (
+    CommandError,
+    InputError,
+    _apply_migrations,
+    _database,
+    _jsonable,
+    _migrated,
+    out,
+)
+from memory import faqs
 from memory.embedders import choose_embedder
+from worker import jobs, limits
 
 faq = typer.Typer(no_args_is_help=True, help="Draft FAQs from asked questions, review and export them.")
 
@@ -48,7 +58,7 @@ def generate(workspace: Workspace = "default") -> None:
         settings = _migrated(db, settings)
         embedder = choose_embedder(settings)
         try:
-            report = worker.draft_faqs(db, embedder, worker.build_agent(db, embedder, settings), settings,
+            report = jobs.draft_faqs(db, embedder, wiring.build_agent(db, embedder, settings), settings,
                                        _known(db, workspace))
         except limits.OverBudget as exc:
             raise CommandError(str(exc)) from None

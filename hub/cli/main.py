@@ -22,20 +22,24 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
+from adapters.slack.installations import SlackInstallations
+from core import logs, workspaces
+from core.config import ConfigError, Settings, load_settings
+from core.crypto import UnreadableSecret
+from core.db import Database
+from core.runtime import Runtime
 from hub import migrate as migrations
-from hub import admin_secrets, admin_settings, logs, reconciler, worker
-from hub.config import ConfigError, Settings, load_settings
-from hub.db import Database
-from hub.crypto import UnreadableSecret
+from hub import wiring
+from hub.admin import secrets as admin_secrets
+from hub.admin import settings as admin_settings
+from hub.cli.progress import IngestProgress
 from hub.embedded import EmbeddedPostgres, EmbeddedServiceError
-from hub.installations import SlackInstallations
-from hub.runtime import Runtime
-from hub.progress import IngestProgress
 from hub.supervisor import Supervisor
-from memory import workspaces
 from memory.embedders import EmbeddingError, choose_embedder
 from memory.ingest import ingest
 from memory.search import search
+from tasks import reconciler
+from worker import jobs, process
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="MorningAI hub: your team's knowledge, answered in Slack and Discord.")
@@ -56,7 +60,7 @@ def _setup_logging(settings: Settings) -> None:
 
 
 def _open(settings: Settings) -> Runtime:
-    rt = Runtime.open(settings)
+    rt = wiring.open_runtime(settings)
     for name in rt.embedded:
         url = rt.database_url if name == "PostgreSQL" else rt.redis_url
         err.print(f"[dim]started embedded {name} at {url} (data in {settings.home.absolute()})[/dim]")
@@ -148,7 +152,11 @@ def worker_command(
     """Run a worker that answers queued tasks (and reconciles stuck ones)."""
     settings = load_settings()
     _setup_logging(settings)
-    worker.serve(settings, burst=burst)
+    rt = wiring.open_runtime(settings, dashboard_settings=True)
+    try:
+        process.serve(wiring.for_worker(rt), burst=burst)
+    finally:
+        rt.close()
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -163,7 +171,7 @@ def _check_port_free(host: str, port: int) -> None:
 
 def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "-c", "python:hub.gunicorn_conf",
-            "--bind", f"{host}:{port}", "--workers", str(workers), "hub.app:create_app()"]
+            "--bind", f"{host}:{port}", "--workers", str(workers), "hub.web.app:create_app()"]
 
 
 @app.command()
@@ -219,8 +227,8 @@ def up(
                            "MORNINGAI_HOME": str(settings.home.absolute())})
     try:
         rt.settings = _migrated(rt.db, settings)
-        posters = worker.build_posters(rt)
-        reconciler.sweep(rt, lambda task: worker.announce_failure(rt, posters, task))
+        posters = wiring.build_posters(rt)
+        reconciler.sweep(rt, lambda task: jobs.announce_failure(rt, posters, task))
         children.spawn("web", _gunicorn_argv(host, port, settings.web_concurrency))
         for n in range(workers):
             children.spawn(f"worker {n + 1}", [sys.executable, "-m", "hub", "worker"])
@@ -307,11 +315,11 @@ def search_command(
 
 
 # Registered last, not at the top: their commands build on this module's helpers.
-from hub.ask_cli import ask  # noqa: E402
-from hub.channels_cli import channels_app  # noqa: E402
-from hub.discord_cli import discord_app  # noqa: E402
-from hub.faq_cli import faq  # noqa: E402
-from hub.slack_cli import slack  # noqa: E402
+from hub.cli.ask import ask  # noqa: E402
+from hub.cli.channels import channels_app  # noqa: E402
+from hub.cli.discord import discord_app  # noqa: E402
+from hub.cli.faq import faq  # noqa: E402
+from hub.cli.slack import slack  # noqa: E402
 
 app.command()(ask)
 app.add_typer(faq, name="faq")

@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hub import channels
-from hub.channels_cli import ON_OFF, print_channels, switch_follow_ups
-from hub.cli import _apply_migrations, _database, out
-from hub.config import load_settings
-from hub.installations import SlackInstallations
+from adapters.slack.installations import SlackInstallations
+from core.config import load_settings
+from hub.cli.channels import ON_OFF, print_channels, switch_follow_ups
+from hub.cli.main import _apply_migrations, _database, out
+from worker import channels
 
 slack = typer.Typer(no_args_is_help=True, help="Slack: channel settings and installed teams.")
 

@@ -9,16 +9,19 @@ import uuid
 from flask import Blueprint, g, jsonify, request
 from redis.exceptions import RedisError
 
-from hub import admin_secrets, admin_settings, feedback, health, task_stats, tasks, web
-from hub.config import variable
-from memory import workspaces
+from core import workspaces
+from core.config import variable
+from hub.admin import secrets as admin_secrets
+from hub.admin import settings as admin_settings
+from hub.web import common, health
+from tasks import feedback, lifecycle, stats
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
 
 @bp.get("/health")
 def health_report():
     """/readyz's checks, plus each worker with its last heartbeat and each queue's depth."""
-    rt = web.runtime()
+    rt = common.runtime()
     ready, report = health.readiness(rt)
     try:
         report.update(workers=rt.queue.workers(), queues=rt.queue.queues())
@@ -29,20 +32,20 @@ def health_report():
 
 @bp.get("/queue/failed")
 def failed_jobs():
-    return jsonify(jobs=web.runtime().queue.failed_jobs())
+    return jsonify(jobs=common.runtime().queue.failed_jobs())
 
 
 @bp.post("/queue/failed/<job_id>/requeue")
 def requeue(job_id: str):
     """Run a failed job again. A task's job goes through the task's retry, so the task's
     status and attempts start afresh; an ingest or FAQ job is requeued as it was."""
-    rt = web.runtime()
+    rt = common.runtime()
     try:
         task_id = uuid.UUID(job_id)
     except ValueError:
         task_id = None
-    if task_id is not None and tasks.get(rt.db, task_id) is not None:
-        status = tasks.retry(rt.db, rt.queue, task_id)
+    if task_id is not None and lifecycle.get(rt.db, task_id) is not None:
+        status = lifecycle.retry(rt.db, rt.queue, task_id)
         if status is None:
             return jsonify(error=f"task {task_id} is not failed: nothing to requeue"), 409
         return jsonify(id=job_id, status=status), 202
@@ -55,20 +58,20 @@ def requeue(job_id: str):
 def analytics():
     """The overview's numbers over the last `hours` (1 to 720, default 24)."""
     try:
-        hours = web.whole("hours", 24, 1, 720)
-    except web.BadQuery as exc:
-        return web.error(str(exc))
-    db = web.runtime().db
+        hours = common.whole("hours", 24, 1, 720)
+    except common.BadQuery as exc:
+        return common.error(str(exc))
+    db = common.runtime().db
     votes = feedback.over_time(db, hours)
-    return jsonify(hours=hours, totals=task_stats.totals(db, hours),
-                   per_hour=[{**row, "hour": row["hour"].isoformat()} for row in task_stats.per_hour(db, hours)],
-                   top_questions=task_stats.top_questions(db, hours),
-                   feedback={**votes, "series": [web.row_json(row) for row in votes["series"]]})
+    return jsonify(hours=hours, totals=stats.totals(db, hours),
+                   per_hour=[{**row, "hour": row["hour"].isoformat()} for row in stats.per_hour(db, hours)],
+                   top_questions=stats.top_questions(db, hours),
+                   feedback={**votes, "series": [common.row_json(row) for row in votes["series"]]})
 
 
 @bp.get("/workspaces")
 def list_workspaces():
-    db = web.runtime().db
+    db = common.runtime().db
     return jsonify(workspaces=[{"name": space.name, "embedder": space.embedder}
                                for space in map(lambda name: workspaces.get(db, name),
                                                 workspaces.all_names(db))])
@@ -80,7 +83,7 @@ def add_workspace():
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         return jsonify(error='send JSON {"name": "support"}'), 400
     try:
-        space, created = workspaces.ensure(web.runtime().db, body["name"])
+        space, created = workspaces.ensure(common.runtime().db, body["name"])
     except ValueError as exc:
         return jsonify(error=f"name: {exc}"), 400
     if not created:
@@ -92,7 +95,7 @@ def add_workspace():
 def get_settings():
     """The effective settings the dashboard can change, where each value comes from, and the
     ones it only shows. Secrets are reported as set or not and where from, never returned."""
-    rt = web.runtime()
+    rt = common.runtime()
     changed = admin_settings.stored(rt.db)
     secrets, unreadable = admin_secrets.opened(rt.db, rt.environment)
     # On top of the environment's, not this process's: those were applied when it started.
@@ -116,7 +119,7 @@ def put_settings():
         return jsonify(error='send a JSON object of settings, e.g. {"chat_model": "gpt-4.1"}; '
                              "null puts one back to the environment's value"), 400
     try:
-        admin_settings.save(web.runtime().db, body, g.user.id)
+        admin_settings.save(common.runtime().db, body, g.user.id)
     except admin_settings.SettingError as exc:
         return jsonify(error=str(exc)), 400
     return get_settings()
@@ -126,13 +129,13 @@ def put_settings():
 def put_secret(name: str):
     """Set a secret (write-only: the answer says it is set, never what it is)."""
     body = request.get_json(silent=True)
-    rt = web.runtime()
+    rt = common.runtime()
     try:
         field = admin_secrets.by_variable(name)
         admin_secrets.save(rt.db, rt.environment, field, body.get("value") if isinstance(body, dict) else None,
                            g.user.id)
     except admin_secrets.SecretError as exc:
-        return web.error(str(exc))
+        return common.error(str(exc))
     return get_settings()
 
 
@@ -142,7 +145,7 @@ def delete_secret(name: str):
     try:
         field = admin_secrets.by_variable(name)
     except admin_secrets.SecretError as exc:
-        return web.error(str(exc))
-    if not admin_secrets.delete(web.runtime().db, field):
-        return web.error(f"{name}: no value set in the dashboard", 404)
+        return common.error(str(exc))
+    if not admin_secrets.delete(common.runtime().db, field):
+        return common.error(f"{name}: no value set in the dashboard", 404)
     return get_settings()

@@ -9,29 +9,34 @@ import uuid
 from pathlib import Path
 
 import psycopg
-import requests
 from flask import Flask, g, jsonify, request, send_from_directory
 from flask_compress import Compress
 from slack_bolt.adapter.flask import SlackRequestHandler
-from slack_sdk.errors import SlackClientError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import PathConverter
 
 from adapters.discord import endpoint as discord_endpoint
-from adapters.discord.interactions import Hub as DiscordHub
 from adapters.slack.bolt_app import OAuth, create_bolt_app
-from adapters.slack.inbound import Hub
-from adapters.discord.commands import invite_url
-from adapters.discord.rest import DiscordError, DiscordREST
-from adapters.slack.bolt_app import revoke as revoke_slack_token
-from hub import (admin_api, api, auth, channels, discord_store, faq_api, feedback, feedback_api, health,
-                 integrations, knowledge, logs, metrics, openapi, tasks)
-from hub.config import load_settings
-from hub.installations import SlackInstallations, SlackOAuthStates
-from hub.runtime import Runtime
+from adapters.slack.installations import SlackInstallations, SlackOAuthStates
+from core import logs
+from core.config import load_settings
+from core.runtime import Runtime
+from hub import wiring
+from hub.web import (
+    admin,
+    auth,
+    faqs,
+    feedback,
+    health,
+    integrations,
+    knowledge,
+    messages,
+    metrics,
+    openapi,
+)
 
 # `make run` (npm run build) puts the dashboard here.
-DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
+DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
 ASSET_MAX_AGE = 365 * 24 * 3600
 
 requests_log = logging.getLogger("hub.requests")
@@ -43,11 +48,11 @@ class PageConverter(PathConverter):
 
 
 def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> Flask:
-    rt = runtime or Runtime.open(load_settings(), dashboard_settings=True)
+    rt = runtime or wiring.open_runtime(load_settings(), dashboard_settings=True)
     app = Flask("morningai", static_folder=None)
     app.config["MORNINGAI"] = rt
     app.debug = rt.settings.debug
-    # No SECRET_KEY: logins are server-side sessions (hub/auth.py), so Flask's signed-cookie
+    # No SECRET_KEY: logins are server-side sessions (hub/web/auth.py), so Flask's signed-cookie
     # session is unused, and without a key Flask skips building its serializer on every request.
     # Room for the longest allowed message in UTF-8 plus the JSON around it; more is a 413.
     app.config["MAX_CONTENT_LENGTH"] = 4 * rt.settings.max_message_chars + 4096
@@ -57,17 +62,17 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     _trace_requests(app)
     auth.install(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp)
+    app.register_blueprint(messages.bp)
     app.register_blueprint(knowledge.bp)
-    app.register_blueprint(faq_api.bp)
+    app.register_blueprint(faqs.bp)
     app.register_blueprint(integrations.bp)
-    app.config["MORNINGAI_CONNECTORS"] = _connectors(rt)
-    app.register_blueprint(feedback_api.bp)
-    app.register_blueprint(admin_api.bp)
+    app.config["MORNINGAI_CONNECTORS"] = wiring.connectors(rt)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(openapi.bp)
     _mount_slack(app, rt)
     if rt.settings.discord_public_key:
-        app.register_blueprint(discord_endpoint.blueprint(discord_hub(rt), rt.settings.discord_public_key))
+        app.register_blueprint(discord_endpoint.blueprint(wiring.discord_hub(rt), rt.settings.discord_public_key))
 
     app.url_map.converters["page"] = PageConverter
     # Only the dashboard's files are compressed: API answers are small, and the platforms'
@@ -145,12 +150,7 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
                                  "(or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"), 404
         return
 
-    hub = Hub(
-        submit=lambda task: tasks.store(rt.db, task),
-        follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
-        answered_in_thread=lambda channel, thread: tasks.answered_in_thread(rt.db, "slack", channel, thread),
-        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "slack", task_id, user, vote),
-        max_chars=settings.max_message_chars)
+    hub = wiring.slack_hub(rt)
     oauth = None
     if settings.slack_oauth_enabled:
         oauth = OAuth(client_id=settings.slack_client_id,
@@ -165,41 +165,3 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
     if oauth is not None:
         for path in ("/slack/install", "/slack/oauth_redirect"):
             app.add_url_rule(path, path, lambda: handler.handle(request), methods=["GET"])
-
-
-def discord_hub(rt: Runtime) -> DiscordHub:
-    """What the Discord adapter (endpoint and gateway bot) may do with the hub."""
-    return DiscordHub(
-        submit=lambda task: tasks.submit(rt.db, rt.queue, task),
-        workspace_for_guild=lambda guild_id: discord_store.workspace_for_guild(rt.db, guild_id),
-        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "discord", task_id, user, vote),
-        follow_ups=lambda channel: channels.follow_ups(rt.db, "discord", channel),
-        thread_conversation=lambda channel, thread: tasks.thread_conversation(rt.db, "discord", channel, thread),
-        max_chars=rt.settings.max_message_chars)
-
-
-def _connectors(rt: Runtime) -> integrations.Connectors:
-    """What the integrations API may ask of Slack and Discord, through the adapters' clients;
-    each says what went wrong instead of raising, since the admin's request goes on."""
-    settings = rt.settings
-    token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
-
-    def revoke(bot_token: str) -> str | None:
-        try:
-            revoke_slack_token(settings.slack_api_url, bot_token)
-        except (SlackClientError, OSError) as exc:  # Slack's refusal, or no answer
-            return str(exc)
-        return None
-
-    def leave_guild(guild_id: str) -> str | None:
-        try:
-            # A request's client: a long rate limit fails the disconnect rather than hold the page.
-            DiscordREST(settings.discord_api_url, token, max_wait=5).request(
-                "DELETE", "/users/@me/guilds/{guild_id}", guild_id=guild_id)
-        except (DiscordError, requests.RequestException) as exc:
-            return str(exc)
-        return None
-
-    return integrations.Connectors(
-        revoke_slack_token=revoke, leave_discord_guild=leave_guild if token else None,
-        discord_invite_url=invite_url(settings.discord_application_id) if settings.discord_application_id else None)

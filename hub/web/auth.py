@@ -2,7 +2,7 @@
 users, and the guard every `/api/*` request passes.
 
 A session is a random token in an HttpOnly, SameSite=Lax cookie (Secure behind TLS), kept
-server-side (hub/accounts.py). State-changing requests must also send the session's CSRF token
+server-side (hub/admin/accounts.py). State-changing requests must also send the session's CSRF token
 in the X-CSRF-Token header: a page on another site can make the browser send the cookie, but
 cannot read the token. Login and setup take JSON only, which a cross-site form cannot send.
 """
@@ -14,7 +14,8 @@ import uuid
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
-from hub import accounts, web
+from hub.admin import accounts
+from hub.web import common
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 
@@ -46,19 +47,19 @@ def _bad_account(exc: accounts.AccountError):
 
 def _needs_setup() -> bool:
     """No account yet, and none to be made from MORNINGAI_ADMIN_EMAIL / _PASSWORD."""
-    settings = web.runtime().settings
-    return not (settings.admin_email and settings.admin_password) and accounts.count(web.runtime().db) == 0
+    settings = common.runtime().settings
+    return not (settings.admin_email and settings.admin_password) and accounts.count(common.runtime().db) == 0
 
 
 def _first_admin_from_settings() -> None:
-    settings = web.runtime().settings
-    if settings.admin_email and settings.admin_password and accounts.count(web.runtime().db) == 0:
-        accounts.create(web.runtime().db, settings.admin_email, settings.admin_password.get_secret_value(),
+    settings = common.runtime().settings
+    if settings.admin_email and settings.admin_password and accounts.count(common.runtime().db) == 0:
+        accounts.create(common.runtime().db, settings.admin_email, settings.admin_password.get_secret_value(),
                         "admin", only_if_none=True)
 
 
 def _logged_in(user: accounts.User, status: int = 200) -> Response:
-    token, csrf = accounts.open_session(web.runtime().db, user)
+    token, csrf = accounts.open_session(common.runtime().db, user)
     response = jsonify(user=user.to_json(), csrf_token=csrf)
     response.status_code = status
     secure = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
@@ -73,7 +74,7 @@ def setup():
     email, password, _ = _credentials()
     if not _needs_setup():
         return jsonify(error="setup is done: an admin exists (or comes from MORNINGAI_ADMIN_EMAIL); log in"), 409
-    user = accounts.create(web.runtime().db, email, password, "admin", only_if_none=True)
+    user = accounts.create(common.runtime().db, email, password, "admin", only_if_none=True)
     if user is None:
         return jsonify(error="setup is done: someone created the first admin a moment ago; log in"), 409
     return _logged_in(user, 201)
@@ -82,7 +83,7 @@ def setup():
 @bp.post("/auth/login")
 def login():
     email, password, _ = _credentials()
-    rt, ip = web.runtime(), request.remote_addr or ""
+    rt, ip = common.runtime(), request.remote_addr or ""
     _first_admin_from_settings()
     wait = accounts.locked_for(rt.db, email, ip)
     if wait:
@@ -98,7 +99,7 @@ def login():
 
 @bp.post("/auth/logout")
 def logout():
-    accounts.close_session(web.runtime().db, request.cookies[COOKIE])
+    accounts.close_session(common.runtime().db, request.cookies[COOKIE])
     response = Response(status=204)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -112,20 +113,20 @@ def current_session():
 
 @bp.get("/users")
 def list_users():
-    return jsonify(users=[user.to_json() for user in accounts.listing(web.runtime().db)])
+    return jsonify(users=[user.to_json() for user in accounts.listing(common.runtime().db)])
 
 
 @bp.post("/users")
 def add_user():
     email, password, role = _credentials()
-    return jsonify(accounts.create(web.runtime().db, email, password, role).to_json()), 201
+    return jsonify(accounts.create(common.runtime().db, email, password, role).to_json()), 201
 
 
 @bp.delete("/users/<uuid:user_id>")
 def delete_user(user_id: uuid.UUID):
     if user_id == g.user.id:
         return jsonify(error="you cannot delete your own account: ask another admin"), 409
-    if not accounts.delete(web.runtime().db, user_id):
+    if not accounts.delete(common.runtime().db, user_id):
         return jsonify(error=f"no user with id {user_id}"), 404
     return "", 204
 
@@ -136,7 +137,7 @@ def guard() -> Response | tuple | None:
     if not request.path.startswith("/api/") or request.endpoint in PUBLIC:
         return None
     token = request.cookies.get(COOKIE)
-    found = accounts.session(web.runtime().db, token) if token else None
+    found = accounts.session(common.runtime().db, token) if token else None
     if found is None:
         return jsonify(error="log in first (POST /api/auth/login)", needs_setup=_needs_setup()), 401
     g.user, g.csrf_token = found

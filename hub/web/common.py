@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from hub.runtime import Runtime
+from core.runtime import Runtime
 
 
 def runtime() -> Runtime:
-    """The Runtime the app factory (hub/app.py) made this app with."""
+    """The Runtime the app factory (hub/web/app.py) made this app with."""
     return current_app.config["MORNINGAI"]
 
 

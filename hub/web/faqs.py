@@ -10,8 +10,9 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents import faq_export
-from hub import web
-from memory import faqs, workspaces
+from core import workspaces
+from hub.web import common
+from memory import faqs
 
 bp = Blueprint("faqs", __name__, url_prefix="/api/faqs")
 
@@ -19,7 +20,7 @@ bp = Blueprint("faqs", __name__, url_prefix="/api/faqs")
 @bp.errorhandler(workspaces.UnknownWorkspace)
 @bp.errorhandler(faqs.UnknownFaq)
 def _not_found(exc):
-    return web.error(str(exc), 404)
+    return common.error(str(exc), 404)
 
 
 class FaqEdit(BaseModel):
@@ -34,16 +35,17 @@ class FaqEdit(BaseModel):
 def list_faqs():
     status = request.args.get("status") or None
     if status is not None and status not in faqs.STATUSES:
-        return web.error(f"status: {status!r} is not one of {', '.join(faqs.STATUSES)}")
+        return common.error(f"status: {status!r} is not one of {', '.join(faqs.STATUSES)}")
     workspace = request.args.get("workspace", "default")
-    return jsonify(workspace=workspace, faqs=[_json(faq) for faq in faqs.listing(web.runtime().db, workspace, status)])
+    listed = faqs.listing(common.runtime().db, workspace, status)
+    return jsonify(workspace=workspace, faqs=[_json(faq) for faq in listed])
 
 
 @bp.get("/export")
 def export():
     """The approved FAQs as Markdown grouped by topic, as `morningai faq export` writes them."""
     workspace = _workspace()
-    approved = faqs.listing(web.runtime().db, workspace, "approved")
+    approved = faqs.listing(common.runtime().db, workspace, "approved")
     return Response(faq_export.markdown(approved, workspace), mimetype="text/markdown",
                     headers={"Content-Disposition": f'attachment; filename="faqs-{workspace}.md"'})
 
@@ -53,37 +55,37 @@ def generate():
     """Start drafting FAQs; poll the job at the returned URL (the knowledge API's jobs)."""
     body = request.get_json(silent=True) or {}
     workspace = body.get("workspace", "default") if isinstance(body, dict) else None
-    if not isinstance(workspace, str) or workspaces.find(web.runtime().db, workspace) is None:
-        return web.error(f"workspace: no workspace named {workspace!r}")
-    job = web.runtime().queue.enqueue_faqs(workspace)
+    if not isinstance(workspace, str) or workspaces.find(common.runtime().db, workspace) is None:
+        return common.error(f"workspace: no workspace named {workspace!r}")
+    job = common.runtime().queue.enqueue_faqs(workspace)
     location = url_for("knowledge.job_status", job_id=job.id)
     return jsonify(job=job.id, status=job.get_status(), url=location), 202, {"Location": location}
 
 
 @bp.post("/<uuid:faq_id>/approve")
 def approve(faq_id: uuid.UUID):
-    return jsonify(_json(faqs.review(web.runtime().db, _workspace(), faq_id, "approved")))
+    return jsonify(_json(faqs.review(common.runtime().db, _workspace(), faq_id, "approved")))
 
 
 @bp.post("/<uuid:faq_id>/reject")
 def reject(faq_id: uuid.UUID):
-    return jsonify(_json(faqs.review(web.runtime().db, _workspace(), faq_id, "rejected")))
+    return jsonify(_json(faqs.review(common.runtime().db, _workspace(), faq_id, "rejected")))
 
 
 @bp.patch("/<uuid:faq_id>")
 def edit(faq_id: uuid.UUID):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not body:
-        return web.error('send a JSON object with any of "question", "answer", "topic"')
+        return common.error('send a JSON object with any of "question", "answer", "topic"')
     try:
         change = FaqEdit.model_validate(body)
     except ValidationError as exc:
-        return web.error("; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+        return common.error("; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
                                 for e in exc.errors()))
     for name in ("question", "answer"):
         if getattr(change, name) is not None and not getattr(change, name).strip():
-            return web.error(f"{name}: must not be blank")
-    rt = web.runtime()
+            return common.error(f"{name}: must not be blank")
+    rt = common.runtime()
     return jsonify(_json(faqs.edit(rt.db, rt.embedder, _workspace(), faq_id, **change.model_dump())))
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from hub import migrate, web
+from hub import migrate
+from hub.web import common
 
 bp = Blueprint("health", __name__)
 
@@ -45,5 +46,5 @@ def readiness(rt) -> tuple[bool, dict]:
 
 @bp.get("/readyz")
 def readyz():
-    ready, report = readiness(web.runtime())
+    ready, report = readiness(common.runtime())
     return jsonify(status="ready" if ready else "not ready", **report), (200 if ready else 503)

@@ -1,7 +1,7 @@
 """The integrations API: each chat platform's status and how to connect it; the Slack teams
 installed through OAuth and the Discord guilds, each listed, answered from a workspace, or
-disconnected; and every platform's per-channel settings (hub/channels.py). Behind the admin
-login, like every /api route (hub/auth.py).
+disconnected; and every platform's per-channel settings (worker/channels.py). Behind the admin
+login, like every /api route (hub/web/auth.py).
 
 Disconnecting reaches the platform (Slack's `auth.revoke`, Discord's "leave guild") through
 `Connectors`, which the app factory wires from the adapters: the hub's API holds no
@@ -17,9 +17,13 @@ from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
 
-from hub import channels, discord_store, task_stats, web
-from hub.installations import SlackInstallations
-from memory import workspaces
+from adapters.discord import guilds
+from adapters.slack.installations import SlackInstallations
+from core import workspaces
+from core.models import SNOWFLAKE
+from hub.web import common
+from tasks import stats
+from worker import channels
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +54,15 @@ def _connectors() -> Connectors:
 
 
 def _installations() -> SlackInstallations:
-    settings = web.runtime().settings
-    return SlackInstallations(web.runtime().db, settings.secret_key, settings.previous_secret_key)
+    settings = common.runtime().settings
+    return SlackInstallations(common.runtime().db, settings.secret_key, settings.previous_secret_key)
 
 
 @bp.get("/integrations")
 def integrations():
     """Each chat platform: whether its settings are present (names only, never a value), and
     where to connect a team or a server."""
-    settings = web.runtime().settings
+    settings = common.runtime().settings
     platforms = [{"platform": "web", "name": "Web playground", "configured": True, "settings": [],
                   "connect_url": None}]
     for platform, spec in INTEGRATIONS.items():
@@ -74,7 +78,7 @@ def integrations():
 
 def _slack_install_url() -> str | None:
     """Where a team installs the app: only in multi-workspace (OAuth) mode."""
-    settings = web.runtime().settings
+    settings = common.runtime().settings
     return "/slack/install" if settings.slack_enabled and settings.slack_oauth_enabled else None
 
 
@@ -82,7 +86,7 @@ def _workspace_name(body) -> str:
     """The workspace a request names; raises ValueError saying which exist."""
     if not isinstance(body, dict) or not isinstance(body.get("workspace"), str) or set(body) != {"workspace"}:
         raise ValueError('send JSON {"workspace": "NAME"}')
-    db = web.runtime().db
+    db = common.runtime().db
     if workspaces.find(db, body["workspace"]) is None:
         raise ValueError(f"workspace: no workspace named {body['workspace']!r}; the workspaces are "
                          f"{', '.join(workspaces.all_names(db))}")
@@ -94,7 +98,7 @@ def _workspace_name(body) -> str:
 @bp.get("/integrations/slack/teams")
 def slack_teams():
     """Teams installed through OAuth (never their tokens), and the team of SLACK_BOT_TOKEN."""
-    settings = web.runtime().settings
+    settings = common.runtime().settings
     teams = [{"install_key": row["install_key"], "team_id": row["team_id"], "enterprise_id": row["enterprise_id"],
               "team_name": row["team_name"], "enterprise_install": row["is_enterprise_install"],
               "workspace": row["workspace"], "scopes": [s for s in row["bot_scopes"].split(",") if s],
@@ -108,9 +112,9 @@ def map_slack_team(install_key: str):
     try:
         workspace = _workspace_name(request.get_json(silent=True))
     except ValueError as exc:
-        return web.error(str(exc))
+        return common.error(str(exc))
     if _installations().answer_from(install_key, workspace) is None:
-        return web.error(f"no Slack team installed as {install_key!r}", 404)
+        return common.error(f"no Slack team installed as {install_key!r}", 404)
     return jsonify(install_key=install_key, workspace=workspace)
 
 
@@ -120,7 +124,7 @@ def disconnect_slack_team(install_key: str):
     stay; the team can install again at /slack/install."""
     found, token = _installations().remove(install_key)
     if not found:
-        return web.error(f"no Slack team installed as {install_key!r}", 404)
+        return common.error(f"no Slack team installed as {install_key!r}", 404)
     warning = None
     if token is None:
         warning = "the stored token opens with no key this hub holds, so Slack was not asked to revoke it"
@@ -140,20 +144,20 @@ def disconnect_slack_team(install_key: str):
 def discord_guilds():
     """Guilds mapped to a workspace, and guilds the bot was asked in (answered from `default`
     until mapped)."""
-    db = web.runtime().db
-    mapped = {row["guild_id"]: row for row in discord_store.guild_mappings(db)}
-    seen = {row["value"]: row for row in task_stats.targets_seen(db, "discord", "guild_id")}
-    guilds = [{"guild_id": guild, "mapped": guild in mapped,
-               "workspace": mapped[guild]["workspace"] if guild in mapped else discord_store.DEFAULT_WORKSPACE,
+    db = common.runtime().db
+    mapped = {row["guild_id"]: row for row in guilds.guild_mappings(db)}
+    seen = {row["value"]: row for row in stats.targets_seen(db, "discord", "guild_id")}
+    listed = [{"guild_id": guild, "mapped": guild in mapped,
+               "workspace": mapped[guild]["workspace"] if guild in mapped else guilds.DEFAULT_WORKSPACE,
                "last_task_at": seen[guild]["last_seen"].isoformat() if guild in seen else None}
               for guild in sorted(mapped.keys() | seen.keys())]
     connectors = _connectors()
-    return jsonify(guilds=guilds, connect_url=connectors.discord_invite_url,
+    return jsonify(guilds=listed, connect_url=connectors.discord_invite_url,
                    can_leave=connectors.leave_discord_guild is not None)
 
 
 def _check_guild(guild_id: str) -> None:
-    if not discord_store.SNOWFLAKE.match(guild_id):
+    if not SNOWFLAKE.match(guild_id):
         raise ValueError(f"guild: {guild_id!r} is not a Discord server id (Server Settings → Widget, "
                          "or right-click the server → Copy Server ID)")
 
@@ -164,8 +168,8 @@ def map_discord_guild(guild_id: str):
         _check_guild(guild_id)
         workspace = _workspace_name(request.get_json(silent=True))
     except ValueError as exc:
-        return web.error(str(exc))
-    discord_store.map_guild(web.runtime().db, guild_id, workspace)
+        return common.error(str(exc))
+    guilds.map_guild(common.runtime().db, guild_id, workspace)
     return jsonify(guild_id=guild_id, workspace=workspace, mapped=True)
 
 
@@ -175,7 +179,7 @@ def disconnect_discord_guild(guild_id: str):
     try:
         _check_guild(guild_id)
     except ValueError as exc:
-        return web.error(str(exc))
+        return common.error(str(exc))
     leave = _connectors().leave_discord_guild
     warning = None
     if leave is None:
@@ -185,9 +189,9 @@ def disconnect_discord_guild(guild_id: str):
         if problem is not None:  # Discord's refusal (not a member: 404) or no answer
             log.warning("the bot could not leave Discord guild %s: %s", guild_id, problem)
             warning = f"the bot could not leave the server ({problem})"
-    unmapped = discord_store.unmap_guild(web.runtime().db, guild_id)
+    unmapped = guilds.unmap_guild(common.runtime().db, guild_id)
     if warning and not unmapped:
-        return web.error(f"guild {guild_id} is not mapped here, and {warning}", 404)
+        return common.error(f"guild {guild_id} is not mapped here, and {warning}", 404)
     if warning:
         warning += "; remove the bot in the server's settings (Integrations) to be sure"
     return jsonify(guild_id=guild_id, disconnected=True, left=warning is None, warning=warning)
@@ -203,14 +207,14 @@ def _platform(platform: str) -> None:
 @bp.errorhandler(channels.SettingsError)
 def _bad_settings(exc: channels.SettingsError):
     status = 404 if str(exc).startswith("platform:") else 400
-    return web.error(str(exc), status)
+    return common.error(str(exc), status)
 
 
 @bp.get("/channels/<platform>")
 def list_channels(platform: str):
     """Channels with settings of their own, and channels the bot was asked in."""
     _platform(platform)
-    return jsonify(platform=platform, channels=channels.listing(web.runtime().db, platform))
+    return jsonify(platform=platform, channels=channels.listing(common.runtime().db, platform))
 
 
 @bp.put("/channels/<platform>/<channel>")
@@ -218,7 +222,7 @@ def set_channel(platform: str, channel: str):
     """Change some of a channel's settings; those not sent keep their value. Everything sent
     is checked before anything is stored."""
     _platform(platform)
-    db = web.runtime().db
+    db = common.runtime().db
     changes = channels.validate(db, platform, channel, request.get_json(silent=True))
     return jsonify(platform=platform, **channels.update(db, platform, channel, changes))
 
@@ -227,6 +231,6 @@ def set_channel(platform: str, channel: str):
 def reset_channel(platform: str, channel: str):
     """Back to the defaults: answers mentions, from every source, every kind."""
     _platform(platform)
-    if not channels.reset(web.runtime().db, platform, channel):
-        return web.error(f"{platform} channel {channel} has no settings of its own", 404)
+    if not channels.reset(common.runtime().db, platform, channel):
+        return common.error(f"{platform} channel {channel} has no settings of its own", 404)
     return "", 204

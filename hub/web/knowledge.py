@@ -11,8 +11,9 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from werkzeug.utils import secure_filename
 
-from hub import web
-from memory import store, workspaces
+from core import workspaces
+from hub.web import common
+from memory import store
 from memory.embedders import EmbeddingError
 from memory.search import search
 
@@ -21,34 +22,34 @@ bp = Blueprint("knowledge", __name__, url_prefix="/api/knowledge")
 
 @bp.errorhandler(workspaces.UnknownWorkspace)
 def _unknown_workspace(exc):
-    return web.error(str(exc), 404)
+    return common.error(str(exc), 404)
 
 
 @bp.errorhandler(workspaces.EmbedderMismatch)
 @bp.errorhandler(EmbeddingError)
 def _embedder_problem(exc):
-    return web.error(str(exc), 409)
+    return common.error(str(exc), 409)
 
 
 @bp.get("/search")
 def search_knowledge():
     query = request.args.get("q", "").strip()
     if not query:
-        return web.error("q: give a search query, e.g. /api/knowledge/search?q=deploy")
+        return common.error("q: give a search query, e.g. /api/knowledge/search?q=deploy")
     try:
         k = int(request.args.get("k", 8))
     except ValueError:
-        return web.error("k: must be a whole number")
+        return common.error("k: must be a whole number")
     if not 1 <= k <= 50:
-        return web.error("k: must be between 1 and 50")
-    rt = web.runtime()
+        return common.error("k: must be between 1 and 50")
+    rt = common.runtime()
     hits = search(rt.db, rt.embedder, request.args.get("workspace", "default"), query, k=k)
     return jsonify(query=query, hits=[hit.__dict__ for hit in hits])
 
 
 @bp.get("/sources")
 def list_sources():
-    rt = web.runtime()
+    rt = common.runtime()
     space = workspaces.get(rt.db, request.args.get("workspace", "default"))
     with rt.db.workspace(space.id) as conn:
         rows = store.sources(conn)
@@ -58,14 +59,14 @@ def list_sources():
 @bp.post("/sources")
 def add_source():
     """Start ingesting a path, repository or URL (JSON), or an uploaded file (multipart)."""
-    rt = web.runtime()
+    rt = common.runtime()
     # Room for the largest file ingest would read (the app's limit is sized for messages).
     request.max_content_length = rt.settings.max_file_bytes + 65536
     if request.files:
         upload = request.files.get("file")
         name = secure_filename(upload.filename or "") if upload else ""
         if not name:
-            return web.error("file: send one file in a multipart field named 'file'")
+            return common.error("file: send one file in a multipart field named 'file'")
         workspace = request.form.get("workspace", "default")
         if not workspaces.NAME.match(workspace):  # before it names a folder
             return _bad_workspace(workspace)
@@ -76,14 +77,14 @@ def add_source():
     else:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("location"), str) or not body["location"].strip():
-            return web.error('send {"location": "<path, repository or URL>"} as JSON, or a file as multipart')
+            return common.error('send {"location": "<path, repository or URL>"} as JSON, or a file as multipart')
         workspace = body.get("workspace", "default")
         options = {key: body.get(key, []) for key in ("include", "exclude")}
         if not all(isinstance(v, list) and all(isinstance(g, str) for g in v) for v in options.values()):
-            return web.error("include, exclude: lists of glob patterns, e.g. [\"docs/**\", \"*.md\"]")
+            return common.error("include, exclude: lists of glob patterns, e.g. [\"docs/**\", \"*.md\"]")
         location = body["location"].strip()
         if not location.startswith(("http://", "https://")) and not Path(location).exists():
-            return web.error(f"location: {location} does not exist on the hub's machine")
+            return common.error(f"location: {location} does not exist on the hub's machine")
         targets = [location]
     if not isinstance(workspace, str) or not workspaces.NAME.match(workspace):
         return _bad_workspace(workspace)
@@ -91,11 +92,11 @@ def add_source():
 
 
 def _bad_workspace(workspace: object):
-    return web.error(f"workspace: {workspace!r} is not a valid name (lower-case letters, digits, - and _)")
+    return common.error(f"workspace: {workspace!r} is not a valid name (lower-case letters, digits, - and _)")
 
 
 def _source(source_id: uuid.UUID) -> tuple[workspaces.Workspace, dict]:
-    rt = web.runtime()
+    rt = common.runtime()
     space = workspaces.get(rt.db, request.args.get("workspace", "default"))
     with rt.db.workspace(space.id) as conn:
         row = store.source(conn, source_id)
@@ -108,13 +109,14 @@ def _source(source_id: uuid.UUID) -> tuple[workspaces.Workspace, dict]:
 def reingest(source_id: uuid.UUID):
     space, row = _source(source_id)
     force = request.args.get("force") in ("1", "true")
-    return _started(web.runtime().queue.enqueue_ingest(space.name, [row["location"]], reembed=force, **row["options"]))
+    queue = common.runtime().queue
+    return _started(queue.enqueue_ingest(space.name, [row["location"]], reembed=force, **row["options"]))
 
 
 @bp.delete("/sources/<uuid:source_id>")
 def delete(source_id: uuid.UUID):
     space, _ = _source(source_id)
-    with web.runtime().db.workspace(space.id) as conn:
+    with common.runtime().db.workspace(space.id) as conn:
         store.delete_source(conn, source_id)
     return "", 204
 
@@ -122,9 +124,9 @@ def delete(source_id: uuid.UUID):
 @bp.get("/jobs/<job_id>")
 def job_status(job_id: str):
     try:
-        job = Job.fetch(job_id, connection=web.runtime().queue.redis)
+        job = Job.fetch(job_id, connection=common.runtime().queue.redis)
     except (NoSuchJobError, ValueError):  # ValueError: not even a valid job id
-        return web.error(f"no ingest job {job_id}", 404)
+        return common.error(f"no ingest job {job_id}", 404)
     return jsonify(id=job.id, status=job.get_status(), progress=job.meta.get("progress"),
                    result=job.return_value() if job.is_finished else None,
                    error=(job.latest_result().exc_string.strip().splitlines()[-1]

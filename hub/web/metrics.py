@@ -14,11 +14,22 @@ import os
 import time
 
 from flask import Blueprint, Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from hub import task_stats, web
+from hub.web import common
+from tasks import stats
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +86,7 @@ class _HubCollector:
         yield up
 
     def _tasks(self):
-        totals = task_stats.metric_totals(self.rt.db, JOB_BUCKETS, RETRIEVAL_BUCKETS)
+        totals = stats.metric_totals(self.rt.db, JOB_BUCKETS, RETRIEVAL_BUCKETS)
         by_status = GaugeMetricFamily("morningai_tasks", "Tasks by platform and status",
                                       labels=["platform", "status"])
         for row in totals["by_status"]:
@@ -92,14 +103,14 @@ class _HubCollector:
 
     def _queue(self):
         queue = self.rt.queue
-        stats = queue.stats()
+        counts = queue.stats()
         depth = GaugeMetricFamily("morningai_queue_depth", "Jobs waiting in a queue", labels=["queue"])
-        depth.add_metric(["chat"], stats["queued"])
+        depth.add_metric(["chat"], counts["queued"])
         depth.add_metric(["ingest"], queue.ingest.count)
         workers = GaugeMetricFamily("morningai_workers_live", "Workers alive (RQ's registry)")
-        workers.add_metric([], stats["workers"])
+        workers.add_metric([], counts["workers"])
         failed = GaugeMetricFamily("morningai_jobs_failed", "Jobs in RQ's failed registry")
-        failed.add_metric([], stats["failed"])
+        failed.add_metric([], counts["failed"])
         return [depth, workers, failed]
 
 
@@ -115,5 +126,5 @@ def metrics():
         MultiProcessCollector(registry)
     else:
         registry.register(_local)
-    registry.register(_HubCollector(web.runtime()))
+    registry.register(_HubCollector(common.runtime()))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from apispec import APISpec
 from flask import Blueprint, jsonify
 
-from hub import admin_secrets, channels
-from hub.api import MessageIn
-from hub.config import variable
-from hub.faq_api import FaqEdit
-from hub.models import KINDS, PLATFORMS, STATUSES
+from adapters.web.inbound import MessageIn
+from core.config import variable
+from core.models import KINDS, PLATFORMS, STATUSES
+from hub.admin import secrets as admin_secrets
+from hub.web.faqs import FaqEdit
+from worker import channels
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 

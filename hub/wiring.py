@@ -1,0 +1,156 @@
+"""The composition root's one place for wiring: which infrastructure a process opens, which
+poster answers each platform, which agent the worker calls, and what each adapter may ask of
+the hub. Everything else is handed these parts; nothing below `hub` picks its own."""
+
+from __future__ import annotations
+
+import requests
+from slack_sdk.errors import SlackClientError
+
+from adapters.discord import guilds
+from adapters.discord.commands import invite_url
+from adapters.discord.interactions import Hub as DiscordHub
+from adapters.discord.poster import DiscordPoster
+from adapters.discord.rest import DiscordError, DiscordREST
+from adapters.slack.bolt_app import revoke as revoke_slack_token
+from adapters.slack.inbound import Hub as SlackHub
+from adapters.slack.installations import SlackInstallations
+from adapters.slack.pacing import Pacer
+from adapters.slack.poster import SlackPoster
+from adapters.web.poster import WebPoster
+from agents import threads
+from agents.graph import Agent
+from agents.llm import choose_chat_model
+from core import workspaces
+from core.config import Settings
+from core.db import Database
+from core.runtime import Runtime
+from hub.admin import settings as admin_settings
+from hub.embedded import EmbeddedServices
+from hub.web.integrations import Connectors
+from memory import faqs
+from memory.embedders import Embedder, choose_embedder
+from memory.search import search
+from tasks import feedback, lifecycle
+from worker import channels
+from worker.jobs import Wiring
+from worker.posters import NoPoster, PosterRegistry
+
+
+def runtime(settings: Settings, database_url: str, redis_url: str, services: EmbeddedServices | None = None,
+            embedded: tuple[str, ...] = ()) -> Runtime:
+    """A Runtime on these servers, with the embedder the settings choose."""
+    return Runtime(settings, database_url, redis_url, services, embedder=choose_embedder, embedded=embedded)
+
+
+def open_runtime(settings: Settings, *, dashboard_settings: bool = False) -> Runtime:
+    """The Runtime of a process, with embedded servers started for what the settings leave
+    unset. With dashboard_settings (the web app and the workers, started once the database is
+    migrated), the settings changed in the dashboard apply on top of `settings`."""
+    services = EmbeddedServices(settings.home)
+    database_url, redis_url = services.start(settings.database_url, settings.redis_url)
+    started = tuple(name for name, service in (("PostgreSQL", services.postgres), ("Redis", services.redis))
+                    if service.started)
+    rt = runtime(settings, database_url, redis_url, services, started)
+    if dashboard_settings:
+        rt.settings = admin_settings.applied(rt.db, settings)
+    return rt
+
+
+def for_worker(rt: Runtime) -> Wiring:
+    """What a worker process runs its jobs with."""
+    return Wiring(runtime=rt, posters=build_posters(rt),
+                  make_agent=lambda: build_agent(rt.db, rt.embedder, rt.settings,
+                                                 threads.checkpointer(rt.db.pool())))
+
+
+def build_posters(rt: Runtime) -> PosterRegistry:
+    posters = PosterRegistry()
+    settings = rt.settings
+    posters.register("web", WebPoster(rt.db))
+    if settings.slack_bot_token or settings.slack_oauth_enabled:
+        posters.register("slack", _slack_poster(rt))
+    if settings.discord_bot_token or settings.discord_public_key:
+        token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
+        posters.register("discord", DiscordPoster(DiscordREST(settings.discord_api_url, token)))
+    return posters
+
+
+def build_agent(db: Database, embedder: Embedder, settings: Settings, checkpointer=None) -> Agent:
+    """The agent wired to memory, the workspace's approved FAQs and the configured model."""
+    return Agent(
+        search=lambda workspace, query, k, sources: search(db, embedder, workspace, query, k=k, sources=sources),
+        has_knowledge=lambda workspace: _has_knowledge(db, workspace),
+        embed=embedder.embed, model=choose_chat_model(settings), checkpointer=checkpointer,
+        faq_answer=lambda workspace, question: faqs.serving(db, embedder, workspace, question),
+        faq_topic=lambda workspace, topic: faqs.about(db, embedder, workspace, topic))
+
+
+def _slack_poster(rt: Runtime) -> SlackPoster:
+    installations = SlackInstallations(rt.db, rt.settings.secret_key, rt.settings.previous_secret_key)
+    single = rt.settings.slack_bot_token
+
+    def token_for(target: dict) -> str:
+        bot = installations.find_bot(enterprise_id=target.get("enterprise"), team_id=target.get("team"),
+                                     is_enterprise_install=target.get("enterprise_install", False))
+        if bot is not None:
+            return bot.bot_token
+        if single is not None:
+            return single.get_secret_value()
+        raise NoPoster(f"Slack team {target.get('team')} is not installed any more: no token to answer with")
+
+    return SlackPoster(rt.settings.slack_api_url, token_for, Pacer(rt.queue.redis).wait)
+
+
+def _has_knowledge(db: Database, workspace: str) -> bool:
+    space = workspaces.find(db, workspace)
+    return bool(space and space.embedder)  # an embedder is recorded by the first ingest
+
+
+def slack_hub(rt: Runtime) -> SlackHub:
+    """What the Slack adapter may do with the hub. It only stores the task: Slack waits on the
+    acknowledgement, which then waits on one INSERT, never on Redis (tasks/dispatcher.py)."""
+    return SlackHub(
+        submit=lambda task: lifecycle.store(rt.db, task),
+        follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
+        answered_in_thread=lambda channel, thread: lifecycle.answered_in_thread(rt.db, "slack", channel, thread),
+        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "slack", task_id, user, vote),
+        max_chars=rt.settings.max_message_chars)
+
+
+def discord_hub(rt: Runtime) -> DiscordHub:
+    """What the Discord adapter (endpoint and gateway bot) may do with the hub."""
+    return DiscordHub(
+        submit=lambda task: lifecycle.submit(rt.db, rt.queue, task),
+        workspace_for_guild=lambda guild_id: guilds.workspace_for_guild(rt.db, guild_id),
+        record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "discord", task_id, user, vote),
+        follow_ups=lambda channel: channels.follow_ups(rt.db, "discord", channel),
+        thread_conversation=lambda channel, thread: lifecycle.thread_conversation(rt.db, "discord", channel, thread),
+        max_chars=rt.settings.max_message_chars)
+
+
+def connectors(rt: Runtime) -> Connectors:
+    """What the integrations API may ask of Slack and Discord, through the adapters' clients;
+    each says what went wrong instead of raising, since the admin's request goes on."""
+    settings = rt.settings
+    token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
+
+    def revoke(bot_token: str) -> str | None:
+        try:
+            revoke_slack_token(settings.slack_api_url, bot_token)
+        except (SlackClientError, OSError) as exc:  # Slack's refusal, or no answer
+            return str(exc)
+        return None
+
+    def leave_guild(guild_id: str) -> str | None:
+        try:
+            # A request's client: a long rate limit fails the disconnect rather than hold the page.
+            DiscordREST(settings.discord_api_url, token, max_wait=5).request(
+                "DELETE", "/users/@me/guilds/{guild_id}", guild_id=guild_id)
+        except (DiscordError, requests.RequestException) as exc:
+            return str(exc)
+        return None
+
+    return Connectors(
+        revoke_slack_token=revoke, leave_discord_guild=leave_guild if token else None,
+        discord_invite_url=invite_url(settings.discord_application_id) if settings.discord_application_id else None)

@@ -1,0 +1,58 @@
+"""A worker process: one RQ worker (with RQ's scheduler, for retries with intervals) running
+the jobs of worker/jobs.py, and two threads beside it: the dispatcher, which queues the tasks
+stored `received`, and the watch, which keeps this worker's heartbeat and runs the reconciler."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from rq import Worker
+
+from memory.embedders import load_before_fork
+from tasks import dispatcher, reconciler
+from worker import jobs
+
+log = logging.getLogger(__name__)
+
+
+def serve(wiring: jobs.Wiring, *, burst: bool = False) -> None:
+    """Work the queues until stopped (or, with burst, until they are empty)."""
+    rt = wiring.runtime
+    jobs.install(wiring)
+    load_before_fork(rt.embedder)
+    name = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
+    worker = Worker([rt.queue.rq, rt.queue.ingest], connection=rt.queue.redis, name=name)
+    stop = threading.Event()
+    helpers = [threading.Thread(target=_keep_watch, args=(wiring, name, stop), name="reconciler", daemon=True),
+               threading.Thread(target=dispatcher.run, args=(rt, stop), name="dispatcher", daemon=True)]
+    for helper in helpers:
+        helper.start()
+    try:
+        worker.work(burst=burst, with_scheduler=True, logging_level=rt.settings.log_level)
+    finally:
+        stop.set()
+        for helper in helpers:
+            helper.join(timeout=5)
+
+
+def run_in_process(wiring: jobs.Wiring) -> None:
+    """Work the queues until they are empty, here (`morningai ask` when no hub is running)."""
+    rt = wiring.runtime
+    jobs.install(wiring)
+    Worker([rt.queue.rq, rt.queue.ingest], connection=rt.queue.redis).work(burst=True, logging_level="WARNING")
+
+
+def _keep_watch(wiring: jobs.Wiring, worker_name: str, stop: threading.Event) -> None:
+    rt = wiring.runtime
+    interval = rt.settings.reconcile_interval
+    while not stop.is_set():
+        try:
+            rt.queue.beat(worker_name, ttl=3 * interval)
+            reconciler.sweep(rt, lambda task: jobs.announce_failure(rt, wiring.posters, task))
+        except Exception:
+            log.exception("reconciler sweep failed; next one in %ss", interval)
+        stop.wait(interval)

@@ -49,9 +49,10 @@ dashboard-test:
 test: $(TEST_READY) dashboard-test chromium
 	$(PY) -m pytest
 
-# The inner loop: the in-process tests (real PostgreSQL and Redis, no hub processes, no browser).
+# The inner loop: the in-process tests (real PostgreSQL and Redis, no hub processes, no browser),
+# one pytest worker per core, each with its own embedded servers.
 test-fast: $(TEST_READY)
-	$(PY) -m pytest --ignore=tests/e2e
+	$(PY) -m pytest --ignore=tests/e2e -n auto
 
 bench: $(TEST_READY)
 	$(PY) bench/submit.py

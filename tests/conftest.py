@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import faq_support
 import psutil
 import psycopg
 import pytest
@@ -25,7 +26,9 @@ from core.config import load_settings
 from core.db import Database
 from core.runtime import Runtime
 from hub import migrate, wiring
+from hub.admin import accounts
 from hub.embedded import EmbeddedPostgres, EmbeddedRedis
+from hub.web import auth
 from hub.web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +42,12 @@ def servers(tmp_path_factory) -> Iterator[tuple[EmbeddedPostgres, EmbeddedRedis]
     admin_url = postgres.start()
     redis.start()
     with psycopg.connect(admin_url, autocommit=True) as conn:
+        # A test server need not survive a power cut: without flushes to disk, each test's
+        # database clone and the checkpoints between them cost a fraction of the time. (The
+        # tests of crash recovery start servers of their own.)
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        conn.execute("SELECT pg_reload_conf()")
         conn.execute(f"CREATE DATABASE {TEMPLATE}")
     migrate.migrate(Database(_with_db(admin_url, TEMPLATE)))
     yield postgres, redis
@@ -95,6 +104,49 @@ def clean_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
+def empty_database(servers) -> Iterator[str]:
+    """A database with nothing in it, for the migrations to start from."""
+    postgres, _ = servers
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE fresh_db")
+    yield postgres.url().rsplit("/", 1)[0] + "/fresh_db"
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        conn.execute("DROP DATABASE fresh_db WITH (FORCE)")
+
+
+@pytest.fixture
+def hash_embeddings(monkeypatch):
+    """The lexical embedder: no model to load, the same vectors on every machine."""
+    monkeypatch.setenv("MORNINGAI_EMBEDDINGS", "hash")
+
+
+@pytest.fixture
+def handbook(tmp_path):
+    """A two-page team handbook to ingest."""
+    folder = tmp_path / "handbook"
+    folder.mkdir()
+    (folder / "expenses.md").write_text("# Expenses\n\nSubmit receipts in the finance tool within "
+                                        "thirty days; the limit for a team dinner is 60 euros a head.\n")
+    (folder / "laptops.md").write_text("# Laptops\n\nNew laptops are ordered through the IT desk and "
+                                       "arrive in five working days.\n")
+    return folder
+
+
+@pytest.fixture
+def offline_hash(monkeypatch):
+    """Answers offline with the hash embedder, whatever the machine has configured."""
+    monkeypatch.setenv("MORNINGAI_EMBEDDINGS", "hash")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def faq_docs(rt, tmp_path):
+    """The FAQ tests' deploy and staging guides, ingested."""
+    return faq_support.ingest_docs(rt, tmp_path)
+
+
+@pytest.fixture
 def rt(hub_env) -> Iterator[Runtime]:
     runtime = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
     yield runtime
@@ -110,15 +162,19 @@ def _password_hash(password: str) -> str:
 
 
 def log_in(app, email: str = ADMIN[0], password: str = ADMIN[1], role: str = "admin"):
-    """A test client with a session of a (new) user, sending its CSRF token on every request."""
-    with app.config["MORNINGAI"].db.connection() as conn:
+    """A test client with a session of a (new) user, sending its CSRF token on every request.
+    The session is opened as the login API opens it, without the argon2 check the login tests
+    (tests/hub/test_admin_auth.py) cover: it costs a tenth of a second a test on purpose."""
+    db = app.config["MORNINGAI"].db
+    with db.connection() as conn:
         # Inserted with a hash made once per session: argon2 is slow on purpose.
-        conn.execute("INSERT INTO users (email, password_hash, role) VALUES (%s, %s, %s) "
-                     "ON CONFLICT (email) DO NOTHING", (email, _password_hash(password), role))
+        row = conn.execute("INSERT INTO users (email, password_hash, role) VALUES (%s, %s, %s) "
+                           "ON CONFLICT (email) DO UPDATE SET email = excluded.email RETURNING id, email, role",
+                           (email, _password_hash(password), role)).fetchone()
+    token, csrf = accounts.open_session(db, accounts.User(**row))
     client = app.test_client()
-    response = client.post("/api/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.get_json()
-    client.environ_base["HTTP_X_CSRF_TOKEN"] = response.get_json()["csrf_token"]
+    client.set_cookie(auth.COOKIE, token)
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = csrf
     return client
 
 

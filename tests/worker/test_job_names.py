@@ -2,8 +2,8 @@
 
 import uuid
 
-from hub import wiring
 from core.models import ChatTask
+from hub import wiring
 from tasks import lifecycle
 from worker import process
 

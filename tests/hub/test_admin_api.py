@@ -6,7 +6,6 @@ import uuid
 
 import brotli
 import pytest
-from support import wait_for
 
 from hub import wiring
 from hub.admin import settings as admin_settings
@@ -71,15 +70,6 @@ def test_a_failed_task_is_retried_and_answered(rt, client):
     assert (task["status"], task["attempts"], task["error"]) == ("posted", 1, None)
     assert client.post(f"/api/tasks/{task_id}/retry").status_code == 409
     assert client.post(f"/api/tasks/{uuid.uuid4()}/retry").status_code == 404
-
-
-def test_health_lists_workers_with_heartbeats_and_queues(client, processes):
-    processes.worker()
-    body = wait_for(lambda: (r := client.get("/api/health").get_json())["workers"] and r, what="a worker")
-    (live,) = body["workers"]
-    assert live["alive"] and live["last_heartbeat"] and live["state"] in ("starting", "started", "idle", "busy")
-    assert set(body["queues"]) == {"morningai", "morningai-ingest"}
-    assert body["postgres"] == "ok" and body["redis"] == "ok"
 
 
 def test_a_failed_ingest_job_is_listed_and_requeued(hash_embeddings, rt, client, tmp_path):

@@ -9,11 +9,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import openai
 import pytest
+from conftest import ROOT
 from fakes import FakeOpenAI, Reply, Request, fake_vector
 
 from core.config import load_settings
@@ -26,7 +26,6 @@ from memory.embedders import (
     choose_embedder,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How do I reset my password?"
 PARAPHRASE = "What are the steps to reset a forgotten password"
 UNRELATED = "The quarterly revenue grew by twelve percent in Europe"

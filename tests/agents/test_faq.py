@@ -1,15 +1,12 @@
 """FAQs: drafted from the questions people asked (answered by the real task path), reviewed,
 served without a model call, exported, and kept per workspace."""
 
-import subprocess
-import sys
-import uuid
 
 import numpy as np
 import psycopg
 import pytest
-from conftest import ROOT
 from fakes import FakeOpenAI
+from faq_support import ROLLBACK, ask, by_question, generate
 
 from agents.faqs import cluster
 from core import workspaces
@@ -18,67 +15,10 @@ from core.models import ChatTask
 from hub import wiring
 from memory import faqs
 from memory.embedders import HashEmbedder
-from memory.ingest import ingest
-from tasks import lifecycle, stats, usage
+from tasks import lifecycle, stats
 from worker import jobs, limits, process
 
-DEPLOY = """# Deploy guide
-
-## Production
-
-Deploys go out from the main branch after review. Run `make release` and watch the dashboard.
-
-## Rollback
-
-If the error rate climbs after a release, roll back a bad release with
-`make rollback VERSION=previous`. The on-call engineer decides.
-"""
-
-STAGING = """# Staging
-
-The staging environment is refreshed from a production snapshot every Monday.
-"""
-
-ROLLBACK = ["How do I roll back a bad release?", "How can I roll back a bad release?",
-            "how do I rollback a bad release?"]
-
-
-@pytest.fixture(autouse=True)
-def offline_hash(monkeypatch):
-    """Answers offline with the hash embedder, whatever the machine has configured."""
-    monkeypatch.setenv("MORNINGAI_EMBEDDINGS", "hash")
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def docs(rt, tmp_path):
-    folder = tmp_path / "kb"
-    folder.mkdir()
-    (folder / "deploy.md").write_text(DEPLOY)
-    (folder / "staging.md").write_text(STAGING)
-    ingest(rt.db, HashEmbedder(), [str(folder)])
-    return folder
-
-
-def _ask(rt, *questions: tuple[str, str], workspace="default", kind="ask"):
-    """Submit (user, text) questions as web tasks and answer them with a real RQ worker here."""
-    ids = [lifecycle.submit(rt.db, rt.queue, ChatTask(
-        platform="web", workspace=workspace, platform_event_id=str(uuid.uuid4()), text=text,
-        kind=kind, user=user, channel="playground")).task_id for user, text in questions]
-    process.run_in_process(wiring.for_worker(rt))
-    rows = [lifecycle.get(rt.db, task_id) for task_id in ids]
-    assert all(row["status"] == "posted" for row in rows), rows
-    return rows
-
-
-def _generate(rt, workspace="default"):
-    agent = wiring.build_agent(rt.db, rt.embedder, rt.settings)
-    return jobs.draft_faqs(rt.db, rt.embedder, agent, rt.settings, workspace)
-
-
-def _by_question(found, words):
-    return next(faq for faq in found if words in faq.question.lower())
+pytestmark = pytest.mark.usefixtures("offline_hash")
 
 
 def test_average_linkage_groups_paraphrases_and_keeps_other_questions_apart():
@@ -89,53 +29,53 @@ def test_average_linkage_groups_paraphrases_and_keeps_other_questions_apart():
     assert cluster(np.zeros((0, 4), dtype=np.float32), 0.5) == []
 
 
-def test_questions_asked_by_two_people_or_answered_unsurely_become_drafts_once(rt, docs):
-    _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]), ("alice", ROLLBACK[2]),
+def test_questions_asked_by_two_people_or_answered_unsurely_become_drafts_once(rt, faq_docs):
+    ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]), ("alice", ROLLBACK[2]),
          # one person, answered well: not a FAQ yet
          ("alice", "When is staging refreshed?"), ("alice", "when does staging get refreshed?"),
          # one person, and the documents don't answer it: the team should write this one
          ("dave", "What is the airspeed velocity of an unladen swallow?"),
          ("bob", "hello!"))  # small talk is no question
-    report = _generate(rt)
+    report = generate(rt)
     assert (report.questions, report.drafted) == (6, 2), report.summary()
 
     found = faqs.listing(rt.db, "default")
     assert {faq.status for faq in found} == {"draft"}
-    rollback = _by_question(found, "roll")
+    rollback = by_question(found, "roll")
     assert rollback.question in ROLLBACK and rollback.asked_count == 3
     assert sorted(rollback.askers) == ["web:alice", "web:bob"]
     assert "make rollback" in rollback.answer and "[1]" in rollback.answer
     assert "offline mode" not in rollback.answer
-    assert rollback.sources[0]["location"] == f"{docs.name}/deploy.md"
+    assert rollback.sources[0]["location"] == f"{faq_docs.name}/deploy.md"
     assert rollback.topic == "Deploy guide" and rollback.confidence > 0.25
-    unanswered = _by_question(found, "swallow")
+    unanswered = by_question(found, "swallow")
     assert unanswered.askers == ["web:dave"] and unanswered.confidence == 0 and unanswered.sources == []
     assert not any("staging" in faq.question.lower() for faq in found)
 
-    again = _generate(rt)  # nothing new was asked
+    again = generate(rt)  # nothing new was asked
     assert (again.drafted, again.counted, again.refreshed) == (0, 0, 0)
     assert len(faqs.listing(rt.db, "default")) == 2
 
-    _ask(rt, ("carol", "how can I roll back a bad release"))
-    third = _generate(rt)
+    ask(rt, ("carol", "how can I roll back a bad release"))
+    third = generate(rt)
     assert (third.drafted, third.counted, third.refreshed) == (0, 1, 1), third.summary()
     (grown,) = [faq for faq in faqs.listing(rt.db, "default") if faq.id == rollback.id]
     assert grown.asked_count == 4 and "web:carol" in grown.askers
 
 
-def test_an_approved_faq_is_counted_but_never_overwritten_and_a_rejected_one_not_redrafted(rt, client, docs):
-    _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]), ("carol", "When is staging refreshed?"),
+def test_an_approved_faq_is_counted_but_never_overwritten_and_a_rejected_one_not_redrafted(rt, client, faq_docs):
+    ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]), ("carol", "When is staging refreshed?"),
          ("dave", "when does staging get refreshed?"))
-    _generate(rt)
-    rollback, staging = (_by_question(faqs.listing(rt.db, "default"), words) for words in ("roll", "staging"))
+    generate(rt)
+    rollback, staging = (by_question(faqs.listing(rt.db, "default"), words) for words in ("roll", "staging"))
     edited = client.patch(f"/api/faqs/{rollback.id}", json={"answer": "Run `make rollback VERSION=previous` [1]."})
     assert edited.status_code == 200 and edited.get_json()["status"] == "draft"
     assert client.post(f"/api/faqs/{rollback.id}/approve").get_json()["status"] == "approved"
     assert client.post(f"/api/faqs/{staging.id}/reject").get_json()["status"] == "rejected"
 
-    _ask(rt, ("erin", ROLLBACK[2]), ("frank", "when does staging get refreshed"),
+    ask(rt, ("erin", ROLLBACK[2]), ("frank", "when does staging get refreshed"),
          ("gina", "When is staging refreshed?"))
-    report = _generate(rt)
+    report = generate(rt)
     assert (report.drafted, report.refreshed, report.counted) == (0, 0, 2), report.summary()
     listed = {faq["id"]: faq for faq in client.get("/api/faqs").get_json()["faqs"]}
     assert listed[str(rollback.id)]["answer"] == "Run `make rollback VERSION=previous` [1]."
@@ -156,9 +96,9 @@ def chat():
         yield server
 
 
-def test_an_approved_faq_answers_a_close_question_without_the_model(rt, docs, chat, monkeypatch):
-    _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
-    _generate(rt)
+def test_an_approved_faq_answers_a_close_question_without_the_model(rt, faq_docs, chat, monkeypatch):
+    ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
+    generate(rt)
     (draft,) = faqs.listing(rt.db, "default")
     faqs.review(rt.db, "default", draft.id, "approved")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
@@ -179,8 +119,8 @@ def test_an_approved_faq_answers_a_close_question_without_the_model(rt, docs, ch
     assert other.metadata["tokens"]["prompt"] > 0
 
 
-def test_a_chat_model_words_the_canonical_question(rt, docs, chat, monkeypatch):
-    asked = [row["id"] for row in _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))]
+def test_a_chat_model_words_the_canonical_question(rt, faq_docs, chat, monkeypatch):
+    asked = [row["id"] for row in ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))]
     chat.reply_with("How do I roll back a release that went bad?", "Use `make rollback` [1].")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", chat.base_url)
@@ -207,92 +147,19 @@ def test_a_chat_model_words_the_canonical_question(rt, docs, chat, monkeypatch):
     limits.check_budget(rt.db, load_settings(), "default")  # one token left: not refused
 
 
-def test_the_faq_command_lists_approved_faqs_on_a_topic(rt, docs):
-    (none,) = _ask(rt, ("alice", "rollbacks"), kind="faq")
+def test_the_faq_command_lists_approved_faqs_on_a_topic(rt, faq_docs):
+    (none,) = ask(rt, ("alice", "rollbacks"), kind="faq")
     assert "no approved FAQs about “rollbacks”" in none["reply"]["text"]
     assert "morningai faq generate" in none["reply"]["text"]
-    _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
-    _generate(rt)
+    ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
+    generate(rt)
     (faq,) = faqs.listing(rt.db, "default")
     faqs.review(rt.db, "default", faq.id, "approved")
-    (listed,) = _ask(rt, ("carol", "rollbacks"), kind="faq")
+    (listed,) = ask(rt, ("carol", "rollbacks"), kind="faq")
     assert faq.question in listed["reply"]["text"] and "make rollback" in listed["reply"]["text"]
     assert listed["reply"]["metadata"]["faqs"] == [str(faq.id)] and listed["reply"]["citations"]
-    (unrelated,) = _ask(rt, ("carol", "holidays"), kind="faq")
+    (unrelated,) = ask(rt, ("carol", "holidays"), kind="faq")
     assert "no approved FAQs about “holidays”" in unrelated["reply"]["text"]
-
-
-def _morningai(*args, env):
-    return subprocess.run([sys.executable, "-m", "hub", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture
-def cli_env(hub_env):
-    env = {**hub_env, "MORNINGAI_EMBEDDINGS": "hash"}
-    env.pop("OPENAI_API_KEY", None)
-    return env
-
-
-def test_generation_with_a_model_is_refused_once_the_day_s_budget_is_spent(rt, cli_env, chat):
-    usage.record(rt.db, "default", "faq_generation", 40, 10, None)  # an earlier run today
-    env = {**cli_env, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": chat.base_url,
-           "MORNINGAI_DAILY_TOKEN_BUDGET": "50"}
-    refused = _morningai("faq", "generate", env=env)
-    assert refused.returncode == 1 and refused.stderr.strip().startswith(
-        "error: Workspace `default` has used today's budget of 50 model tokens.")
-    assert chat.requests_to("/v1/chat/completions") == []
-    allowed = _morningai("faq", "generate", env={**env, "MORNINGAI_DAILY_TOKEN_BUDGET": "51"})
-    assert allowed.returncode == 0, allowed.stderr
-
-
-def test_generate_review_and_export_from_the_command_line(rt, docs, cli_env, tmp_path):
-    _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]), ("carol", "When is staging refreshed?"),
-         ("dave", "when does staging get refreshed?"))
-    generated = _morningai("faq", "generate", env=cli_env)
-    assert generated.returncode == 0, generated.stderr
-    assert "2 new draft(s)" in generated.stdout
-    rollback, staging = (_by_question(faqs.listing(rt.db, "default"), words) for words in ("roll", "staging"))
-    approved = _morningai("faq", "approve", str(rollback.id), env=cli_env)
-    assert approved.returncode == 0 and f"approved FAQ {rollback.id}" in approved.stdout
-    faqs.review(rt.db, "default", staging.id, "approved")
-    faqs.edit(rt.db, rt.embedder, "default", staging.id, topic="Environments")
-    _ask(rt, ("erin", "who do I page at night?"), ("frank", "Who do I page at night?"))
-    _generate(rt)  # a draft, which the export must leave out
-
-    target = tmp_path / "FAQ.md"
-    exported = _morningai("faq", "export", "--output", str(target), env=cli_env)
-    assert exported.returncode == 0, exported.stderr
-    text = target.read_text()
-    assert text.startswith("<!-- morningai faq export")
-    assert text.index("## Deploy guide") < text.index(f"### {rollback.question}") < text.index("## Environments")
-    assert "page at night" not in text.lower() and "make rollback" in text
-    assert f"`{docs.name}/deploy.md`" in text
-    assert _morningai("faq", "export", "--output", str(target), env=cli_env).returncode == 0  # ours: rewritten
-
-    foreign = tmp_path / "NOTES.md"
-    foreign.write_text("# My own notes\n")
-    refused = _morningai("faq", "export", "--output", str(foreign), env=cli_env)
-    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
-    assert "was not written by `morningai faq export`" in refused.stderr
-    assert foreign.read_text() == "# My own notes\n"
-    assert list(tmp_path.glob(".*.tmp")) == []
-
-    listed = _morningai("faq", "list", "--status", "draft", "--json", env=cli_env)
-    assert "page at night" in listed.stdout.lower() and rollback.question not in listed.stdout
-
-
-@pytest.mark.parametrize(("args", "complaint"), [
-    (["faq", "approve", "not-an-id"], "error: ID: 'not-an-id' is not a FAQ id"),
-    (["faq", "reject", "00000000-0000-0000-0000-000000000000"],
-     "error: ID: no FAQ 00000000-0000-0000-0000-000000000000 in workspace 'default'"),
-    (["faq", "list", "--status", "pending"], "error: --status: 'pending' is not one of draft, approved, rejected"),
-    (["faq", "generate", "--workspace", "nowhere"], "error: --workspace: no workspace named 'nowhere'"),
-])
-def test_bad_faq_command_input_is_one_line_and_exit_code_2(rt, cli_env, args, complaint):
-    result = _morningai(*args, env=cli_env)
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith(complaint), result.stderr
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "message"), [
@@ -311,8 +178,8 @@ def test_faq_api_bad_input_is_a_json_error(client, method, path, body, status, m
     assert response.status_code == status and message in response.get_json()["error"]
 
 
-def test_generation_runs_as_a_job_and_an_edited_question_is_matched_by_its_new_wording(rt, client, docs):
-    _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
+def test_generation_runs_as_a_job_and_an_edited_question_is_matched_by_its_new_wording(rt, client, faq_docs):
+    ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
     started = client.post("/api/faqs/generate", json={})
     assert started.status_code == 202
     process.run_in_process(wiring.for_worker(rt))
@@ -326,9 +193,9 @@ def test_generation_runs_as_a_job_and_an_edited_question_is_matched_by_its_new_w
     assert faqs.serving(rt.db, rt.embedder, "default", ROLLBACK[0]) is None
 
 
-def test_faqs_are_isolated_per_workspace(rt, docs, owner):
-    _ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
-    _generate(rt)
+def test_faqs_are_isolated_per_workspace(rt, faq_docs, owner):
+    ask(rt, ("alice", ROLLBACK[0]), ("bob", ROLLBACK[1]))
+    generate(rt)
     workspaces.ensure(rt.db, "other")
     assert faqs.listing(rt.db, "other") == [] and len(faqs.listing(rt.db, "default")) == 1
     (faq,) = faqs.listing(rt.db, "default")

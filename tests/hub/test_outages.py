@@ -2,7 +2,6 @@
 
 import psycopg
 import pytest
-from conftest import log_in
 from support import wait_for
 
 from core.config import load_settings
@@ -10,7 +9,6 @@ from core.db import Database
 from hub import migrate, wiring
 from hub.embedded import EmbeddedPostgres, EmbeddedRedis
 from hub.web.app import create_app
-from tasks import lifecycle
 
 
 @pytest.fixture
@@ -31,18 +29,6 @@ def own_postgres(tmp_path):
     postgres.stop()
 
 
-def test_readyz_is_200_with_a_live_worker_and_503_without(client, processes):
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    assert any(p.startswith("no live worker") for p in response.get_json()["problems"])
-
-    processes.worker()
-    body = wait_for(lambda: (r := client.get("/readyz")).status_code == 200 and r.get_json(),
-                    what="/readyz to turn 200")
-    assert (body["postgres"], body["redis"], body["migrations"], body["workers"]) == ("ok", "ok", "current", 1)
-    assert body["queued"] == 0 and body["failed"] == 0
-
-
 @pytest.mark.parametrize(("down", "up", "problem"), [
     ("redis", "postgres", "Redis is unreachable"),
     ("postgres", "redis", "PostgreSQL is unreachable"),
@@ -61,25 +47,6 @@ def test_readyz_names_what_is_down(hub_env, own_redis, own_postgres, down, up, p
     assert response.status_code == 503
     assert body[down].startswith("unreachable") and body[up] == "ok"
     assert any(p.startswith(problem) for p in body["problems"])
-    rt.close()
-
-
-def test_a_message_taken_while_redis_is_down_is_queued_once_it_is_back(hub_env, own_redis, processes):
-    redis_url = own_redis.start()
-    rt = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], redis_url)
-    client = log_in(create_app(rt))
-    own_redis.stop()
-
-    response = client.post("/api/messages", json={"text": "is anyone there?"})
-    assert response.status_code == 202
-    task_id = response.get_json()["id"]
-    assert response.get_json()["status"] == "received"
-    assert lifecycle.get(rt.db, task_id)["status"] == "received"
-
-    assert own_redis.start() == redis_url  # back, on the same port
-    processes.worker(REDIS_URL=redis_url)  # its reconciler queues what was left behind
-    wait_for(lambda: lifecycle.get(rt.db, task_id)["status"] == "posted", what="the task to be posted")
-    assert lifecycle.get(rt.db, task_id)["attempts"] == 1
     rt.close()
 
 

@@ -195,7 +195,7 @@ def test_model_docs_get_the_metadata_footer(rt, knowledge, embedder, chat):
     chat.reply_with("# Deploys\n\n## Overview\n\nFrom main [1].")
     task = _task("deploys", kind="docs")
     reply = _agent(rt, embedder, _model(chat)).run(task)
-    assert reply.text.rstrip().endswith(f"model gpt-test · workspace default_")
+    assert reply.text.rstrip().endswith("model gpt-test · workspace default_")
     assert f"trace {task.trace_id}" in reply.text
 
 

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
                              description="Seconds one task may run before it is stopped and retried")
     max_attempts: int = _env("MORNINGAI_MAX_ATTEMPTS", default=3, ge=1, le=20,
                              description="Runs of one task before it is marked failed and the user told")
+    worker_engine: Literal["threads", "fork"] = _env(
+        "MORNINGAI_WORKER_ENGINE", default="threads",
+        description="How a worker runs jobs: `threads` keeps many in flight per process; `fork` is "
+                    "RQ's own fork-per-job worker, one at a time (the baseline bench/throughput.py compares)")
+    worker_concurrency: int = _env(
+        "MORNINGAI_WORKER_CONCURRENCY", default=32, ge=1, le=1024,
+        description="Jobs one worker process keeps in flight (the threads engine)")
     reconcile_interval: float = _env(
         "MORNINGAI_RECONCILE_INTERVAL", default=10.0, gt=0,
         description="Seconds between reconciler sweeps; a worker silent for 3x this is presumed dead")

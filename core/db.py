@@ -77,6 +77,13 @@ class Database:
                 self._pid = os.getpid()
         return self._pool
 
+    def grow(self, max_size: int) -> None:
+        """Allow up to max_size connections (a worker with many tasks in flight needs more)."""
+        if max_size > self.max_size:
+            self.max_size = max_size
+            if self._pool is not None and self._pid == os.getpid():
+                self._pool.resize(self._pool.min_size, max_size)
+
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
         """A connection as the runtime role, in autocommit mode."""

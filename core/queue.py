@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from redis import Redis
 from rq import Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from rq.registry import FailedJobRegistry, StartedJobRegistry
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 # A retry waits a little longer each time; RQ's scheduler (run by the workers) requeues it.
 RETRY_BACKOFF = [5, 30, 120]
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """Where RQ holds a task's job: `queued` (in the queue's list), `scheduled` (a retry, due
+    at `due`, a Unix time), `started` (on `worker`), or `nowhere`."""
+    place: str
+    due: float | None = None
+    worker: str | None = None
 
 
 class TaskQueue:
@@ -59,9 +69,30 @@ class TaskQueue:
             return
         StartedJobRegistry(queue=self.rq).remove_executions(job)
         FailedJobRegistry(queue=self.rq).remove(job)
+        ScheduledJobRegistry(queue=self.rq).remove(job)
 
-    def has_job(self, task_id: uuid.UUID) -> bool:
-        return Job.exists(str(task_id), connection=self.redis)
+    def whereabouts(self, task_id: uuid.UUID) -> Whereabouts:
+        """Where the task's job is now. A job whose hash survived while its place in the queue
+        or the scheduled registry did not (Redis restarted from an append-only file a second
+        behind) is `nowhere`: nothing will run it."""
+        job_id = str(task_id)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.lpos(self.rq.key, job_id)
+            pipe.zscore(ScheduledJobRegistry(queue=self.rq).key, job_id)
+            pipe.hmget(Job.key_for(job_id), "status", "worker_name")
+            position, due, (status, worker) = pipe.execute()
+        if position is not None:
+            return Whereabouts("queued")
+        if due is not None:
+            return Whereabouts("scheduled", due=due)
+        if status == b"started" and worker:
+            return Whereabouts("started", worker=worker.decode())
+        return Whereabouts("nowhere")
+
+    def uptime(self) -> float:
+        """Seconds since Redis started: younger than a heartbeat's interval, it may have
+        forgotten workers that are alive."""
+        return float(self.redis.info("server")["uptime_in_seconds"])
 
     # Our own heartbeat, kept by each worker process next to RQ's: RQ keeps a dead worker's
     # key for a minute or more, and a task stuck on a dead worker should be rescued sooner.
@@ -82,7 +113,7 @@ class TaskQueue:
     def workers(self) -> list[dict]:
         """The live RQ workers, with RQ's last heartbeat and whether our own heartbeat is fresh."""
         return [{"name": w.name, "state": _state(w), "queues": w.queue_names(),
-                 "current_job": w.get_current_job_id(),
+                 "in_flight": w.current_execution_count,
                  "last_heartbeat": w.last_heartbeat.isoformat() if w.last_heartbeat else None,
                  "started_at": w.birth_date.isoformat() if w.birth_date else None,
                  "jobs_done": w.successful_job_count, "jobs_failed": w.failed_job_count,
@@ -118,13 +149,14 @@ class TaskQueue:
                 return True
         return False
 
-    def job_running_on(self, worker_name: str) -> str | None:
-        """The id of the job `worker_name` is running now; None if it is idle or dead."""
+    def is_running(self, task_id: uuid.UUID, worker_name: str) -> bool:
+        """Whether `worker_name` is alive and has the task's job in flight."""
         if not self.is_alive(worker_name):
-            return None
+            return False
         worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name,
                                     connection=self.redis)
-        return worker.get_current_job_id() if worker else None
+        return worker is not None and str(task_id) in {
+            execution.job_id for execution in worker.get_current_executions(refresh=True)}
 
 
 def _state(worker: Worker) -> str:

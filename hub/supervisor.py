@@ -1,5 +1,8 @@
-"""Runs `morningai up`'s child processes, restarts one that crashes, and stops them all.
+"""Runs `morningai up`'s child processes, restarts one that exits, and stops them all.
 
+A child that exits is restarted after a back-off that doubles with each exit in a row (1 s,
+2 s, … up to a minute) and starts again at 1 s once it has stayed up a minute: a worker that
+cannot reach Redis must not take the web side, which keeps storing events, down with it.
 Each child gets its own session, so a Ctrl-C reaches only us and we stop the children in
 order; on Linux each also asks the kernel for SIGTERM should we die without cleaning up.
 """
@@ -13,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psutil
 
@@ -27,12 +30,20 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 60.0
+# A child up this long has recovered: its next exit waits FIRST_BACKOFF again.
+STEADY = 60.0
+
+
 @dataclass
 class Child:
     name: str
     argv: list[str]
     process: subprocess.Popen | None = None
-    restarts: list[float] = field(default_factory=list)
+    started: float = 0.0
+    backoff: float = FIRST_BACKOFF
+    restart_at: float | None = None
 
 
 class Supervisor:
@@ -49,19 +60,24 @@ class Supervisor:
     def _start(self, child: Child) -> None:
         child.process = subprocess.Popen(child.argv, env=self.env, start_new_session=True,
                                          preexec_fn=_die_with_parent)
+        child.started, child.restart_at = time.monotonic(), None
 
     def check(self) -> None:
-        """Restart children that exited; a child that crashes 5 times in a minute stops us."""
+        """Restart children that exited, each after its back-off."""
+        now = time.monotonic()
         for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    self._start(child)
+                continue
             code = child.process.poll()
             if code is None:
                 continue
-            now = time.monotonic()
-            child.restarts = [t for t in child.restarts if now - t < 60] + [now]
-            if len(child.restarts) > 5:
-                raise RuntimeError(f"{child.name} keeps crashing (exit code {code}); see its output above")
-            log.warning("%s exited with code %s; restarting it", child.name, code)
-            self._start(child)
+            if now - child.started >= STEADY:
+                child.backoff = FIRST_BACKOFF
+            log.warning("%s exited with code %s; restarting it in %.0fs", child.name, code, child.backoff)
+            child.restart_at = now + child.backoff
+            child.backoff = min(child.backoff * 2, MAX_BACKOFF)
 
     def stop(self, timeout: float = 8.0) -> None:
         """SIGTERM every child, wait up to `timeout`, then kill whatever is left of each tree."""

@@ -119,8 +119,9 @@ def start(db: Database, task_id: uuid.UUID, worker: str) -> ChatTask | None:
     """Claim a task for one run. None when it is not runnable: already running elsewhere,
     posted or failed. That check is what keeps a job that runs twice from posting twice.
 
-    A task `running` on this same worker is claimable: a worker runs one job at a time, so
-    that earlier run's work-horse died (RQ retries such a job)."""
+    A task `running` on this same worker is claimable: that earlier run ended without finishing
+    the task (a fork worker's work-horse died; RQ retries such a job). The threads engine never
+    runs one task twice at once (worker/jobs.py keeps its tasks in flight)."""
     with db.connection() as conn:
         row = conn.execute(
             """

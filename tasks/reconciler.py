@@ -1,10 +1,14 @@
 """The reconciler: no accepted message is silently dropped.
 
-A sweep finds tasks that stopped moving and sets them going again:
-- `queued` but its job is gone from Redis (Redis lost its data, or the process that queued it
-  died before making the job) -> back to `received`, for a dispatcher to queue again;
-- `running` but no live worker is running its job (the worker died) -> the same, or,
-  once max_attempts runs are spent, mark it failed;
+A task is healthy only while something will run it. A sweep finds those nothing will, past a
+grace period, and sets them going again:
+- `queued` but its job is neither in the queue, nor a retry in the scheduled registry that is
+  not yet overdue, nor started on a live worker (Redis lost its data or part of it, a retry's
+  scheduler never ran it, a worker died between taking the job and starting the task) -> back
+  to `received`, for a dispatcher to queue again;
+- `running` but no live worker has its job in flight (the worker died) -> the same, or, once
+  max_attempts runs are spent, mark it failed. Not while Redis is younger than a worker's
+  heartbeat: a Redis that restarted empty has forgotten workers that are alive;
 - `failed` and the user not told yet -> tell them in the chat.
 Each action first claims the row it read, so any number of reconcilers can sweep at once.
 """
@@ -12,23 +16,36 @@ Each action first claims the row it read, so any number of reconcilers can sweep
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
 from core.models import ChatTask
+from core.queue import Whereabouts
 from core.runtime import Runtime
 from tasks import lifecycle
 
 log = logging.getLogger(__name__)
+
+# A worker's heartbeat lives this many reconcile intervals (worker/process.py keeps it).
+HEARTBEAT_TTLS = 3
 
 
 def sweep(rt: Runtime, announce_failure: Callable[[ChatTask], None]) -> Counter:
     """One pass over stuck tasks; returns what it did, by action."""
     done: Counter = Counter()
     grace = rt.settings.reconcile_interval
-    for row in lifecycle.unfinished(rt.db, idle_seconds=grace):
+    rows = lifecycle.unfinished(rt.db, idle_seconds=grace)
+    try:
+        judge_running = bool(rows) and rt.queue.uptime() > HEARTBEAT_TTLS * grace
+    except RedisError as exc:
+        log.warning("reconciler: Redis unreachable (%s); will try again", exc)
+        return done
+    for row in rows:
+        if row["status"] == "running" and not judge_running:
+            continue
         try:
             action = _reconcile(rt, row, announce_failure)
         except RedisError as exc:
@@ -43,10 +60,12 @@ def sweep(rt: Runtime, announce_failure: Callable[[ChatTask], None]) -> Counter:
 def _reconcile(rt: Runtime, row: dict, announce_failure: Callable[[ChatTask], None]) -> str | None:
     status = row["status"]
     if status == "queued":
-        if not rt.queue.has_job(row["id"]) and lifecycle.claim(rt.db, row):
+        where = rt.queue.whereabouts(row["id"])
+        if not _will_run(rt, where) and lifecycle.claim(rt.db, row):
+            log.warning("reconciler: task %s is queued but its job is %s", row["id"], _describe(where))
             return "re-queued lost job" if _queue_again(rt, row) else None
     elif status == "running":
-        if rt.queue.job_running_on(row["worker"] or "") == str(row["id"]):
+        if rt.queue.is_running(row["id"], row["worker"] or ""):
             return None  # still being worked on
         if row["attempts"] >= rt.settings.max_attempts:
             reason = f"the worker stopped while answering, {row['attempts']} times"
@@ -60,6 +79,22 @@ def _reconcile(rt: Runtime, row: dict, announce_failure: Callable[[ChatTask], No
             announce_failure(lifecycle.to_task(row))
             return "announced failure"
     return None
+
+
+def _will_run(rt: Runtime, where: Whereabouts) -> bool:
+    if where.place == "queued":
+        return True
+    if where.place == "scheduled":  # a retry RQ's scheduler should have queued by now is lost
+        return where.due > time.time() - rt.settings.reconcile_interval
+    return where.place == "started" and rt.queue.is_alive(where.worker)
+
+
+def _describe(where: Whereabouts) -> str:
+    if where.place == "scheduled":
+        return f"a retry overdue by {time.time() - where.due:.0f}s"
+    if where.place == "started":
+        return f"started on {where.worker}, which is dead"
+    return "nowhere in Redis"
 
 
 def _queue_again(rt: Runtime, row: dict) -> bool:

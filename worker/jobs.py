@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -50,6 +51,11 @@ class Wiring:
 # Set before RQ starts working (`install`); a work-horse forked from that process inherits it.
 _wiring: Wiring | None = None
 _agents: dict = {}
+_making_agent = threading.Lock()
+# The tasks this process's threads are running: the same job delivered again while its first
+# delivery is still running here must not run beside it.
+_in_flight: set[str] = set()
+_in_flight_lock = threading.Lock()
 
 
 def install(wiring: Wiring) -> None:
@@ -65,10 +71,11 @@ def _context() -> tuple[Runtime, PosterRegistry]:
 
 
 def _agent() -> Agent:
-    """This process's agent (see Wiring.make_agent)."""
-    if _agents.get("key") != (os.getpid(), id(_wiring)):
-        _agents.update(key=(os.getpid(), id(_wiring)), agent=_wiring.make_agent())
-    return _agents["agent"]
+    """This process's agent (see Wiring.make_agent), made once and shared by its threads."""
+    with _making_agent:
+        if _agents.get("key") != (os.getpid(), id(_wiring)):
+            _agents.update(key=(os.getpid(), id(_wiring)), agent=_wiring.make_agent())
+        return _agents["agent"]
 
 
 def run_task(task_id: str) -> str:
@@ -76,12 +83,21 @@ def run_task(task_id: str) -> str:
     job = get_current_job()
     worker_name = job.worker_name if job and job.worker_name else socket.gethostname()
     with logs.context(task_id=task_id):
-        task = lifecycle.start(rt.db, uuid.UUID(task_id), worker_name)
-        if task is None:
-            log.info("task not runnable here (already done, or running elsewhere)")
-            return "not runnable (already done, or running elsewhere)"
-        with logs.context(trace_id=task.trace_id, platform=task.platform, workspace=task.workspace):
-            return _run(rt, posters, job, task)
+        with _in_flight_lock:
+            if task_id in _in_flight:
+                log.info("task already running in this process")
+                return "not runnable (already running here)"
+            _in_flight.add(task_id)
+        try:
+            task = lifecycle.start(rt.db, uuid.UUID(task_id), worker_name)
+            if task is None:
+                log.info("task not runnable here (already done, or running elsewhere)")
+                return "not runnable (already done, or running elsewhere)"
+            with logs.context(trace_id=task.trace_id, platform=task.platform, workspace=task.workspace):
+                return _run(rt, posters, job, task)
+        finally:
+            with _in_flight_lock:
+                _in_flight.discard(task_id)
 
 
 def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:

@@ -1,6 +1,7 @@
 """A worker process: one RQ worker (with RQ's scheduler, for retries with intervals) running
-the jobs of worker/jobs.py, and two threads beside it: the dispatcher, which queues the tasks
-stored `received`, and the watch, which keeps this worker's heartbeat and runs the reconciler."""
+the jobs of worker/jobs.py, many at once (worker/engine.py) unless the fork engine is chosen,
+and two threads beside it: the dispatcher, which queues the tasks stored `received`, and the
+watch, which keeps this worker's heartbeat and runs the reconciler."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rq import Worker
 from memory.embedders import load_before_fork
 from tasks import dispatcher, reconciler
 from worker import jobs
+from worker.engine import ThreadedWorker
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,15 @@ def serve(wiring: jobs.Wiring, *, burst: bool = False) -> None:
     jobs.install(wiring)
     load_before_fork(rt.embedder)
     name = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
-    worker = Worker([rt.queue.rq, rt.queue.ingest], connection=rt.queue.redis, name=name)
+    queues = [rt.queue.rq, rt.queue.ingest]
+    if rt.settings.worker_engine == "threads":
+        # A task holds a connection only for a query at a time, never across the model call:
+        # a quarter of the threads (and the dispatcher's and reconciler's) is plenty.
+        rt.db.grow(4 + rt.settings.worker_concurrency // 4)
+        worker = ThreadedWorker(queues, connection=rt.queue.redis, name=name,
+                                concurrency=rt.settings.worker_concurrency)
+    else:
+        worker = Worker(queues, connection=rt.queue.redis, name=name)
     stop = threading.Event()
     helpers = [threading.Thread(target=_keep_watch, args=(wiring, name, stop), name="reconciler", daemon=True),
                threading.Thread(target=dispatcher.run, args=(rt, stop), name="dispatcher", daemon=True)]
@@ -51,7 +61,7 @@ def _keep_watch(wiring: jobs.Wiring, worker_name: str, stop: threading.Event) ->
     interval = rt.settings.reconcile_interval
     while not stop.is_set():
         try:
-            rt.queue.beat(worker_name, ttl=3 * interval)
+            rt.queue.beat(worker_name, ttl=reconciler.HEARTBEAT_TTLS * interval)
             reconciler.sweep(rt, lambda task: jobs.announce_failure(rt, wiring.posters, task))
         except Exception:
             log.exception("reconciler sweep failed; next one in %ss", interval)

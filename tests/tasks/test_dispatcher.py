@@ -19,7 +19,7 @@ def _slack_task() -> ChatTask:
 
 def _queued(rt, task_id: uuid.UUID) -> bool:
     # The row turns `queued` just before its job is made: wait for both.
-    return lifecycle.get(rt.db, task_id)["status"] == "queued" and rt.queue.has_job(task_id)
+    return lifecycle.get(rt.db, task_id)["status"] == "queued" and rt.queue.whereabouts(task_id).place == "queued"
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def start_dispatchers(rt) -> Iterator:
 def test_a_stored_task_stays_received_until_a_dispatcher_queues_it(rt, start_dispatchers):
     stored = lifecycle.store(rt.db, _slack_task())
     assert stored.created and stored.status == "received"
-    assert lifecycle.get(rt.db, stored.task_id)["status"] == "received" and not rt.queue.has_job(stored.task_id)
+    assert lifecycle.get(rt.db, stored.task_id)["status"] == "received" and rt.queue.whereabouts(stored.task_id).place == "nowhere"
 
     start_dispatchers()
     wait_for(lambda: _queued(rt, stored.task_id), what="the stored task queued")

@@ -10,7 +10,7 @@ interface Health {
   redis: string;
   migrations: string | string[];
   problems: string[];
-  workers: { name: string; state: string; last_heartbeat: string | null; alive: boolean; current_job: string | null }[];
+  workers: { name: string; state: string; last_heartbeat: string | null; alive: boolean; in_flight: number }[];
   queues: Record<string, { queued: number; running: number; failed: number }>;
 }
 
@@ -130,7 +130,7 @@ export function Overview() {
           <p className="text-2xl font-semibold">{health?.workers.length ?? "…"}</p>
           <ul className="text-xs text-slate-600">
             {health?.workers.map((w) => (
-              <li key={w.name} title={w.name}>{w.state} · heartbeat {w.last_heartbeat ? new Date(w.last_heartbeat).toLocaleTimeString() : "never"}</li>
+              <li key={w.name} title={w.name}>{w.state} · {w.in_flight} in flight · heartbeat {w.last_heartbeat ? new Date(w.last_heartbeat).toLocaleTimeString() : "never"}</li>
             ))}
           </ul>
         </Card>

@@ -147,6 +147,14 @@ def faq_docs(rt, tmp_path):
 
 
 @pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of this test's own, so stopping it disturbs no other test."""
+    redis = EmbeddedRedis(tmp_path / "own")
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
 def rt(hub_env) -> Iterator[Runtime]:
     runtime = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
     yield runtime

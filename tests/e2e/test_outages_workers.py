@@ -1,23 +1,13 @@
 """Outages with real worker processes: readiness follows the workers, and a message taken while
 Redis is down is queued once it is back."""
 
-import pytest
 from conftest import log_in
 from support import wait_for
 
 from core.config import load_settings
 from hub import wiring
-from hub.embedded import EmbeddedRedis
 from hub.web.app import create_app
 from tasks import lifecycle
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    """A Redis of this test's own, so stopping it disturbs no other test."""
-    redis = EmbeddedRedis(tmp_path / "own")
-    yield redis
-    redis.stop()
 
 
 def test_readyz_is_200_with_a_live_worker_and_503_without(client, processes):

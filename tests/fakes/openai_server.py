@@ -125,6 +125,8 @@ class FakeOpenAI:
         self.requests: list[Request] = []
         self._canned: list[Reply] = []
         self._lock = threading.Lock()
+        self._answering = 0
+        self.peak_concurrency = 0  # the most requests it was answering at once
         self._stopping = threading.Event()  # wakes handlers sleeping out a `delay` on stop()
         self._ids = itertools.count(1)
         self._httpd: ThreadingHTTPServer | None = None
@@ -190,6 +192,15 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append(request)
             canned = self._canned.pop(0) if self._canned else None
+            self._answering += 1
+            self.peak_concurrency = max(self.peak_concurrency, self._answering)
+        try:
+            return self._answer(request, canned)
+        finally:
+            with self._lock:
+                self._answering -= 1
+
+    def _answer(self, request: Request, canned: Reply | None) -> Reply:
         if self.delay > 0:
             self._stopping.wait(self.delay)
         if canned is not None:

@@ -42,7 +42,8 @@ def start_dispatchers(rt) -> Iterator:
 def test_a_stored_task_stays_received_until_a_dispatcher_queues_it(rt, start_dispatchers):
     stored = lifecycle.store(rt.db, _slack_task())
     assert stored.created and stored.status == "received"
-    assert lifecycle.get(rt.db, stored.task_id)["status"] == "received" and rt.queue.whereabouts(stored.task_id).place == "nowhere"
+    assert lifecycle.get(rt.db, stored.task_id)["status"] == "received"
+    assert rt.queue.whereabouts(stored.task_id).place == "nowhere"
 
     start_dispatchers()
     wait_for(lambda: _queued(rt, stored.task_id), what="the stored task queued")

@@ -81,6 +81,9 @@ _GREETING = re.compile(r"^\W*(hi|hello|hey|thanks|thank you|good (morning|aftern
                        re.IGNORECASE)
 _CODE_REQUEST = re.compile(r"^\W*(write|generate|implement|create|refactor|fix)\b.*\b(code|function|script|"
                            r"class|test|snippet|query|endpoint|cli)\b", re.IGNORECASE)
+# A plain question: what a knowledge bot is mostly asked, routed to `ask` without a model call.
+_QUESTION = re.compile(r"^\W*(who|what|when|where|why|which|how|is|are|am|can|could|does|do|did|should|shall|"
+                       r"will|would|may|has|have|was|were)\b[^\n]*\?\W*$", re.IGNORECASE)
 _DOCS_REQUEST = re.compile(r"^\W*(write|draft|document|create)\b.*\b(doc|docs|documentation|guide|runbook|readme)\b",
                            re.IGNORECASE)
 
@@ -144,15 +147,15 @@ class Agent:
         if refused:
             return {"route": "refused"}
         update: State = {}
-        if self.model is not None:
+        route = _route_if_clear(text)
+        if route is None and self.model is not None:  # only what the rules cannot tell costs a call
             completion = self.model.complete(
                 [{"role": "system", "content": prompts.ROUTE}, {"role": "user", "content": text}],
                 max_tokens=3, temperature=0)
             word = completion.text.strip().lower().strip(".")
             route = word if word in ("ask", "code", "docs", "faq", "help", "smalltalk") else "ask"
             update["usage"] = _add_usage(state, completion)
-        else:
-            route = _route_by_rules(text)
+        route = route or "ask"
         # A channel that takes some kinds only: a question that reads like a request for code, a
         # doc or FAQs is answered as the question it also is.
         if route in ("code", "docs", "faq") and state.get("kinds") is not None and route not in state["kinds"]:
@@ -287,14 +290,17 @@ class Agent:
         return {"reply": {**reply.to_dict(), "metadata": metadata}, "history": history}
 
 
-def _route_by_rules(text: str) -> str:
+def _route_if_clear(text: str) -> str | None:
+    """The route the wording alone decides; None when it takes a model (or, offline, a guess)."""
     if _GREETING.match(text):
         return "smalltalk"
     if _CODE_REQUEST.match(text):
         return "code"
     if _DOCS_REQUEST.match(text):
         return "docs"
-    return "ask"
+    if _QUESTION.match(text):
+        return "ask"
+    return None
 
 
 def _after_route(state: State) -> str:

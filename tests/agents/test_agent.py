@@ -5,7 +5,7 @@ import uuid
 import pytest
 from fakes import FakeOpenAI
 
-from agents import threads
+from agents import prompts, threads
 from agents.check import check_reply
 from agents.graph import Agent
 from agents.llm import OpenAIChat
@@ -165,8 +165,8 @@ def _model(server, **options):
 
 
 def test_a_model_answer_is_grounded_cited_and_checked(rt, knowledge, embedder, chat):
-    chat.reply_with("ask", "Roll back with `make rollback VERSION=previous` [1]. "
-                           "See [the runbook](https://invented.example.org/runbook) [9].")
+    chat.reply_with("Roll back with `make rollback VERSION=previous` [1]. "
+                    "See [the runbook](https://invented.example.org/runbook) [9].")
     reply = _agent(rt, embedder, _model(chat)).run(_task("How do I undo a release?"))
     assert reply.text.startswith("Roll back with `make rollback VERSION=previous` [1].")
     assert "invented.example.org" not in reply.text and "[9]" not in reply.text
@@ -201,13 +201,28 @@ def test_model_docs_get_the_metadata_footer(rt, knowledge, embedder, chat):
 
 def test_a_model_follow_up_is_rewritten_with_the_thread_history(rt, knowledge, embedder, chat):
     agent = _agent(rt, embedder, _model(chat))
-    chat.reply_with("ask", "Production rollbacks use make rollback [1].")
+    chat.reply_with("Production rollbacks use make rollback [1].")
     agent.run(_task("How do rollbacks work in production?", thread="t-7"))
     chat.reply_with("ask", "rollbacks in staging", "Redeploy the previous build [1].")
     reply = agent.run(_task("and in staging?", thread="t-7"))
     rewrite = chat.requests_to("/v1/chat/completions")[-2].body["messages"]
     assert any("rollbacks work in production" in m["content"] for m in rewrite)
     assert reply.metadata["query"] == "rollbacks in staging"
+
+
+def test_only_a_message_the_rules_cannot_route_costs_a_routing_call(rt, knowledge, embedder, chat):
+    agent = _agent(rt, embedder, _model(chat))
+
+    def routing_calls() -> int:
+        return sum(request.body["messages"][0]["content"] == prompts.ROUTE
+                   for request in chat.requests_to("/v1/chat/completions"))
+
+    chat.reply_with("Roll back with make rollback [1].")
+    assert agent.run(_task("How do I roll back a release?")).metadata["route"] == "ask"
+    assert routing_calls() == 0
+    chat.reply_with("code", "```python\ndef rollback():\n    return 'previous'\n```")
+    assert agent.run(_task("rollback helper in python please")).metadata["route"] == "code"
+    assert routing_calls() == 1
 
 
 def test_check_leaves_code_alone():

@@ -26,7 +26,8 @@ def test_metrics_move_when_a_task_runs(client, rt, processes):
     assert _value(before, "morningai_workers_live") == 0
     assert _value(before, "morningai_job_duration_seconds_count") == 0
 
-    client.post("/api/messages", json={"text": "hello"})  # queued while no worker runs
+    # Queued while no worker runs; wording the routing rules cannot place, so the model is called.
+    client.post("/api/messages", json={"text": "deploy steps, please"})
     queued = _scrape(client)
     assert _value(queued, "morningai_queue_depth", queue="chat") == 1
     assert _value(queued, "morningai_tasks", platform="web", status="queued") == 1

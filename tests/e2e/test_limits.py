@@ -18,7 +18,9 @@ def chat():
         yield server
 
 
-def _ask(rt, user: str, text: str = "How do we deploy?") -> uuid.UUID:
+# Wording the routing rules cannot place, so answering it takes a model call (the workspace is
+# empty: a plain question would be told so without one).
+def _ask(rt, user: str, text: str = "deploy steps, please") -> uuid.UUID:
     task = ChatTask(platform="web", workspace="default", platform_event_id=str(uuid.uuid4()),
                     text=text, user=user)
     return lifecycle.submit(rt.db, rt.queue, task).task_id
@@ -63,7 +65,7 @@ def test_over_the_budget_what_costs_nothing_is_still_answered(rt, processes, cha
     assert served["reply"]["metadata"]["faq"] == str(faq.id)
     assert served["reply"]["text"].startswith("Run `make rollback VERSION=previous`.")
     assert "help" in _posted(rt, _ask(rt, "bob", "help"))["reply"]["text"]
-    refused = _posted(rt, _ask(rt, "bob", "How do we rotate the staging keys?"))
+    refused = _posted(rt, _ask(rt, "bob", "rotating the staging keys, please"))
     assert "used today's budget of 5 model tokens" in refused["reply"]["text"]
     assert refused["reply"]["metadata"]["limited"] == "budget"
     assert _model_calls(chat) == calls

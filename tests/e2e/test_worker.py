@@ -143,7 +143,7 @@ def test_a_model_that_does_not_answer_fails_the_task_and_the_user_is_told(hub_en
     with FakeOpenAI(delay=5) as chat:
         processes.worker(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=chat.base_url, MORNINGAI_LLM_TIMEOUT="0.3",
                          MORNINGAI_MAX_ATTEMPTS="1")
-        task_id = _ask(rt, "What is our on-call rota?")
+        task_id = _ask(rt, "the on-call rota, please")  # routing it takes the model
         wait_for(lambda: lifecycle.get(rt.db, task_id)["posted_id"], what="the failure to be announced")
     row = lifecycle.get(rt.db, task_id)
     assert row["status"] == "failed" and "did not answer within" in row["error"]

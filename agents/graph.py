@@ -110,6 +110,9 @@ class Agent:
         graph.add_edge("faq", "finish")
         graph.add_edge("finish", END)
         self.graph = graph.compile(checkpointer=checkpointer)
+        # The thread's memory is the finished turn: saved once, when the run ends, not after every
+        # node (a run cut short is run again from the start anyway).
+        self._saving = {"durability": "exit"} if checkpointer is not None else {}
 
     def run(self, task: ChatTask, sources: Sequence[str] | None = None, refusal: Reply | None = None,
             kinds: Sequence[str] | None = None) -> Reply:
@@ -125,7 +128,7 @@ class Agent:
              "refusal": None if refusal is None else refusal.to_dict(),
              "kinds": None if kinds is None else list(kinds),
              "query": None, "hits": [], "empty": False, "cached": None, "reply": {}, "steps": [], "usage": {}},
-            config={"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT})
+            config={"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT}, **self._saving)
         return Reply.from_dict(state["reply"])
 
     # --- nodes ---------------------------------------------------------------------------

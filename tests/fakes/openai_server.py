@@ -49,6 +49,7 @@ class Request:
     path: str
     headers: dict[str, str]  # keys lower-cased
     body: Any  # the parsed JSON, or None
+    at: float = field(default_factory=time.monotonic)  # when it arrived (benchmarks time replies)
 
 
 @dataclass

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timezone
 
 from redis import Redis
 from rq import Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.utils import utcparse
 
 # A retry waits a little longer each time; RQ's scheduler (run by the workers) requeues it.
 RETRY_BACKOFF = [5, 30, 120]
@@ -22,6 +27,11 @@ class Whereabouts:
     place: str
     due: float | None = None
     worker: str | None = None
+    started: float | None = None  # when the worker took it, a Unix time
+
+
+# A beat this soon after a job started may have been written before the worker's thread took it.
+BEAT_SKEW = 1.0
 
 
 class TaskQueue:
@@ -79,14 +89,16 @@ class TaskQueue:
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.lpos(self.rq.key, job_id)
             pipe.zscore(ScheduledJobRegistry(queue=self.rq).key, job_id)
-            pipe.hmget(Job.key_for(job_id), "status", "worker_name")
-            position, due, (status, worker) = pipe.execute()
+            pipe.hmget(Job.key_for(job_id), "status", "worker_name", "started_at")
+            position, due, (status, worker, started) = pipe.execute()
         if position is not None:
             return Whereabouts("queued")
         if due is not None:
             return Whereabouts("scheduled", due=due)
         if status == b"started" and worker:
-            return Whereabouts("started", worker=worker.decode())
+            return Whereabouts("started", worker=worker.decode(),
+                               started=utcparse(started.decode()).replace(tzinfo=timezone.utc).timestamp()
+                               if started else None)
         return Whereabouts("nowhere")
 
     def uptime(self) -> float:
@@ -95,12 +107,24 @@ class TaskQueue:
         return float(self.redis.info("server")["uptime_in_seconds"])
 
     # Our own heartbeat, kept by each worker process next to RQ's: RQ keeps a dead worker's
-    # key for a minute or more, and a task stuck on a dead worker should be rescued sooner.
-    def beat(self, worker_name: str, ttl: float) -> None:
-        self.redis.set(f"morningai:heartbeat:{worker_name}", "1", px=int(ttl * 1000))
+    # key for a minute or more, and a task stuck on a dead worker should be rescued sooner. It
+    # names the tasks the worker holds: RQ's own record of a job in flight outlives the run when
+    # Redis comes back from its append-only file after the run gave up on it.
+    def beat(self, worker_name: str, ttl: float, holding: Iterable[str] = ()) -> None:
+        self.redis.set(_heartbeat(worker_name), json.dumps({"at": time.time(), "tasks": sorted(holding)}),
+                       px=int(ttl * 1000))
 
     def is_alive(self, worker_name: str) -> bool:
-        return bool(self.redis.exists(f"morningai:heartbeat:{worker_name}"))
+        return bool(self.redis.exists(_heartbeat(worker_name)))
+
+    def holds(self, worker_name: str, task_id: uuid.UUID, since: float | None) -> bool:
+        """Whether `worker_name` is alive and still holds the task it took at `since`: its last
+        beat names the task, or came too soon after `since` to know of it."""
+        beat = self.redis.get(_heartbeat(worker_name))
+        if beat is None:
+            return False
+        beat = json.loads(beat)
+        return since is None or beat["at"] < since + BEAT_SKEW or str(task_id) in beat["tasks"]
 
     def stats(self) -> dict:
         """What /readyz reports: live RQ workers, queue depth and failed jobs."""
@@ -149,14 +173,9 @@ class TaskQueue:
                 return True
         return False
 
-    def is_running(self, task_id: uuid.UUID, worker_name: str) -> bool:
-        """Whether `worker_name` is alive and has the task's job in flight."""
-        if not self.is_alive(worker_name):
-            return False
-        worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + worker_name,
-                                    connection=self.redis)
-        return worker is not None and str(task_id) in {
-            execution.job_id for execution in worker.get_current_executions(refresh=True)}
+
+def _heartbeat(worker_name: str) -> str:
+    return f"morningai:heartbeat:{worker_name}"
 
 
 def _state(worker: Worker) -> str:

@@ -1,8 +1,9 @@
 """Runs `morningai up`'s child processes, restarts one that exits, and stops them all.
 
 A child that exits is restarted after a back-off that doubles with each exit in a row (1 s,
-2 s, … up to a minute) and starts again at 1 s once it has stayed up a minute: a worker that
-cannot reach Redis must not take the web side, which keeps storing events, down with it.
+2 s, … up to a minute) and starts again at 1 s once it has stayed up ten seconds (longer than
+a start that fails takes): a worker that cannot start must not take the web side, which keeps
+storing events, down with it, nor spin; one killed now and then comes straight back.
 Each child gets its own session, so a Ctrl-C reaches only us and we stop the children in
 order; on Linux each also asks the kernel for SIGTERM should we die without cleaning up.
 """
@@ -33,7 +34,7 @@ def _die_with_parent() -> None:
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 # A child up this long has recovered: its next exit waits FIRST_BACKOFF again.
-STEADY = 60.0
+STEADY = 10.0
 
 
 @dataclass

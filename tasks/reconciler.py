@@ -61,11 +61,12 @@ def _reconcile(rt: Runtime, row: dict, announce_failure: Callable[[ChatTask], No
     status = row["status"]
     if status == "queued":
         where = rt.queue.whereabouts(row["id"])
-        if not _will_run(rt, where) and lifecycle.claim(rt.db, row):
+        if not _will_run(rt, row["id"], where) and lifecycle.claim(rt.db, row):
             log.warning("reconciler: task %s is queued but its job is %s", row["id"], _describe(where))
             return "re-queued lost job" if _queue_again(rt, row) else None
     elif status == "running":
-        if rt.queue.is_running(row["id"], row["worker"] or ""):
+        started = row["started_at"].timestamp() if row["started_at"] else None
+        if rt.queue.holds(row["worker"] or "", row["id"], since=started):
             return None  # still being worked on
         if row["attempts"] >= rt.settings.max_attempts:
             reason = f"the worker stopped while answering, {row['attempts']} times"
@@ -81,19 +82,19 @@ def _reconcile(rt: Runtime, row: dict, announce_failure: Callable[[ChatTask], No
     return None
 
 
-def _will_run(rt: Runtime, where: Whereabouts) -> bool:
+def _will_run(rt: Runtime, task_id, where: Whereabouts) -> bool:
     if where.place == "queued":
         return True
     if where.place == "scheduled":  # a retry RQ's scheduler should have queued by now is lost
         return where.due > time.time() - rt.settings.reconcile_interval
-    return where.place == "started" and rt.queue.is_alive(where.worker)
+    return where.place == "started" and rt.queue.holds(where.worker, task_id, since=where.started)
 
 
 def _describe(where: Whereabouts) -> str:
     if where.place == "scheduled":
         return f"a retry overdue by {time.time() - where.due:.0f}s"
     if where.place == "started":
-        return f"started on {where.worker}, which is dead"
+        return f"started on {where.worker}, which is dead or no longer holds it"
     return "nowhere in Redis"
 
 

@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 
 from rq import Worker
 
@@ -37,7 +38,12 @@ def serve(wiring: jobs.Wiring, *, burst: bool = False) -> None:
     else:
         worker = Worker(queues, connection=rt.queue.redis, name=name)
     stop = threading.Event()
-    helpers = [threading.Thread(target=_keep_watch, args=(wiring, name, stop), name="reconciler", daemon=True),
+
+    def holding() -> set[str]:  # the jobs this worker has in flight, for its heartbeat
+        return {execution.job_id for execution in list(worker.executions.values())}
+
+    helpers = [threading.Thread(target=_keep_watch, args=(wiring, name, holding, stop), name="reconciler",
+                                daemon=True),
                threading.Thread(target=dispatcher.run, args=(rt, stop), name="dispatcher", daemon=True)]
     for helper in helpers:
         helper.start()
@@ -56,12 +62,13 @@ def run_in_process(wiring: jobs.Wiring) -> None:
     Worker([rt.queue.rq, rt.queue.ingest], connection=rt.queue.redis).work(burst=True, logging_level="WARNING")
 
 
-def _keep_watch(wiring: jobs.Wiring, worker_name: str, stop: threading.Event) -> None:
+def _keep_watch(wiring: jobs.Wiring, worker_name: str, holding: Callable[[], set[str]],
+                stop: threading.Event) -> None:
     rt = wiring.runtime
     interval = rt.settings.reconcile_interval
     while not stop.is_set():
         try:
-            rt.queue.beat(worker_name, ttl=reconciler.HEARTBEAT_TTLS * interval)
+            rt.queue.beat(worker_name, ttl=reconciler.HEARTBEAT_TTLS * interval, holding=holding())
             reconciler.sweep(rt, lambda task: jobs.announce_failure(rt, wiring.posters, task))
         except Exception:
             log.exception("reconciler sweep failed; next one in %ss", interval)

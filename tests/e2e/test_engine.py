@@ -101,9 +101,12 @@ def test_a_worker_waits_out_a_redis_outage_with_tasks_in_flight(hub_env, own_red
     rt.close()
 
 
-def test_running_tasks_are_not_judged_while_redis_is_younger_than_a_heartbeat(hub_env, own_redis, owner):
+def test_running_tasks_are_not_judged_while_redis_is_younger_than_a_heartbeat(hub_env, own_redis, owner,
+                                                                            monkeypatch):
     """A Redis that restarted empty has forgotten workers that are alive; they beat again
     within a heartbeat, and until then their tasks are theirs."""
+    # Heartbeats of 2 s, so the first sweep comes well within one on a busy machine.
+    monkeypatch.setenv("MORNINGAI_RECONCILE_INTERVAL", "2")
     redis_url = own_redis.start()
     rt = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], redis_url)
     task_id = _ask_many(rt, 1)[0]

@@ -3,6 +3,7 @@ and hands it back to the dispatchers; a task something will run is left alone.""
 
 import time
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 from rq.registry import ScheduledJobRegistry
@@ -69,3 +70,20 @@ def test_queued_and_started_on_a_live_worker_are_left_alone(rt, owner):
         _idle(owner, task_id)
     assert _sweep(rt) == {}
     assert {lifecycle.get(rt.db, t)["status"] for t in (waiting, started)} == {"queued"}
+
+
+def test_a_job_that_redis_says_started_on_a_live_worker_which_no_longer_holds_it_is_lost(rt, owner):
+    """Redis came back from its append-only file with the job still `started` on a worker that
+    is alive, but whose run gave up on it while Redis was down: its beat no longer names it."""
+    held, dropped = _queued_task(rt), _queued_task(rt)
+    took_them = time.time() - 30
+    for task_id in (held, dropped):
+        rt.queue.redis.lrem(rt.queue.rq.key, 0, str(task_id))
+        rt.queue.redis.hset(f"rq:job:{task_id}", mapping={
+            "status": "started", "worker_name": "alive.1.abc",
+            "started_at": datetime.fromtimestamp(took_them, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+        _idle(owner, task_id)
+    rt.queue.beat("alive.1.abc", ttl=60, holding=[str(held)])
+    assert _sweep(rt) == {"re-queued lost job": 1}
+    assert lifecycle.get(rt.db, held)["status"] == "queued"
+    assert lifecycle.get(rt.db, dropped)["status"] == "received"  # for a dispatcher to queue again

@@ -24,6 +24,7 @@ exited. Chat tasks on the threads engine have no work-horse to kill: the worker 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import subprocess
 import sys
@@ -72,7 +73,7 @@ class Report:
 
 
 class Faults:
-    """Injects one fault of the given kinds, in turn, every `every` seconds, until stopped."""
+    """Injects a fault of the given kinds, in turn, every `every` seconds, until stopped."""
 
     def __init__(self, run: HubRun, kinds: list[str], every: float, rng: random.Random, redis_down: float = 1.0):
         self.run, self.kinds, self.every, self.rng = run, kinds, every, rng
@@ -90,10 +91,13 @@ class Faults:
         self._thread.join()
 
     def _loop(self) -> None:
-        turn = 0
-        while not self._stop.wait(self.every):
+        start = time.monotonic()
+        for turn in itertools.count():
+            # On the schedule, however long the last fault took to inject (a Redis restart takes
+            # seconds); a fault that is late goes at once.
+            if self._stop.wait(max(0.0, start + (turn + 1) * self.every - time.monotonic())):
+                return
             kind = self.kinds[turn % len(self.kinds)]
-            turn += 1
             if getattr(self, f"_{kind}")():
                 self.injected[kind] += 1
 

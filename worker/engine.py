@@ -132,8 +132,14 @@ class ThreadedWorker(SimpleWorker):
         self._pool.shutdown(wait=True)
         self._quietly(super().teardown)
 
-    def _patiently(self, call, *args):
-        """call(*args), waiting out a Redis outage with back-off; a stop request ends the wait."""
+    def bootstrap(self, *args) -> None:
+        # A worker (re)started while Redis is away waits for it here rather than exit.
+        self._patiently(self.connection.ping, reregister=False)
+        super().bootstrap(*args)
+
+    def _patiently(self, call, *args, reregister: bool = True):
+        """call(*args), waiting out a Redis outage with back-off; a stop request ends the wait.
+        With reregister, a worker Redis forgot meanwhile registers again before the call."""
         for attempt in Retrying(retry=retry_if_exception_type(REDIS_DOWN), stop=stop_never,
                                 wait=wait_exponential_jitter(initial=0.5, max=10), reraise=True,
                                 before_sleep=self._log_outage):
@@ -141,7 +147,8 @@ class ThreadedWorker(SimpleWorker):
                 if attempt.retry_state.attempt_number > 1:
                     if self._stop_requested:
                         raise StopRequested()
-                    self._reregister()
+                    if reregister:
+                        self._reregister()
                 return call(*args)
 
     def _quietly(self, call, *args) -> None:

@@ -21,6 +21,12 @@ from redis.exceptions import RedisError
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 from adapters.slack.installations import SlackInstallations
 from core import logs, workspaces
@@ -152,11 +158,39 @@ def worker_command(
     """Run a worker that answers queued tasks (and reconciles stuck ones)."""
     settings = load_settings()
     _setup_logging(settings)
-    rt = wiring.open_runtime(settings, dashboard_settings=True)
+    rt = _open_patiently(settings)
     try:
         process.serve(wiring.for_worker(rt), burst=burst)
     finally:
         rt.close()
+
+
+# How long a starting worker waits for PostgreSQL and Redis before it gives up.
+STARTUP_PATIENCE = 60.0
+
+
+def _open_patiently(settings: Settings) -> Runtime:
+    """A worker's Runtime, once PostgreSQL and Redis both answer: a worker (re)started during a
+    restart of either waits it out; one that cannot reach them for STARTUP_PATIENCE says so
+    and exits, and `morningai up` tries again later."""
+
+    def _open() -> Runtime:
+        rt = wiring.open_runtime(settings)
+        try:
+            rt.queue.redis.ping()
+            rt.settings = admin_settings.applied(rt.db, settings)
+        except BaseException:
+            rt.close()
+            raise
+        return rt
+
+    def _say(state) -> None:
+        reason = str(state.outcome.exception()).splitlines()[0]
+        err.print(f"waiting for PostgreSQL and Redis: {reason}", markup=False, highlight=False)
+
+    return Retrying(retry=retry_if_exception_type((psycopg.OperationalError, RedisError)),
+                    stop=stop_after_delay(STARTUP_PATIENCE), wait=wait_exponential_jitter(initial=0.5, max=10),
+                    before_sleep=_say, reraise=True)(_open)
 
 
 def _check_port_free(host: str, port: int) -> None:

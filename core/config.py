@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         description="How a worker runs jobs: `threads` keeps many in flight per process; `fork` is "
                     "RQ's own fork-per-job worker, one at a time (the baseline bench/throughput.py compares)")
     worker_concurrency: int = _env(
-        "MORNINGAI_WORKER_CONCURRENCY", default=32, ge=1, le=1024,
+        "MORNINGAI_WORKER_CONCURRENCY", default=64, ge=1, le=1024,
         description="Jobs one worker process keeps in flight (the threads engine)")
     reconcile_interval: float = _env(
         "MORNINGAI_RECONCILE_INTERVAL", default=10.0, gt=0,

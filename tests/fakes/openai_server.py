@@ -36,11 +36,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import numpy as np
 import pytest
+
+from .http_server import FakeServer
 
 
 @dataclass
@@ -130,15 +132,14 @@ class FakeOpenAI:
         self.peak_concurrency = 0  # the most requests it was answering at once
         self._stopping = threading.Event()  # wakes handlers sleeping out a `delay` on stop()
         self._ids = itertools.count(1)
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: FakeServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---
 
     def start(self) -> FakeOpenAI:
         self._stopping.clear()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True  # keep-alive connections must not hold up stop()
+        self._httpd = FakeServer(("127.0.0.1", 0), _handler_for(self))
         # A short poll interval: stop() waits for it, and tests start and stop many servers.
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         name="fake-openai", daemon=True)

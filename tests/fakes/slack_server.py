@@ -25,10 +25,11 @@ import itertools
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
+from .http_server import FakeServer
 from .openai_server import Reply, Request
 
 
@@ -51,13 +52,12 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: FakeServer | None = None
 
     # --- lifecycle ---
 
     def __enter__(self) -> FakeSlack:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = FakeServer(("127.0.0.1", 0), _handler_for(self))
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
                          name="fake-slack", daemon=True).start()
         return self
@@ -109,6 +109,11 @@ class FakeSlack:
         """chat.postMessage bodies sent to `channel` that Slack accepted, in order."""
         return [r.body for r in self.calls("chat.postMessage")
                 if r.body.get("channel") == channel and r.headers.get("x-fake-ok") == "true"]
+
+    def reactions_on(self, channel: str, ts: str) -> set[str]:
+        """The names of the reactions a message has now."""
+        with self._lock:
+            return {name for (c, t, name) in self._reactions if (c, t) == (channel, ts)}
 
     def responses(self, channel: str) -> list[dict]:
         with self._lock:

@@ -271,6 +271,12 @@ def load(db: Database, task_id: uuid.UUID) -> ChatTask | None:
     return to_task(row) if row else None
 
 
+def status(db: Database, task_id: uuid.UUID) -> str | None:
+    with db.connection() as conn:
+        row = conn.execute("SELECT status FROM tasks WHERE id = %s", (task_id,)).fetchone()
+    return row["status"] if row else None
+
+
 def to_task(row: dict[str, Any]) -> ChatTask:
     """A tasks row (joined with its workspace's name) as the shared noun."""
     return ChatTask(

@@ -17,7 +17,7 @@ from typing import Any
 
 from core import workspaces
 from core.db import Database
-from core.models import KINDS, SLACK_CHANNEL, SNOWFLAKE
+from core.models import KINDS, SLACK_CHANNEL, SNOWFLAKE, ChatTask
 from memory import store
 from tasks import stats
 
@@ -68,6 +68,13 @@ def for_task(db: Database, platform: str, channel: str, parent: str | None = Non
             "ORDER BY channel = %s DESC LIMIT 1",
             (platform, [c for c in (channel, parent) if c], channel)).fetchone()
     return _settings(row) if row else ChannelSettings()
+
+
+def of_task(db: Database, task: ChatTask) -> ChannelSettings:
+    """The settings `task` runs under. A task in a Discord thread names the thread's channel and
+    the thread: the thread's own settings apply, else its channel's."""
+    parent = task.reply_target.get("parent_channel")
+    return for_task(db, task.platform, task.thread if parent else task.channel, parent)
 
 
 def validate(db: Database, platform: str, channel: str, body: Any) -> dict[str, Any]:

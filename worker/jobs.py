@@ -32,8 +32,8 @@ from core.runtime import Runtime
 from memory.embedders import Embedder
 from memory.ingest import Progress, ingest
 from tasks import lifecycle, usage
-from worker import channels, limits
-from worker.posters import ClearsProgress, NoPoster, PosterRegistry, ShowsProgress
+from worker import channels, limits, progress
+from worker.posters import NoPoster, PosterRegistry
 
 log = logging.getLogger(__name__)
 
@@ -105,19 +105,20 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
     try:
         # Read here rather than when the message came in: the platforms' acknowledgement
         # waits on nothing more, and a change applies to tasks already queued.
-        # A task in a Discord thread names the thread's channel and the thread: the thread's own
-        # settings apply, else its channel's.
-        parent = task.reply_target.get("parent_channel")
-        rules = channels.for_task(rt.db, task.platform, task.thread if parent else task.channel, parent)
+        rules = channels.of_task(rt.db, task)
         if not rules.enabled:
             return _skip(rt, posters, task)
-        _progress(posters, task)
+        if task.attempts > 1:
+            # The sign of work went up when the task was first queued (worker/progress.py); an
+            # earlier run that died may have taken it down again.
+            progress.show(posters, task)
         reply = lifecycle.stored_reply(rt.db, task.id)
         if reply is None:
             reply = _answer(rt, task, rules)
             lifecycle.record_reply(rt.db, task.id, reply)
         posted_id = posters.for_task(task).post(task, reply)
         lifecycle.mark_posted(rt.db, task.id, posted_id)
+        progress.finished(posters, task)
         log.info("posted as %s", posted_id)
         return posted_id
     except Exception as exc:
@@ -137,23 +138,8 @@ def _skip(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> str:
     lifecycle.mark_skipped(rt.db, task.id, reason)
     log.info("skipped: %s", reason)
     # Progress an adapter showed when the message came in (Discord's 🤔) would stay forever.
-    _progress(posters, task, shown=False)
+    progress.withdrawn(posters, task)
     return "skipped: channel disabled"
-
-
-def _progress(posters: PosterRegistry, task: ChatTask, *, shown: bool = True) -> None:
-    """Let the user see their message was taken up (or, when no answer is coming, take that
-    sign back). A courtesy: its failure fails nothing."""
-    try:
-        poster = posters.for_task(task)
-        if shown and isinstance(poster, ShowsProgress):
-            poster.working(task)
-        elif not shown and isinstance(poster, ClearsProgress):
-            poster.clear_progress(task)
-    except NoPoster:
-        pass  # posting the answer, if one is coming, fails with the reason
-    except Exception:
-        log.warning("could not %s progress on task %s", "show" if shown else "clear", task.id, exc_info=True)
 
 
 def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,
@@ -163,20 +149,20 @@ def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,
     job = get_current_job()
     last_saved = 0.0
 
-    def save_progress(progress: Progress) -> None:
+    def save_progress(so_far: Progress) -> None:
         nonlocal last_saved
-        if time.monotonic() - last_saved < 0.5 and progress.files_done < progress.files_total:
+        if time.monotonic() - last_saved < 0.5 and so_far.files_done < so_far.files_total:
             return
-        job.meta["progress"] = {"files_total": progress.files_total, "files_done": progress.files_done,
-                                "chunks": progress.chunks, "current": progress.current,
-                                "embeddings_per_second": round(progress.embeddings_per_second, 1)}
+        job.meta["progress"] = {"files_total": so_far.files_total, "files_done": so_far.files_done,
+                                "chunks": so_far.chunks, "current": so_far.current,
+                                "embeddings_per_second": round(so_far.embeddings_per_second, 1)}
         job.save_meta()
         last_saved = time.monotonic()
 
     report = ingest(rt.db, rt.embedder, targets, workspace, reembed=reembed, include=include,
                     exclude=exclude, max_bytes=rt.settings.max_file_bytes,
                     fetch_timeout=rt.settings.fetch_timeout,
-                    on_progress=save_progress if job else lambda progress: None)
+                    on_progress=save_progress if job else lambda so_far: None)
     return {**dataclasses.asdict(report), "summary": report.summary()}
 
 
@@ -234,6 +220,7 @@ def announce_failure(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> No
     )
     try:
         lifecycle.record_failure_posted(rt.db, task.id, posters.for_task(task).post(task, reply))
+        progress.finished(posters, task)
     except NoPoster as exc:
         log.warning("cannot tell the user task %s failed: %s", task.id, exc)
     except Exception:

@@ -18,9 +18,18 @@ class Poster(Protocol):
 @runtime_checkable
 class ShowsProgress(Protocol):
     """A poster that can show the user their message is being worked on (a reaction, a
-    "thinking…" message) before the answer is ready; a failure there must not fail the task."""
+    "thinking…" message) before the answer is ready, and take that sign back; a failure there
+    must not fail the task.
+
+    `done` is called once the task's outcome is recorded (posted, failed and told, or skipped),
+    never by `post` itself: the sign goes up from another process as the task is queued
+    (worker/progress.py), which reads the task's status after putting it up and takes it down
+    itself when the outcome was recorded meanwhile. So whichever of the two comes last takes it
+    down, and no finished answer keeps a sign of work."""
 
     def working(self, task: ChatTask) -> None: ...
+
+    def done(self, task: ChatTask) -> None: ...
 
 
 @runtime_checkable

@@ -1,7 +1,8 @@
 """Hub -> Slack: the worker's poster for the `slack` platform.
 
-`working` puts :eyes: on the message being answered as soon as a worker takes the task (a
-slash command already said "Working on it" in its acknowledgement). `post` sends the rendered
+`working` puts :eyes: on the message being answered as soon as the task is queued, and `done`
+takes it off once the answer is recorded (a slash command already said "Working on it" in its
+acknowledgement). `post` sends the rendered
 Reply into the thread of that message, one message per second per channel at most; an answer
 for a channel the bot is not in (a slash command there) goes through the command's
 response_url instead. slack_sdk's retry handler waits out a 429's Retry-After.
@@ -53,6 +54,11 @@ class SlackPoster:
         if message_ts:
             self._react(task, "reactions_add", message_ts)
 
+    def done(self, task: ChatTask) -> None:
+        message_ts = task.reply_target.get("message_ts")
+        if message_ts:
+            self._react(task, "reactions_remove", message_ts)
+
     def post(self, task: ChatTask, reply: Reply) -> str:
         target = task.reply_target
         messages = render(reply, task_id=str(task.id), trace_id=str(task.trace_id),
@@ -78,8 +84,6 @@ class SlackPoster:
             if posted or exc.response.get("error") not in _NOT_HERE or not target.get("response_url"):
                 raise
             return self._respond(channel, target["response_url"], messages)
-        if target.get("message_ts"):
-            self._react(task, "reactions_remove", target["message_ts"])
         return f"{channel}:{posted[0]}"
 
     def _posted_before(self, client, task: ChatTask, kind: str) -> dict[int, str]:

@@ -51,11 +51,10 @@ def test_a_mention_is_answered_once_in_its_thread_with_sources(hub, slack):
     buttons = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
     assert [b["value"] for b in buttons] == [str(task["id"])] * 2
     assert task["posted_id"].startswith("CMENTION:1700")
-    # Progress: :eyes: on the question while it is worked on, taken off once answered.
-    reactions = [(r.path, r.body["timestamp"], r.body["name"]) for r in slack.requests
-                 if r.path.startswith("/api/reactions.") and r.body.get("channel") == "CMENTION"]
-    assert reactions == [("/api/reactions.add", "1700000001.000100", "eyes"),
-                         ("/api/reactions.remove", "1700000001.000100", "eyes")]
+    # Progress: :eyes: on the question once it is queued, taken off once answered (by the worker,
+    # or by whoever put it up, should the answer have been quicker: worker/progress.py).
+    assert [r.body["name"] for r in slack.calls("reactions.add") if r.body["channel"] == "CMENTION"] == ["eyes"]
+    wait_for(lambda: not slack.reactions_on("CMENTION", "1700000001.000100"), what=":eyes: taken off")
 
 
 def test_a_direct_message_is_answered_in_the_conversation(hub, slack):

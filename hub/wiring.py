@@ -24,7 +24,6 @@ from agents.llm import choose_chat_model
 from core import workspaces
 from core.config import Settings
 from core.db import Database
-from core.models import ChatTask, Submitted
 from core.runtime import Runtime
 from hub.admin import settings as admin_settings
 from hub.embedded import EmbeddedServices
@@ -36,7 +35,6 @@ from tasks import feedback, lifecycle
 from worker import channels
 from worker.jobs import Wiring
 from worker.posters import NoPoster, PosterRegistry
-from worker.progress import EarlyProgress
 
 
 def runtime(settings: Settings, database_url: str, redis_url: str, services: EmbeddedServices | None = None,
@@ -111,20 +109,9 @@ def _has_knowledge(db: Database, workspace: str) -> bool:
 
 def slack_hub(rt: Runtime) -> SlackHub:
     """What the Slack adapter may do with the hub. It only stores the task: Slack waits on the
-    acknowledgement, which then waits on one INSERT, never on Redis (tasks/dispatcher.py). The
-    :eyes: on the question goes up from here, beside the acknowledgement (worker/progress.py)."""
-    posters = PosterRegistry()
-    posters.register("slack", _slack_poster(rt))
-    early = EarlyProgress(rt.db, posters)
-
-    def submit(task: ChatTask) -> Submitted:
-        submitted = lifecycle.store(rt.db, task)
-        if submitted.created:
-            early.stored(task)
-        return submitted
-
+    acknowledgement, which then waits on one INSERT, never on Redis (tasks/dispatcher.py)."""
     return SlackHub(
-        submit=submit,
+        submit=lambda task: lifecycle.store(rt.db, task),
         follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
         answered_in_thread=lambda channel, thread: lifecycle.answered_in_thread(rt.db, "slack", channel, thread),
         record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "slack", task_id, user, vote),

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import psycopg
 from redis.exceptions import RedisError
 
+from core.models import ChatTask
 from core.runtime import Runtime
 from tasks import lifecycle
 
@@ -26,9 +28,10 @@ POLL = 0.1
 BATCH = 100
 
 
-def run(rt: Runtime, stop: threading.Event) -> None:
-    """Queue waiting tasks until `stop` is set. While Redis or PostgreSQL is unreachable the
-    tasks stay `received`, and the dispatcher tries again every reconcile_interval."""
+def run(rt: Runtime, stop: threading.Event, on_queued: Callable[[ChatTask], None] = lambda task: None) -> None:
+    """Queue waiting tasks until `stop` is set, handing each to `on_queued` (which must return at
+    once). While Redis or PostgreSQL is unreachable the tasks stay `received`, and the
+    dispatcher tries again every reconcile_interval."""
     while not stop.is_set():
         try:
             queued = lifecycle.dispatch_waiting(rt.db, rt.queue, BATCH)
@@ -37,8 +40,10 @@ def run(rt: Runtime, stop: threading.Event) -> None:
             stop.wait(rt.settings.reconcile_interval)
             continue
         if queued:
-            log.debug("dispatcher: queued %d tasks", queued)
-        if queued < BATCH:
+            log.debug("dispatcher: queued %d tasks", len(queued))
+        for task in queued:
+            on_queued(task)
+        if len(queued) < BATCH:
             stop.wait(POLL)
 
 

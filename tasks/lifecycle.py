@@ -84,22 +84,24 @@ def _store(conn, task: ChatTask) -> Submitted:
     return Submitted(existing["id"], created=False, status=existing["status"])
 
 
-def dispatch_waiting(db: Database, queue: TaskQueue, limit: int = 100) -> int:
-    """Queue up to `limit` tasks waiting `received`, oldest first; returns how many. Raises
+def dispatch_waiting(db: Database, queue: TaskQueue, limit: int = 100) -> list[ChatTask]:
+    """Queue up to `limit` tasks waiting `received`, oldest first; returns them. Raises
     RedisError, with the tasks left `received`, when Redis is unreachable."""
     with db.connection() as conn:
-        return _dispatch(conn, queue, "SELECT id FROM tasks WHERE status = 'received' "
-                                      "ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED", (limit,))
+        claimed = _dispatch(conn, queue, "SELECT id FROM tasks WHERE status = 'received' "
+                                         "ORDER BY updated_at LIMIT %s FOR UPDATE SKIP LOCKED", (limit,))
+    return [to_task(row) for row in claimed]
 
 
-def _dispatch(conn, queue: TaskQueue, candidates: str, params: tuple) -> int:
+def _dispatch(conn, queue: TaskQueue, candidates: str, params: tuple) -> list[dict[str, Any]]:
     # Each row turns `queued` before its job exists: of two processes dispatching one task, the
     # one whose UPDATE takes the row queues it, and no worker can start it early.
     claimed = conn.execute(
-        "UPDATE tasks SET status = 'queued', queued_at = now(), updated_at = now() "
-        f"WHERE id IN ({candidates}) AND status = 'received' RETURNING id, attempts", params).fetchall()
+        "UPDATE tasks t SET status = 'queued', queued_at = now(), updated_at = now() FROM workspaces w "
+        f"WHERE t.id IN ({candidates}) AND t.status = 'received' AND w.id = t.workspace_id "
+        "RETURNING t.*, w.name AS workspace", params).fetchall()
     _enqueue_claimed(conn, queue, claimed)
-    return len(claimed)
+    return claimed
 
 
 def _enqueue_claimed(conn, queue: TaskQueue, claimed: list[dict[str, Any]]) -> None:
@@ -271,10 +273,12 @@ def load(db: Database, task_id: uuid.UUID) -> ChatTask | None:
     return to_task(row) if row else None
 
 
-def status(db: Database, task_id: uuid.UUID) -> str | None:
+def finished_among(db: Database, task_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `task_ids` whose outcome is recorded: posted, failed or skipped."""
     with db.connection() as conn:
-        row = conn.execute("SELECT status FROM tasks WHERE id = %s", (task_id,)).fetchone()
-    return row["status"] if row else None
+        rows = conn.execute("SELECT id FROM tasks WHERE id = ANY(%s) AND status IN ('posted', 'failed', 'skipped')",
+                            (task_ids,)).fetchall()
+    return {row["id"] for row in rows}
 
 
 def to_task(row: dict[str, Any]) -> ChatTask:

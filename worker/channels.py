@@ -77,6 +77,24 @@ def of_task(db: Database, task: ChatTask) -> ChannelSettings:
     return for_task(db, task.platform, task.thread if parent else task.channel, parent)
 
 
+def switched_on(db: Database, tasks: list[ChatTask]) -> list[ChatTask]:
+    """Those of `tasks` whose channel is enabled (as `of_task` decides, in one query)."""
+    wanted = {(t.platform, c) for t in tasks
+              for c in (t.channel, t.thread, t.reply_target.get("parent_channel")) if c}
+    with db.connection() as conn:
+        rows = conn.execute("SELECT platform, channel, enabled FROM channel_settings "
+                            "WHERE (platform, channel) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                            ([p for p, _ in wanted], [c for _, c in wanted])).fetchall()
+    enabled = {(row["platform"], row["channel"]): row["enabled"] for row in rows}
+
+    def on(task: ChatTask) -> bool:
+        parent = task.reply_target.get("parent_channel")
+        own = (task.platform, task.thread if parent else task.channel)
+        return enabled.get(own, enabled.get((task.platform, parent), True))
+
+    return [task for task in tasks if on(task)]
+
+
 def validate(db: Database, platform: str, channel: str, body: Any) -> dict[str, Any]:
     """The changes `body` asks for, checked: any of enabled, follow_ups (booleans), sources
     (source ids of the channel's workspace, or null for all) and kinds (or null for all).

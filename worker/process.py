@@ -1,7 +1,8 @@
 """A worker process: one RQ worker (with RQ's scheduler, for retries with intervals) running
 the jobs of worker/jobs.py, many at once (worker/engine.py) unless the fork engine is chosen,
-and two threads beside it: the dispatcher, which queues the tasks stored `received`, and the
-watch, which keeps this worker's heartbeat and runs the reconciler."""
+and two threads beside it: the dispatcher, which queues the tasks stored `received` and has
+their sign of work put up (worker/progress.py), and the watch, which keeps this worker's
+heartbeat and runs the reconciler."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from memory.embedders import load_before_fork
 from tasks import dispatcher, reconciler
 from worker import jobs
 from worker.engine import ThreadedWorker
+from worker.progress import EarlyProgress
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,11 @@ def serve(wiring: jobs.Wiring, *, burst: bool = False) -> None:
     def holding() -> set[str]:  # the jobs this worker has in flight, for its heartbeat
         return {execution.job_id for execution in list(worker.executions.values())}
 
+    early = EarlyProgress(rt.db, wiring.posters)
     helpers = [threading.Thread(target=_keep_watch, args=(wiring, name, holding, stop), name="reconciler",
                                 daemon=True),
-               threading.Thread(target=dispatcher.run, args=(rt, stop), name="dispatcher", daemon=True)]
+               threading.Thread(target=dispatcher.run, args=(rt, stop, early.queued), name="dispatcher",
+                                daemon=True)]
     for helper in helpers:
         helper.start()
     try:

@@ -1,13 +1,16 @@
 """Progress the user sees before the answer: the platform's sign of work (Slack's :eyes:) goes
-up as soon as the message is stored, not when a worker gets to it.
+up as soon as a dispatcher queues the task, not when a worker gets to it.
 
 In a burst the queue wait is most of a task's life: a sign put up only when a worker took the
-task left people looking at nothing for as long as that wait (p95 18 s at 600 questions with a
-2 s model: bench/throughput.py). The web process that stored the message hands it to a few
-threads here, after its acknowledgement, which put the sign up and then read the task's status:
-if its outcome was recorded meanwhile they take the sign down again themselves (ShowsProgress
-says why that order is safe). The sign is a courtesy: when the backlog is full, or the process
-dies first, the answer still comes, without it.
+task left people looking at nothing for as long as that wait (p95 10.7 s at 600 questions with
+a 2 s model: bench/throughput.py). The dispatcher (tasks/dispatcher.py, a thread of each
+worker process) hands each task it queues to a few threads here, which put the sign up and then
+read the task's status: if its outcome was recorded meanwhile, they take the sign down again
+themselves (ShowsProgress says why that order is safe). Not from the web process that stored
+the message: the sign's platform call and queries there made Slack's acknowledgement 1.6x
+slower (bench/slack_ack.py), and the acknowledgement has a deadline where the sign has none.
+The sign is a courtesy: when the backlog is full, or the process dies first, the answer still
+comes, without it.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from worker.posters import ClearsProgress, NoPoster, PosterRegistry, ShowsProgre
 
 log = logging.getLogger(__name__)
 
-THREADS = 8  # each waits on a platform call and two queries: 4 per web process fell behind a burst of 600 (bench/throughput.py)
+THREADS = 8  # each waits on a platform call and two queries: 4 fell behind a burst of 600 (bench/throughput.py)
 BACKLOG = 1000
-_FINISHED = {"posted", "failed", "skipped"}
+BATCH = 8
 
 
 def show(posters: PosterRegistry, task: ChatTask) -> None:
@@ -59,18 +62,18 @@ def _courtesy(posters: PosterRegistry, task: ChatTask, able: type, call) -> None
 
 
 class EarlyProgress:
-    """The sign of work for tasks as they are stored, on a few threads of the process storing them."""
+    """The sign of work for tasks as they are queued, on a few threads of a worker process."""
 
     def __init__(self, db: Database, posters: PosterRegistry, threads: int = THREADS, backlog: int = BACKLOG):
         self.db = db
         self.posters = posters
         self.threads = threads
         self._waiting: queue.Queue[ChatTask] = queue.Queue(backlog)
-        self._started_in: int | None = None  # the pid whose threads work the backlog (gunicorn forks)
+        self._started_in: int | None = None  # the pid whose threads work the backlog (RQ forks)
         self._starting = threading.Lock()
 
-    def stored(self, task: ChatTask) -> None:
-        """Called once the task is stored; returns at once."""
+    def queued(self, task: ChatTask) -> None:
+        """Called by the dispatcher once the task is queued; returns at once."""
         if not isinstance(self._poster(task), ShowsProgress):
             return
         self._start()
@@ -95,12 +98,23 @@ class EarlyProgress:
 
     def _work(self) -> None:
         while True:
-            task = self._waiting.get()
+            # What waits is taken a few at a time: two queries for them all, not two each.
+            batch = [self._waiting.get()]
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self._waiting.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                if not channels.of_task(self.db, task).enabled:
-                    continue  # no answer is coming: no sign of one
-                show(self.posters, task)
-                if lifecycle.status(self.db, task.id) in _FINISHED:
-                    finished(self.posters, task)  # the worker finished first, and took down nothing
+                self._show(batch)
             except Exception:
-                log.warning("could not show progress on task %s", task.id, exc_info=True)
+                log.warning("could not show progress on %d tasks", len(batch), exc_info=True)
+
+    def _show(self, batch: list[ChatTask]) -> None:
+        answering = channels.switched_on(self.db, batch)  # no answer is coming: no sign of one
+        for task in answering:
+            show(self.posters, task)
+        done = lifecycle.finished_among(self.db, [task.id for task in answering])
+        for task in answering:
+            if task.id in done:
+                finished(self.posters, task)  # the worker finished first, and took down nothing

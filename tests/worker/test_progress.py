@@ -1,6 +1,8 @@
-"""The sign of work (Slack's :eyes:) goes up as the message is stored, not when a worker gets to
-it, and never outlives the answer, whichever of the web process's helper and the worker comes last."""
+"""The sign of work (Slack's :eyes:) goes up as a dispatcher queues the task, not when a worker
+gets to it, and never outlives the answer, whichever of the dispatcher's helper and the worker
+comes last."""
 
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from adapters.slack.poster import SlackPoster
 from core.config import load_settings
 from core.models import ChatTask
 from hub import wiring
-from tasks import lifecycle
+from tasks import dispatcher, lifecycle
 from worker import channels, process
 from worker.posters import PosterRegistry
 from worker.progress import EarlyProgress
@@ -52,16 +54,26 @@ def _slack_posters(rt, poster_class=SlackPoster) -> PosterRegistry:
     return posters
 
 
-def test_the_sign_goes_up_as_the_message_is_stored_and_comes_off_with_the_answer(slack_rt, slack):
+@pytest.fixture
+def dispatching(slack_rt) -> Iterator[EarlyProgress]:
+    """A dispatcher and its progress helper, as a worker process runs them."""
+    early, stop = EarlyProgress(slack_rt.db, wiring.build_posters(slack_rt)), threading.Event()
+    thread = threading.Thread(target=dispatcher.run, args=(slack_rt, stop, early.queued), daemon=True)
+    thread.start()
+    yield early
+    stop.set()
+    thread.join(timeout=10)
+
+
+def test_the_sign_goes_up_as_the_task_is_queued_and_comes_off_with_the_answer(slack_rt, slack, dispatching):
     task = _mention("C0WAITING")
     ts = task.reply_target["message_ts"]
     assert wiring.slack_hub(slack_rt).submit(task).created  # what the Slack adapter calls
 
-    # No dispatcher or worker runs yet: the task waits, and the asker already sees :eyes:.
+    # No worker runs yet: the task waits in the queue, and the asker already sees :eyes:.
     wait_for(lambda: slack.reactions_on("C0WAITING", ts) == {"eyes"}, what=":eyes: on the waiting question")
-    assert lifecycle.get(slack_rt.db, task.id)["status"] == "received"
+    assert lifecycle.get(slack_rt.db, task.id)["status"] == "queued"
 
-    lifecycle.dispatch_waiting(slack_rt.db, slack_rt.queue)
     process.run_in_process(wiring.for_worker(slack_rt))
     assert lifecycle.get(slack_rt.db, task.id)["status"] == "posted"
     assert slack.posted("C0WAITING")
@@ -82,7 +94,7 @@ def test_an_answer_recorded_while_the_sign_went_up_still_takes_it_down(slack_rt,
 
     task = _mention("C0RACE")
     lifecycle.store(slack_rt.db, task)
-    EarlyProgress(slack_rt.db, _slack_posters(slack_rt, WorkerFirst)).stored(task)
+    EarlyProgress(slack_rt.db, _slack_posters(slack_rt, WorkerFirst)).queued(task)
 
     wait_for(lambda: len(slack.calls("reactions.remove")) == 2, what="the helper to take its sign down")
     assert [r.body["name"] for r in slack.calls("reactions.add")] == ["eyes"]
@@ -95,8 +107,23 @@ def test_no_sign_goes_up_in_a_channel_that_is_off(slack_rt, slack):
     off, on = _mention("C0OFF"), _mention("C0ON")
     for task in (off, on):
         lifecycle.store(slack_rt.db, task)
-        early.stored(task)
+        early.queued(task)
 
     wait_for(lambda: slack.reactions_on("C0ON", on.reply_target["message_ts"]) == {"eyes"},
              what=":eyes: in the channel that is on")
     assert not [r for r in slack.requests if r.body.get("channel") == "C0OFF"]
+
+
+def test_which_channels_are_on_is_decided_as_the_worker_decides(slack_rt):
+    """A Discord thread takes its own settings, else its channel's; a channel without settings is on."""
+    parent, own_on, inheriting = "900000000000000101", "900000000000000102", "900000000000000103"
+    channels.update(slack_rt.db, "discord", parent, {"enabled": False})
+    channels.update(slack_rt.db, "discord", own_on, {"enabled": True})
+
+    def in_thread(thread: str) -> ChatTask:
+        return ChatTask(platform="discord", workspace="default", platform_event_id=thread, text="hi",
+                        channel=parent, thread=thread, reply_target={"parent_channel": parent})
+
+    tasks = [in_thread(own_on), in_thread(inheriting), _mention("C0NOSETTINGS")]
+    assert channels.switched_on(slack_rt.db, tasks) == [tasks[0], tasks[2]]
+    assert [channels.of_task(slack_rt.db, task).enabled for task in tasks] == [True, False, True]

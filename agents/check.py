@@ -18,7 +18,9 @@ MAX_CHARS = 12_000
 MARKER = re.compile(r"\[(\d{1,3})\]")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 _BARE_URL = re.compile(r"(?<![(<])\bhttps?://[^\s)>\]]+")
-_FENCE = re.compile(r"(```.*?```)", re.DOTALL)  # split() keeps the fences at odd positions
+# split() keeps the fences at odd positions; one left open runs to the end (it is code, and so
+# an answer checked while it is being written reads the same as when it is whole).
+_FENCE = re.compile(r"(```.*?(?:```|\Z))", re.DOTALL)
 _PYTHON_BLOCK = re.compile(r"```(?:python|py)\n(.*?)```", re.DOTALL)
 # ruff's "this cannot run" rules (syntax errors, undefined names, impossible comparisons): a
 # snippet's style is the reader's business, its breakage is ours.
@@ -68,6 +70,74 @@ def check_reply(reply: Reply, hits: Sequence[Hit]) -> Reply:
     if len(text) > MAX_CHARS:
         text = text[: MAX_CHARS - 1].rsplit("\n", 1)[0] + "\n…"
     return dataclasses.replace(reply, text=text, citations=tuple(citations[n - 1] for n in used))
+
+
+class CheckedStream:
+    """`check_reply`'s text as the model writes it: given the model's pieces, it gives back the
+    checked text that can be shown so far, so what a user watches appear is what is posted.
+
+    Each check is local (a marker, a link, a bare URL) and markers are renumbered in the order
+    they first appear, so the check of a prefix is a prefix of the check of the whole, as long as
+    the prefix does not end inside something still being written: the word being written is held
+    back (it may be a URL, a marker or a fence), and so is a `[` whose marker or link is not
+    finished."""
+
+    def __init__(self, hits: Sequence[Hit]):
+        self._hits = tuple(hits)
+        self._citations = tuple(citation_for(hit) for hit in hits)
+        self._written = ""  # the model's text so far
+        self._shown = ""  # the checked text handed out so far
+
+    def add(self, piece: str) -> None:
+        """A piece the model wrote."""
+        self._written += piece
+
+    def take(self) -> str:
+        """The checked text that can be shown now, beyond what was handed out already."""
+        return self._more(self._checked(self._written[:self._settled()]))
+
+    def close(self) -> str:
+        """The rest, once the model is done."""
+        return self._more(self._checked(self._written))
+
+    def _more(self, checked: str) -> str:
+        # What was shown is never taken back; past the length bound (where the whole is cut at a
+        # line) nothing more is shown, and the posted reply is the checked whole.
+        if not checked.startswith(self._shown) or len(checked) >= MAX_CHARS:
+            return ""
+        more, self._shown = checked[len(self._shown):], checked
+        return more
+
+    def _settled(self) -> int:
+        """How much of the written text no check can change any more."""
+        text = self._written
+        cut = len(text) - len(_LAST_WORD.search(text)[0])
+        if text.count("```", 0, cut) % 2 == 0:  # in prose
+            prose = text.rfind("```", 0, cut) + 3 if "```" in text[:cut] else 0
+            # A marker or link starts at the first `[` after the `]` before it: the group after
+            # the last `]` is open; the one it closes is finished unless a link may still follow.
+            # Markers citing nothing are dropped before links are checked: their brackets join none.
+            if self._citations:
+                text = MARKER.sub(lambda m: m[0] if 1 <= int(m[1]) <= len(self._citations) else " " * len(m[0]),
+                                  text)
+            closed = text.rfind("]", prose, cut)
+            opened = text.find("[", closed + 1 if closed >= 0 else prose, cut)
+            if opened < 0 and closed >= 0:
+                group = text.find("[", text.rfind("]", prose, closed) + 1 or prose, closed)
+                if group >= 0 and not _FINISHED_BRACKET.match(text, group, cut):
+                    opened = group
+            if opened >= 0 and cut - opened < _LONGEST_BRACKET:
+                cut = opened
+        return cut
+
+    def _checked(self, text: str) -> str:
+        return check_reply(Reply(text=text, citations=self._citations), self._hits).text
+
+
+_LAST_WORD = re.compile(r"\S*\Z")
+# From a `[`: a marker or bracket that is closed and not followed by `(`, or a link that is closed.
+_FINISHED_BRACKET = re.compile(r"\[[^\]]*\](?:[^(]|\([^)\s]*[)\s])", re.DOTALL)
+_LONGEST_BRACKET = 500  # a `[` open longer than this is prose, not a marker or a link being written
 
 
 def _known_locations(hits: Sequence[Hit]) -> set[str]:

@@ -27,10 +27,11 @@ from dataclasses import asdict
 from typing import Any, TypedDict
 
 import numpy as np
+from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
-from agents.check import MARKER, check_code, check_reply, citation_for
+from agents.check import MARKER, CheckedStream, check_code, check_reply, citation_for
 from agents.llm import ChatModel
 from agents.offline import offline_answer, offline_code, offline_docs, shorten
 from core.models import ChatTask, Citation, Reply
@@ -44,6 +45,12 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 FaqAnswer = Callable[[str, str], Faq | None]  # (workspace, question) -> the approved FAQ answering it
 FaqTopic = Callable[[str, str], Sequence[Faq]]  # (workspace, topic) -> approved FAQs about it
 
+# What the agent tells a streamed run as it works: {"type": "status", "text", "sources"} or
+# {"type": "text", "text"} (status_event and text_event).
+Event = dict[str, Any]
+OnEvent = Callable[[Event], None]
+
+TEXT_EVERY = 0.05  # seconds between two pieces of a streamed answer's text
 RECURSION_LIMIT = 12
 HISTORY_TOKEN_BUDGET = 1500  # earlier turns kept for follow-ups, newest first
 K = 6
@@ -66,6 +73,7 @@ class State(TypedDict, total=False):
     usage: dict[str, int]
     refusal: dict[str, Any] | None  # the reply for anything that would need the model
     kinds: list[str] | None  # what the task may be answered as (its channel's setting); None: anything
+    streamed: bool  # someone watches the run: the model's answer is streamed to them as it is written
 
 
 HELP = """\
@@ -115,20 +123,30 @@ class Agent:
         self._saving = {"durability": "exit"} if checkpointer is not None else {}
 
     def run(self, task: ChatTask, sources: Sequence[str] | None = None, refusal: Reply | None = None,
-            kinds: Sequence[str] | None = None) -> Reply:
+            kinds: Sequence[str] | None = None, on_event: OnEvent | None = None) -> Reply:
         """Answer the task; with `sources`, from those knowledge sources only; with `refusal`,
         without the model: what needs it gets the refusal instead; with `kinds`, a plain question
-        is never answered as another kind than those."""
+        is never answered as another kind than those. `on_event` is told what the agent is
+        doing as it does it (see Event), and gets an answer's checked text as the model writes it."""
         thread = f"{task.platform}:{task.channel}:{task.thread}" if task.thread else f"task:{task.id}"
         meta = {"task": str(task.id), "trace_id": str(task.trace_id), "workspace": task.workspace}
-        state = self.graph.invoke(
-            # Everything of the previous turn but the history starts afresh.
-            {"question": task.text, "kind": task.kind, "workspace": task.workspace, "meta": meta,
-             "sources": None if sources is None else [str(source) for source in sources],
-             "refusal": None if refusal is None else refusal.to_dict(),
-             "kinds": None if kinds is None else list(kinds),
-             "query": None, "hits": [], "empty": False, "cached": None, "reply": {}, "steps": [], "usage": {}},
-            config={"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT}, **self._saving)
+        # Everything of the previous turn but the history starts afresh.
+        start = {"question": task.text, "kind": task.kind, "workspace": task.workspace, "meta": meta,
+                 "sources": None if sources is None else [str(source) for source in sources],
+                 "refusal": None if refusal is None else refusal.to_dict(),
+                 "kinds": None if kinds is None else list(kinds),
+                 "query": None, "hits": [], "empty": False, "cached": None, "reply": {}, "steps": [], "usage": {},
+                 "streamed": on_event is not None}
+        config = {"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT}
+        if on_event is None:
+            return Reply.from_dict(self.graph.invoke(start, config=config, **self._saving)["reply"])
+        state: State = {}
+        # The nodes' events come through LangGraph's custom stream (get_stream_writer).
+        for mode, chunk in self.graph.stream(start, config=config, stream_mode=["custom", "values"], **self._saving):
+            if mode == "custom":
+                on_event(chunk)
+            else:
+                state = chunk
         return Reply.from_dict(state["reply"])
 
     # --- nodes ---------------------------------------------------------------------------
@@ -167,10 +185,16 @@ class Agent:
 
     def _retrieve(self, state: State) -> State:
         if state.get("cached"):
+            _tell(status_event("Found an approved FAQ", sources=state["cached"]["sources"]))
             return {"query": state["question"], "reply": _faq_reply(state["cached"]).to_dict()}
+        _tell(status_event("Searching your docs…"))
         query, usage = self._standalone_query(state)
-        return {**self._search(state["workspace"], state["question"], query, state.get("sources")),
-                "usage": usage}
+        found = self._search(state["workspace"], state["question"], query, state.get("sources"))
+        if not found["empty"]:
+            hits = _hits(found)
+            found_words = f"Found {len(hits)} passage{'s' * (len(hits) != 1)}" if hits else "Found nothing relevant"
+            _tell(status_event(found_words, sources=[asdict(citation_for(hit)) for hit in hits]))
+        return {**found, "usage": usage}
 
     def _search(self, workspace: str, question: str, query: str, sources: Sequence[str] | None = None) -> State:
         if not self.has_knowledge(workspace):
@@ -213,8 +237,12 @@ class Agent:
             return {"reply": offline_answer(state["question"], hits, self.embed).to_dict()}
         if not hits:
             return {"reply": Reply(text=_nothing_found(state)).to_dict()}
+        _tell(status_event("Writing the answer"))
+        shown = CheckedStream(hits)
         completion = self.model.complete(prompts.messages(prompts.SYSTEM, state["question"], hits,
-                                                          state.get("history") or []))
+                                                          state.get("history") or []),
+                                         on_delta=_shown_as_written(state, shown))
+        _tell(text_event(shown.close()))
         return {"reply": _cited_reply(completion.text, hits, self.model.name).to_dict(),
                 "usage": _add_usage(state, completion)}
 
@@ -223,10 +251,13 @@ class Agent:
         if self.model is None:
             return {"reply": offline_code(state["question"], hits, self.embed).to_dict()}
         chat = prompts.messages(prompts.CODE, state["question"], hits)
+        # Not streamed: code that fails its checks is written again, and shown text stays shown.
+        _tell(status_event("Writing the code"))
         completion = self.model.complete(chat)
         usage = _add_usage(state, completion)
         text, problems = completion.text, check_code(completion.text)
         if problems:  # one repair round, then post what we have with a visible warning
+            _tell(status_event("Fixing the code"))
             repaired = self.model.complete([*chat, {"role": "assistant", "content": text},
                                             {"role": "user", "content": f"{prompts.REPAIR}\n\n{problems}"}])
             usage = _add_usage({"usage": usage}, repaired)
@@ -240,9 +271,14 @@ class Agent:
         meta = state["meta"]
         if self.model is None:
             return {"reply": offline_docs(state["question"], hits, self.embed, meta=meta).to_dict()}
-        completion = self.model.complete(prompts.messages(prompts.DOCS, state["question"], hits), max_tokens=2000)
+        _tell(status_event("Writing the document"))
+        shown = CheckedStream(hits)
+        completion = self.model.complete(prompts.messages(prompts.DOCS, state["question"], hits), max_tokens=2000,
+                                         on_delta=_shown_as_written(state, shown))
         footer = (f"\n\n---\n_task {meta['task']} · trace {meta['trace_id']} · model {self.model.name} · "
                   f"workspace {meta['workspace']}_")
+        shown.add(footer)
+        _tell(text_event(shown.close()))
         return {"reply": _cited_reply(completion.text + footer, hits, self.model.name).to_dict(),
                 "usage": _add_usage(state, completion)}
 
@@ -281,6 +317,7 @@ class Agent:
                                metadata={"faqs": [str(faq.id) for faq in found]}).to_dict()}
 
     def _check(self, state: State) -> State:
+        _tell(status_event("Checking citations"))
         return {"reply": check_reply(Reply.from_dict(state["reply"]), _hits(state)).to_dict()}
 
     def _finish(self, state: State) -> State:
@@ -291,6 +328,42 @@ class Agent:
         history = _bounded([*(state.get("history") or []), {"role": "user", "content": state["question"]},
                             {"role": "assistant", "content": reply.text}])
         return {"reply": {**reply.to_dict(), "metadata": metadata}, "history": history}
+
+
+def status_event(words: str, sources: Sequence[dict[str, Any]] = ()) -> Event:
+    """What the agent is doing, for the user to see while it works ("Searching your docs…"),
+    with the sources it is working from where there are some."""
+    return {"type": "status", "text": words, "sources": list(sources)}
+
+
+def text_event(piece: str) -> Event:
+    """More of the answer's checked text, as the model writes it."""
+    return {"type": "text", "text": piece}
+
+
+def _shown_as_written(state: State, shown: CheckedStream) -> Callable[[str], None] | None:
+    """The model's on_delta in a streamed run: the text so far, checked, to whoever watches, at
+    most every TEXT_EVERY seconds (each check reads the whole text so far)."""
+    if not state.get("streamed"):
+        return None  # nobody watches: the model answers in one piece, and nothing is checked twice
+    last = [0.0]
+
+    def on_delta(piece: str) -> None:
+        shown.add(piece)
+        if time.monotonic() - last[0] >= TEXT_EVERY:
+            last[0] = time.monotonic()
+            _tell(text_event(shown.take()))
+    return on_delta
+
+
+def _tell(event: Event) -> None:
+    if event["type"] == "text" and not event["text"]:
+        return
+    try:
+        write = get_stream_writer()  # a no-op in a run that is not streamed
+    except RuntimeError:
+        return  # a node called outside a run (Agent.draft)
+    write(event)
 
 
 def _route_if_clear(text: str) -> str | None:

@@ -31,7 +31,7 @@ from core.models import ChatTask, Reply
 from core.runtime import Runtime
 from memory.embedders import Embedder
 from memory.ingest import Progress, ingest
-from tasks import lifecycle, usage
+from tasks import events, lifecycle, usage
 from worker import channels, limits, progress
 from worker.posters import NoPoster, PosterRegistry
 
@@ -118,6 +118,7 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             lifecycle.record_reply(rt.db, task.id, reply)
         posted_id = posters.for_task(task).post(task, reply)
         lifecycle.mark_posted(rt.db, task.id, posted_id)
+        events.publish(rt.queue.redis, task.id, {"type": "done", "status": "posted"})
         progress.finished(posters, task)
         log.info("posted as %s", posted_id)
         return posted_id
@@ -128,6 +129,7 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             lifecycle.mark_retrying(rt.db, task.id, error)
         elif lifecycle.mark_failed(rt.db, task.id, error):
             log.error("task failed: %s", error)
+            events.publish(rt.queue.redis, task.id, {"type": "done", "status": "failed"})
             announce_failure(rt, posters, lifecycle.load(rt.db, task.id))
         raise
 
@@ -200,7 +202,8 @@ def _answer(rt: Runtime, task: ChatTask, rules: channels.ChannelSettings) -> Rep
     # serves what costs nothing (help, approved FAQs).
     refusal = limits.refusal(rt.db, rt.settings, task) if agent.model is not None else None
     began = time.perf_counter()
-    reply = agent.run(task, sources=rules.sources, refusal=refusal, kinds=rules.kinds)
+    reply = agent.run(task, sources=rules.sources, refusal=refusal, kinds=rules.kinds,
+                      on_event=lambda event: events.publish(rt.queue.redis, task.id, event))
     tokens = reply.metadata.get("tokens") or {}
     prompt, completion = tokens.get("prompt", 0), tokens.get("completion", 0)
     lifecycle.record_steps(rt.db, task.id, reply.metadata.get("steps", []))

@@ -1,17 +1,21 @@
 """The message API: the `web` platform's way in (`POST /api/messages`, through
-adapters/web/inbound.py), and the tasks: a
-filterable list, one task with its trace, and a retry of a failed one."""
+adapters/web/inbound.py), and the tasks: a filterable list, one task with its trace, its live
+events as it runs, and a retry of a failed one."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 import uuid
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, url_for
+from redis.exceptions import RedisError
 
 from adapters.web import inbound
 from core.models import KINDS, PLATFORMS, STATUSES
 from hub.web import common
-from tasks import lifecycle, stats
+from tasks import events, lifecycle, stats
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -54,6 +58,75 @@ def get_task(task_id: uuid.UUID):
         tokens={"prompt": row["prompt_tokens"], "completion": row["completion_tokens"]},
         cost_usd=float(row["cost_usd"]) if row["cost_usd"] is not None else None,
     )
+
+
+@bp.get("/tasks/<uuid:task_id>/events")
+def task_events(task_id: uuid.UUID):
+    """Server-Sent Events of a task as it runs: `task` when its status changes, `status` (what the
+    agent is doing, with its sources) and `text` (the answer's checked text, as the model writes
+    it) from the worker, and once the task is finished its `reply`, after which the stream ends.
+    Each event's id is its place in the task's stream: a client that reconnects (Last-Event-ID)
+    resumes after it. A stream stays open at most LIVE_SECONDS, then asks the client to
+    reconnect, so a forgotten tab does not hold one of the web process's threads for ever."""
+    rt = common.runtime()
+    row = lifecycle.get(rt.db, task_id)
+    if row is None:
+        return jsonify(error=f"no task with id {task_id}"), 404
+    after = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    if not events.ID.match(after):
+        return jsonify(error=f"after: {after[:40]!r} is not an event id (like 1700000000000-0)"), 400
+    slots = _live_view_slots(rt.settings)
+    if not slots.acquire(blocking=False):
+        return jsonify(error="too many live task views on this web process: close some, or reload the "
+                             "task to see it without live updates"), 503
+    # Nothing in the stream needs the request: it is read with what it was handed.
+    response = Response(_task_events(rt, task_id, after), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(slots.release)  # however the stream ends, the client gone included
+    return response
+
+
+LIVE_SECONDS = 30
+FINISHED = ("posted", "failed", "skipped")
+_live_views: list[threading.BoundedSemaphore] = []
+_live_views_made = threading.Lock()
+
+
+def _live_view_slots(settings) -> threading.BoundedSemaphore:
+    """The live views a web process serves at once: half its threads, since each view holds one
+    and Slack's acknowledgements need the others."""
+    with _live_views_made:
+        if not _live_views:
+            _live_views.append(threading.BoundedSemaphore(max(1, settings.web_threads // 2)))
+        return _live_views[0]
+
+
+def _task_events(rt, task_id: uuid.UUID, after: str):
+    try:
+        yield "retry: 1000\n\n"
+        ends, status = time.monotonic() + LIVE_SECONDS, None
+        while True:
+            row = lifecycle.get(rt.db, task_id)
+            finished = row["status"] in FINISHED
+            if row["status"] != status:
+                status = row["status"]
+                yield _sse("task", {"status": status})
+            # Once the task is finished everything its run said is in the stream: read it all.
+            for entry_id, event in events.read(rt.queue.redis, task_id, after, None if finished else 1000):
+                after = entry_id
+                yield _sse(event["type"], event, entry_id)
+            if finished:
+                yield _sse("reply", {"status": status, "reply": row["reply"], "error": row["error"]})
+                return
+            if time.monotonic() > ends:
+                return  # the client reconnects, from `after`
+    except RedisError as exc:
+        yield _sse("error", {"error": f"live updates stopped: Redis is unreachable ({exc}); reload the task"})
+
+
+def _sse(kind: str, data: dict, entry_id: str | None = None) -> str:
+    head = f"id: {entry_id}\n" if entry_id else ""
+    return f"{head}event: {kind}\ndata: {json.dumps(data, default=str)}\n\n"
 
 
 @bp.get("/tasks")

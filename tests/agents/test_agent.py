@@ -176,6 +176,32 @@ def test_a_model_answer_is_grounded_cited_and_checked(rt, knowledge, embedder, c
     assert "make rollback" in prompt[-1]["content"]  # the retrieved passages went to the model
 
 
+def test_a_watched_run_tells_what_it_does_and_streams_the_checked_answer(rt, knowledge, embedder, chat):
+    chat.token_delay = 0.01  # a model writing, not one that has it all at once
+    chat.reply_with("Roll back with `make rollback VERSION=previous` [2], then watch the dashboard [2]. "
+                    "See [the runbook](https://invented.example.org/runbook) [9].")
+    events = []
+    reply = _agent(rt, embedder, _model(chat)).run(_task("How do I undo a release?"), on_event=events.append)
+
+    statuses = [event["text"] for event in events if event["type"] == "status"]
+    assert statuses[0] == "Searching your docs…" and statuses[1].startswith("Found ")
+    assert statuses[2:] == ["Writing the answer", "Checking citations"]
+    found = next(event for event in events if event["text"].startswith("Found "))
+    assert any(source["location"].endswith("deploy.md") for source in found["sources"])
+    pieces = [event["text"] for event in events if event["type"] == "text"]
+    assert len(pieces) >= 3  # shown as it was written, not at the end
+    # What was shown is what is posted: [2] renumbered to [1], the invented link and [9] gone.
+    assert "".join(pieces) == reply.text
+    assert reply.text.startswith("Roll back with `make rollback VERSION=previous` [1], then watch the dashboard [1].")
+    assert "invented.example.org" not in reply.text and "[9]" not in reply.text
+    assert chat.requests_to("/v1/chat/completions")[-1].body["stream"] is True
+
+
+def test_a_run_nobody_watches_asks_the_model_for_the_whole_answer(rt, knowledge, embedder, chat):
+    _agent(rt, embedder, _model(chat)).run(_task("How do I undo a release?"))
+    assert "stream" not in chat.requests_to("/v1/chat/completions")[-1].body
+
+
 def test_broken_python_gets_one_repair_round(rt, knowledge, embedder, chat):
     chat.reply_with("```python\ndef rotate(:\n    pass\n```",
                     "```python\ndef rotate(vault):\n    return vault.login()\n```")

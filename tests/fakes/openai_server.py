@@ -22,7 +22,7 @@ in this order of precedence:
 Token counts in `usage` are word counts, so they are deterministic. A reply longer than the
 request's `max_tokens` (or `max_completion_tokens`) words is cut there, with finish_reason
 "length", as OpenAI does. `delay` (seconds, for every route) sleeps before answering, to provoke
-client timeouts.
+client timeouts; `token_delay` (seconds) between the pieces of a streamed answer, as a model writing.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class FakeOpenAI:
     }
 
     def __init__(self, dims: int = 1536, api_key: str | None = None, delay: float = 0.0,
-                 chat_hook: ChatHook | None = None):
+                 chat_hook: ChatHook | None = None, token_delay: float = 0.0):
         """`dims`: length of the vectors served (a request's `dimensions` overrides it).
         `api_key`: the only key accepted; None accepts any non-empty Bearer token.
         `delay`: seconds to wait before answering any request (settable later too).
@@ -123,6 +123,7 @@ class FakeOpenAI:
         self.dims = dims
         self.api_key = api_key
         self.delay = delay
+        self.token_delay = token_delay
         self.chat_hook = chat_hook
         self.chat_replies: list[str] = []
         self.requests: list[Request] = []
@@ -277,7 +278,8 @@ class FakeOpenAI:
             return Reply.json({**head, "object": "chat.completion", "usage": usage, "choices": [
                 {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}]})
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return Reply(200, _sse_chunks(head, pieces, finish, usage if include_usage else None),
+        return Reply(200, _sse_chunks(head, pieces, finish, usage if include_usage else None,
+                                      lambda: self._stopping.wait(self.token_delay) if self.token_delay else None),
                      {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
 
     def _chat_answer(self, request: Request) -> str | Reply:
@@ -292,7 +294,8 @@ class FakeOpenAI:
         return fake_answer(request.body["messages"])
 
 
-def _sse_chunks(head: dict, pieces: list[str], finish: str, usage: dict | None) -> Iterator[bytes]:
+def _sse_chunks(head: dict, pieces: list[str], finish: str, usage: dict | None,
+                pause: Callable[[], object]) -> Iterator[bytes]:
     """OpenAI's stream: the role first, one chunk per piece, the finish reason, then (when asked
     for with stream_options.include_usage) a chunk with no choices carrying the usage, and [DONE]."""
     def chunk(delta: dict | None, finish_reason: str | None = None) -> bytes:
@@ -305,6 +308,7 @@ def _sse_chunks(head: dict, pieces: list[str], finish: str, usage: dict | None) 
 
     yield chunk({"role": "assistant", "content": ""})
     for piece in pieces:
+        pause()
         yield chunk({"content": piece})
     yield chunk({}, finish)
     if usage is not None:

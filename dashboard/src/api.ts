@@ -130,3 +130,37 @@ export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolea
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
 }
+
+export interface LiveHandlers {
+  /** The task's status changed ("queued", "running", …). */
+  onTask?: (status: string) => void;
+  /** What the agent is doing now ("Searching your docs…"). */
+  onStatus?: (text: string) => void;
+  /** More of the answer's text, as the model writes it. */
+  onText?: (piece: string) => void;
+}
+
+/** Follow a task's live events (GET /api/tasks/<id>/events, Server-Sent Events) until it is
+ * finished. Rejects when live events are not to be had (no EventSource, or the server refused
+ * the stream), so the caller can poll instead. */
+export function follow(taskId: string, handlers: LiveHandlers): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (typeof EventSource === "undefined") {
+      reject(new Error("this browser has no EventSource"));
+      return;
+    }
+    const source = new EventSource(`/api/tasks/${taskId}/events`);
+    const data = (event: Event) => JSON.parse((event as MessageEvent<string>).data);
+    source.addEventListener("task", (event) => handlers.onTask?.(data(event).status));
+    source.addEventListener("status", (event) => handlers.onStatus?.(data(event).text));
+    source.addEventListener("text", (event) => handlers.onText?.(data(event).text));
+    source.addEventListener("reply", () => {
+      source.close(); // the server ends the stream here; without this the browser would reconnect
+      resolve();
+    });
+    source.addEventListener("error", () => {
+      // A stream that ends (every 30 s) reconnects by itself; one the server refused is closed.
+      if (source.readyState === EventSource.CLOSED) reject(new Error("live events unavailable"));
+    });
+  });
+}

@@ -6,10 +6,13 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
 from conftest import ROOT
+from fakes import FakeOpenAI
 from support import stop_up, wait_for
 from test_cli import _free_port, _ready
 
@@ -28,11 +31,13 @@ def built_dashboard():
     return DASHBOARD / "dist"
 
 
-@pytest.fixture
-def hub(built_dashboard, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+@contextmanager
+def _up(tmp_path, **settings: str) -> Iterator[str]:
+    """A `morningai up` of its own, with an admin account; yields its URL."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY")}
     env.update(MORNINGAI_HOME=str(tmp_path / "home"), PORT=str(_free_port()), WEB_CONCURRENCY="1",
-               MORNINGAI_EMBEDDINGS="hash", MORNINGAI_ADMIN_EMAIL=EMAIL, MORNINGAI_ADMIN_PASSWORD=PASSWORD)
+               MORNINGAI_EMBEDDINGS="hash", MORNINGAI_ADMIN_EMAIL=EMAIL, MORNINGAI_ADMIN_PASSWORD=PASSWORD,
+               **settings)
     log = open(tmp_path / "up.log", "w+")
     up = subprocess.Popen([sys.executable, "-m", "hub", "up"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{env['PORT']}"
@@ -41,6 +46,12 @@ def hub(built_dashboard, tmp_path):
         yield url
     finally:
         stop_up(up, log)
+
+
+@pytest.fixture
+def hub(built_dashboard, tmp_path):
+    with _up(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -63,6 +74,41 @@ def _nav(page, name: str) -> None:
 
 def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _log_in_and_add(page, tmp_path, name: str, text: str) -> None:
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    _nav(page, "Knowledge")
+    (tmp_path / name).write_text(text)
+    page.get_by_label("Markdown, text, HTML, PDF or source files").set_input_files(str(tmp_path / name))
+    playwright.expect(page.get_by_role("cell", name="ready")).to_be_visible()
+
+
+def test_the_playground_shows_the_answer_as_the_model_writes_it(built_dashboard, page, tmp_path):
+    expect = playwright.expect
+    with FakeOpenAI(dims=8, token_delay=0.12) as model, \
+            _up(tmp_path, OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=model.base_url) as hub:
+        model.reply_with("Connect with WireGuard [1]. The config file is in the IT wiki under Remote access, "
+                         "and the IT desk hands out new keys when yours expires or a laptop is replaced [1].")
+        page.goto(hub)
+        _log_in_and_add(page, tmp_path, "vpn.md", "# VPN\n\nConnect to the office VPN with WireGuard. The config "
+                        "file is in the IT wiki under Remote access; ask the IT desk for a new key.\n")
+        _nav(page, "Playground")
+        page.get_by_label("Message").fill("How do I connect to the VPN?")
+        page.get_by_role("button", name="Send").click()
+
+        # Mid-stream: the first words are there, the end and the sources are not yet.
+        so_far = page.get_by_label("Answer so far")
+        expect(so_far).to_contain_text("Connect with WireGuard [1].")
+        expect(so_far).not_to_contain_text("laptop is replaced")
+        expect(page.get_by_role("list", name="Sources")).to_have_count(0)
+        _shot(page, "13-playground-streaming")
+
+        expect(page.get_by_role("list", name="Sources")).to_contain_text("vpn.md")
+        expect(page.get_by_text("a laptop is replaced [1].")).to_be_visible()
+        _shot(page, "14-playground-streamed")
 
 
 def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path):

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import { api, FINISHED, poll, type Task } from "../api";
+import { api, FINISHED, follow, poll, type Task } from "../api";
 import { Markdown } from "../components/Markdown";
 import { Citations, TraceTimeline } from "../components/Trace";
 import { Button, EmptyState, ErrorNote, PageHeader, StatusBadge, inputClass } from "../components/ui";
@@ -10,9 +10,12 @@ interface Turn {
   id: string;
   text: string;
   task: Task | null;
+  /** While the task runs: what the agent is doing, and the answer as the model writes it. */
+  live: { status: string | null; doing: string | null; text: string };
 }
 
-/** Chat with the bot as the `web` platform: one thread per visit, each answer with its sources and trace. */
+/** Chat with the bot as the `web` platform: one thread per visit, each answer streaming in as it is
+ * written, then shown with its sources and trace. */
 export function Playground() {
   const [workspace, setWorkspace] = useState("default");
   const [thread] = useState(() => `playground-${crypto.randomUUID()}`);
@@ -32,9 +35,20 @@ export function Playground() {
         json: { text: asked, workspace, thread },
       });
       setText("");
-      setTurns((current) => [...current, { id, text: asked, task: null }]);
+      setTurns((current) => [...current, { id, text: asked, task: null, live: { status: null, doing: null, text: "" } }]);
+      const update = (change: (turn: Turn) => Turn) =>
+        setTurns((current) => current.map((turn) => (turn.id === id ? change(turn) : turn)));
+      try {
+        await follow(id, {
+          onTask: (status) => update((turn) => ({ ...turn, live: { ...turn.live, status } })),
+          onStatus: (doing) => update((turn) => ({ ...turn, live: { ...turn.live, doing } })),
+          onText: (piece) => update((turn) => ({ ...turn, live: { ...turn.live, text: turn.live.text + piece } })),
+        });
+      } catch {
+        // No live events here: polling shows the answer once it is posted.
+      }
       await poll(() => api<Task>(url), (task) => FINISHED.includes(task.status), (task) =>
-        setTurns((current) => current.map((turn) => (turn.id === id ? { ...turn, task } : turn))), 300);
+        update((turn) => ({ ...turn, task })), 300);
     } catch (caught) {
       setError(caught);
     } finally {
@@ -69,7 +83,13 @@ export function Playground() {
                   <Link className="text-sm text-indigo-700 underline" to={`/tasks/${turn.id}`}>Open task</Link>
                 </>
               ) : (
-                <p className="text-sm text-slate-600"><StatusBadge status={turn.task?.status ?? "received"} /> thinking…</p>
+                <div aria-live="polite" aria-label="Answer so far">
+                  <p className="text-sm text-slate-600">
+                    <StatusBadge status={turn.task?.status ?? turn.live.status ?? "received"} />{" "}
+                    {turn.live.doing ?? "thinking…"}
+                  </p>
+                  {turn.live.text && <Markdown text={turn.live.text} />}
+                </div>
               )}
             </div>
           </li>

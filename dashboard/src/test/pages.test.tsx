@@ -88,6 +88,78 @@ describe("playground", () => {
   });
 });
 
+/** The browser's EventSource, driven by the test: `emit` plays one Server-Sent Event. */
+class FakeEventSource extends EventTarget {
+  static readonly CLOSED = 2;
+  static opened: FakeEventSource[] = [];
+  readyState = 1;
+  constructor(readonly url: string) {
+    super();
+    FakeEventSource.opened.push(this);
+  }
+  close() {
+    this.readyState = FakeEventSource.CLOSED;
+  }
+  emit(type: string, data: unknown) {
+    this.dispatchEvent(new MessageEvent(type, { data: JSON.stringify(data) }));
+  }
+}
+
+describe("playground, live", () => {
+  it("shows what the agent is doing and the answer as it is written, then the posted answer", async () => {
+    FakeEventSource.opened = [];
+    vi.stubGlobal("EventSource", FakeEventSource);
+    fakeApi({
+      "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
+      "POST /api/messages": () => ({ status: 202, body: { id: "t1", status: "queued", url: "/api/tasks/t1" } }),
+      "GET /api/tasks/t1": () => ({
+        body: {
+          id: "t1", status: "posted", text: "How do we deploy?", steps: [{ node: "answer", ms: 20 }],
+          reply: { text: "Run make deploy [1].", citations: [{ title: "Deploy", location: "deploy.md", snippet: "" }] },
+        },
+      }),
+    });
+    inRouter(<Playground />);
+    await userEvent.type(screen.getByLabelText("Message"), "How do we deploy?");
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(FakeEventSource.opened).toHaveLength(1));
+    const events = FakeEventSource.opened[0];
+    expect(events.url).toBe("/api/tasks/t1/events");
+
+    events.emit("task", { status: "running" });
+    events.emit("status", { type: "status", text: "Searching your docs…", sources: [] });
+    expect(await screen.findByText("Searching your docs…")).toBeInTheDocument();
+    events.emit("text", { type: "text", text: "Run make " });
+    events.emit("text", { type: "text", text: "deploy" });
+    await waitFor(() => expect(screen.getByLabelText("Answer so far")).toHaveTextContent("Run make deploy"));
+    expect(screen.queryByRole("list", { name: "Sources" })).toBeNull(); // not posted yet
+
+    events.emit("reply", { status: "posted" });
+    await waitFor(() => expect(screen.getByRole("list", { name: "Sources" })).toHaveTextContent("[1] Deploy — deploy.md"));
+    expect(screen.getByText("Run make deploy [1].")).toBeInTheDocument();
+    expect(events.readyState).toBe(FakeEventSource.CLOSED); // no reconnecting once the answer is in
+  });
+
+  it("polls when the server refuses the live stream", async () => {
+    FakeEventSource.opened = [];
+    vi.stubGlobal("EventSource", FakeEventSource);
+    fakeApi({
+      "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
+      "POST /api/messages": () => ({ status: 202, body: { id: "t2", status: "queued", url: "/api/tasks/t2" } }),
+      "GET /api/tasks/t2": () => ({
+        body: { id: "t2", status: "posted", text: "hi", steps: [], reply: { text: "Hello!", citations: [] } },
+      }),
+    });
+    inRouter(<Playground />);
+    await userEvent.type(screen.getByLabelText("Message"), "hi");
+    await userEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(FakeEventSource.opened).toHaveLength(1));
+    FakeEventSource.opened[0].close(); // a 503: the browser gives up and says so
+    FakeEventSource.opened[0].dispatchEvent(new Event("error"));
+    expect(await screen.findByText("Hello!")).toBeInTheDocument();
+  });
+});
+
 describe("FAQs", () => {
   it("offers the approved FAQs of the chosen workspace as a Markdown download", async () => {
     fakeApi({

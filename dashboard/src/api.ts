@@ -142,14 +142,18 @@ export interface LiveHandlers {
 
 /** Follow a task's live events (GET /api/tasks/<id>/events, Server-Sent Events) until it is
  * finished. Rejects when live events are not to be had (no EventSource, or the server refused
- * the stream), so the caller can poll instead. */
-export function follow(taskId: string, handlers: LiveHandlers): Promise<void> {
+ * the stream), so the caller can poll instead, or when `signal` aborts. */
+export function follow(taskId: string, handlers: LiveHandlers, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (typeof EventSource === "undefined") {
       reject(new Error("this browser has no EventSource"));
       return;
     }
     const source = new EventSource(`/api/tasks/${taskId}/events`);
+    signal?.addEventListener("abort", () => {
+      source.close(); // the page went away
+      reject(signal.reason);
+    });
     const data = (event: Event) => JSON.parse((event as MessageEvent<string>).data);
     source.addEventListener("task", (event) => handlers.onTask?.(data(event).status));
     source.addEventListener("status", (event) => handlers.onStatus?.(data(event).text));

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import { api, type Task } from "../api";
+import { api, FINISHED, follow, type Task } from "../api";
 import { Markdown } from "../components/Markdown";
 import { Citations, TraceTimeline } from "../components/Trace";
 import { Button, Card, ErrorNote, PageHeader, StatusBadge } from "../components/ui";
@@ -10,10 +10,29 @@ export function TaskDetail() {
   const [task, setTask] = useState<Task | null>(null);
   const [error, setError] = useState<unknown>(null);
 
+  // While the task runs: its status, what the agent is doing, and the answer as it is written.
+  const [live, setLive] = useState<{ status: string | null; doing: string | null; text: string }>(
+    { status: null, doing: null, text: "" });
+
   const load = useCallback(() => {
     api<Task>(`/api/tasks/${id}`).then(setTask).catch(setError);
   }, [id]);
   useEffect(load, [load]);
+
+  const running = task !== null && !FINISHED.includes(task.status);
+  useEffect(() => {
+    if (!running || !id) return;
+    const leaving = new AbortController();
+    setLive({ status: null, doing: null, text: "" });
+    follow(id, {
+      onTask: (status) => setLive((now) => ({ ...now, status })),
+      onStatus: (doing) => setLive((now) => ({ ...now, doing })),
+      onText: (piece) => setLive((now) => ({ ...now, text: now.text + piece })),
+    }, leaving.signal).then(load, () => {
+      if (!leaving.signal.aborted) load(); // no live events here: show where it stands now
+    });
+    return () => leaving.abort();
+  }, [running, id, load]);
 
   async function retry() {
     try {
@@ -37,7 +56,7 @@ export function TaskDetail() {
         <Card title="Message">
           <p className="whitespace-pre-wrap">{task.text}</p>
           <dl className="mt-3 grid grid-cols-[8rem_1fr] gap-1 text-sm">
-            <dt className="text-slate-600">Status</dt><dd><StatusBadge status={task.status} /></dd>
+            <dt className="text-slate-600">Status</dt><dd><StatusBadge status={running ? live.status ?? task.status : task.status} /></dd>
             <dt className="text-slate-600">Platform</dt><dd>{task.platform} · {task.workspace}</dd>
             <dt className="text-slate-600">Kind · route</dt><dd>{task.kind} · {String(meta.route ?? "—")}</dd>
             <dt className="text-slate-600">Attempts</dt><dd>{task.attempts}</dd>
@@ -54,6 +73,11 @@ export function TaskDetail() {
               <Markdown text={task.reply.text} />
               <Citations citations={task.reply.citations} />
             </>
+          ) : running ? (
+            <div aria-live="polite" aria-label="Answer so far">
+              <p className="text-sm text-slate-600">{live.doing ?? `No reply yet: the task is ${live.status ?? task.status}.`}</p>
+              {live.text && <Markdown text={live.text} />}
+            </div>
           ) : (
             <p className="text-sm text-slate-600">No reply yet: the task is {task.status}.</p>
           )}

@@ -1,12 +1,13 @@
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { MemoryRouter } from "react-router-dom";
+import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { api, ApiError, setCsrfToken } from "../api";
 import { App } from "../App";
 import { SessionProvider } from "../auth";
 import { Faqs } from "../pages/Faqs";
 import { Playground } from "../pages/Playground";
+import { TaskDetail } from "../pages/TaskDetail";
 import { Tasks } from "../pages/Tasks";
 import { fakeApi } from "./fetch";
 
@@ -157,6 +158,33 @@ describe("playground, live", () => {
     FakeEventSource.opened[0].close(); // a 503: the browser gives up and says so
     FakeEventSource.opened[0].dispatchEvent(new Event("error"));
     expect(await screen.findByText("Hello!")).toBeInTheDocument();
+  });
+});
+
+describe("task, live", () => {
+  it("follows a running task until it is posted", async () => {
+    FakeEventSource.opened = [];
+    vi.stubGlobal("EventSource", FakeEventSource);
+    let reads = 0;
+    const task = { id: "t3", text: "How do we deploy?", platform: "slack", workspace: "default", kind: "ask",
+      attempts: 1, trace_id: "tr", tokens: { prompt: 0, completion: 0 }, cost_usd: null, error: null, steps: [] };
+    fakeApi({
+      "GET /api/tasks/t3": () => ({
+        body: ++reads === 1
+          ? { ...task, status: "running", reply: null }
+          : { ...task, status: "posted", reply: { text: "Run make deploy.", citations: [], metadata: {} } },
+      }),
+    });
+    render(<MemoryRouter initialEntries={["/tasks/t3"]}><Routes><Route path="/tasks/:id" element={<TaskDetail />} /></Routes></MemoryRouter>);
+    await waitFor(() => expect(FakeEventSource.opened).toHaveLength(1));
+    const events = FakeEventSource.opened[0];
+    expect(events.url).toBe("/api/tasks/t3/events");
+    events.emit("status", { type: "status", text: "Writing the answer", sources: [] });
+    events.emit("text", { type: "text", text: "Run make" });
+    await waitFor(() => expect(screen.getByLabelText("Answer so far")).toHaveTextContent("Writing the answerRun make"));
+    events.emit("reply", { status: "posted" });
+    expect(await screen.findByText("Run make deploy.")).toBeInTheDocument();
+    expect(events.readyState).toBe(FakeEventSource.CLOSED);
   });
 });
 

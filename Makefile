@@ -14,7 +14,7 @@ TORCH := torch==2.13.0
 DASHBOARD_SOURCES := $(shell find dashboard/src -type f 2>/dev/null) dashboard/index.html dashboard/vite.config.ts \
 	dashboard/tsconfig.json dashboard/package.json dashboard/package-lock.json
 
-.PHONY: run test test-fast dashboard-test chromium bench bench-memory bench-slack bench-throughput bench-chaos lock clean
+.PHONY: run test test-fast dashboard-test chromium bench bench-memory bench-slack bench-throughput bench-chaos bench-first-token lock clean
 
 $(READY): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("MorningAI needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -66,6 +66,9 @@ bench-throughput: $(TEST_READY)
 
 bench-chaos: $(TEST_READY)
 	$(PY) -m bench.chaos
+
+bench-first-token: $(TEST_READY)
+	$(PY) -m bench.first_token
 
 # langchain-postgres pins pgvector<0.4 and the hub needs >=0.4, so the baseline of the memory
 # benchmark is installed without its pins (it runs fine with pgvector 0.5).

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,9 +66,9 @@ class Outcome:
 
 class HubRun:
     def __init__(self, *, workers: int = 2, engine: str = "threads", concurrency: int | None = None,
-                 model_delay: float = 0.0, env: dict[str, str] | None = None):
+                 model_delay: float = 0.0, token_delay: float = 0.0, env: dict[str, str] | None = None):
         self.workers, self.engine, self.concurrency = workers, engine, concurrency
-        self.model_delay = model_delay
+        self.model_delay, self.token_delay = model_delay, token_delay
         self.extra_env = env or {}
         self.events: list[Event] = []
         self._ts = iter(range(1, 10**9))
@@ -79,7 +80,7 @@ class HubRun:
         home = Path(self._home.name)
         self.postgres, self.redis = EmbeddedPostgres(home), EmbeddedRedis(home)
         self.slack = FakeSlack().__enter__()
-        self.model = FakeOpenAI(dims=8, delay=self.model_delay).start()
+        self.model = FakeOpenAI(dims=8, delay=self.model_delay, token_delay=self.token_delay).start()
         self.up: subprocess.Popen | None = None
         try:
             self.database_url, self.redis_url = self.postgres.start(), self.redis.start()
@@ -184,11 +185,7 @@ class HubRun:
                 with lock:
                     sent.append(event)
 
-        threads = [threading.Thread(target=client) for _ in range(concurrency)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        in_parallel(client, concurrency)
         self.events += sent
         return sent
 
@@ -252,6 +249,15 @@ class RssSampler:
                 except psutil.NoSuchProcess:
                     continue
                 self.peaks[worker.pid] = max(self.peaks.get(worker.pid, 0), rss)
+
+
+def in_parallel(work: Callable[[], None], n: int) -> None:
+    """Run `work` on n threads at once, and wait for them all."""
+    threads = [threading.Thread(target=work) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def percentile(samples: list[float], q: float) -> float:

@@ -52,6 +52,7 @@ class Request:
     headers: dict[str, str]  # keys lower-cased
     body: Any  # the parsed JSON, or None
     at: float = field(default_factory=time.monotonic)  # when it arrived (benchmarks time replies)
+    first_piece_at: float | None = None  # a streamed answer: when its first piece of text went out
 
 
 @dataclass
@@ -278,8 +279,12 @@ class FakeOpenAI:
             return Reply.json({**head, "object": "chat.completion", "usage": usage, "choices": [
                 {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}]})
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return Reply(200, _sse_chunks(head, pieces, finish, usage if include_usage else None,
-                                      lambda: self._stopping.wait(self.token_delay) if self.token_delay else None),
+        def pause() -> None:
+            if self.token_delay:
+                self._stopping.wait(self.token_delay)
+            request.first_piece_at = request.first_piece_at or time.monotonic()
+
+        return Reply(200, _sse_chunks(head, pieces, finish, usage if include_usage else None, pause),
                      {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
 
     def _chat_answer(self, request: Request) -> str | Reply:

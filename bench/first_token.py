@@ -1,0 +1,132 @@
+"""How soon does an asker see something? Questions to a whole hub (`morningai up --workers 2`)
+whose fake model writes its answer a piece at a time (`--token-delay` seconds apart), asked from
+the dashboard's playground (the web platform, watched through GET /api/tasks/<id>/events) and
+as signed Slack mentions, a few at a time.
+
+    python -m bench.first_token [--n 60] [--token-delay 0.05] [--concurrency 2]
+
+Prints per platform, p50 / p95: event → first visible status (web: the first `status` event a
+watcher gets; Slack: the 👀 reaction), the model's first piece of text → the first text the
+asker sees (web: the first `text` event; Slack does not stream answers yet), and event → answer
+complete. The targets (issue 16): status ≤ 1 s and text ≤ 300 ms at p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+import requests
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bench.hub_run import HubRun, in_parallel, percentile
+
+EMAIL, PASSWORD = "bench@example.com", "a long bench password"
+TARGETS = {"status": 1.0, "text": 0.3}
+
+
+def _web_question(run: HubRun, n: int) -> dict:
+    """Ask in the playground and watch the task's events; the moments that matter, in
+    time.monotonic()."""
+    session = requests.Session()
+    login = session.post(f"{run.url}/api/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=10)
+    login.raise_for_status()
+    question = f"Who is on call this week, question {n}, and when do they hand over?"
+    asked = time.monotonic()
+    posted = session.post(f"{run.url}/api/messages", json={"text": question, "thread": f"bench-{n}"},
+                          headers={"X-CSRF-Token": login.json()["csrf_token"]}, timeout=10)
+    posted.raise_for_status()
+    moments = {"asked": asked, "question": question}
+    with session.get(f"{run.url}/api/tasks/{posted.json()['id']}/events", stream=True, timeout=60) as events:
+        events.raise_for_status()
+        kind = None
+        for line in events.iter_lines(decode_unicode=True):
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: ") and kind in ("status", "text", "reply"):
+                moments.setdefault(kind, time.monotonic())
+                if kind == "reply":
+                    break
+    return moments
+
+
+def web(run: HubRun, n: int, concurrency: int, progress: Progress) -> dict[str, list[float]]:
+    results: list[dict] = []
+    lock = threading.Lock()
+    numbers = iter(range(n))
+    bar = progress.add_task("web: playground questions", total=n)
+
+    def asker() -> None:
+        while True:
+            with lock:
+                i = next(numbers, None)
+            if i is None:
+                return
+            moments = _web_question(run, i)
+            with lock:
+                results.append(moments)
+            progress.advance(bar)
+
+    in_parallel(asker, concurrency)
+    first_piece = {}
+    for call in run.model.requests_to("/v1/chat/completions"):
+        messages = call.body.get("messages") or []
+        if call.first_piece_at and messages:
+            first_piece[messages[-1]["content"][-400:]] = call.first_piece_at
+    status, text, done = [], [], []
+    for moments in results:
+        piece = next((at for prompt, at in first_piece.items() if moments["question"] in prompt), None)
+        status.append(moments["status"] - moments["asked"])
+        if piece is not None and "text" in moments:
+            text.append(moments["text"] - piece)
+        done.append(moments["reply"] - moments["asked"])
+    return {"status": status, "text": text, "done": done}
+
+
+def slack(run: HubRun, n: int, concurrency: int, progress: Progress) -> dict[str, list[float]]:
+    bar = progress.add_task("slack: mentions", total=n)
+    events = []
+    for _ in range(0, n, concurrency):
+        batch = run.send(min(concurrency, n - len(events)), concurrency=concurrency)
+        run.wait_answered(batch, timeout=120)
+        events += batch
+        progress.advance(bar, len(batch))
+    outcomes = run.outcomes()
+    status = [outcomes[(e.channel, e.ts)].progress - e.sent for e in events]
+    done = [min(outcomes[(e.channel, e.ts)].answers) - e.sent for e in events]
+    return {"status": status, "text": [], "done": done}  # no text before the whole answer, yet
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=60, help="questions per platform")
+    parser.add_argument("--token-delay", type=float, default=0.05, help="seconds between the model's pieces")
+    parser.add_argument("--concurrency", type=int, default=2,
+                        help="questions in flight at once (a web process serves 2 live views by default)")
+    args = parser.parse_args()
+    # One asker asks them all: the per-person limit (20 a minute by default) would refuse most.
+    env = {"MORNINGAI_ADMIN_EMAIL": EMAIL, "MORNINGAI_ADMIN_PASSWORD": PASSWORD, "MORNINGAI_USER_RATE_LIMIT": "0"}
+    with HubRun(token_delay=args.token_delay, env=env) as run, Progress() as progress:
+        _web_question(run, -1)  # warm up: each process's agent and connections
+        rows = {"web (playground, live events)": web(run, args.n, args.concurrency, progress),
+                "slack (mention; answers are not streamed yet)": slack(run, args.n, args.concurrency, progress)}
+    table = Table(title=f"Time to first sight: {args.n} questions per platform, {args.concurrency} at a time, "
+                        f"model pieces {args.token_delay} s apart, 2 cores")
+    for column in ("platform", "event → first status p50 / p95 (s)", "first token → first text p50 / p95 (s)",
+                   "event → complete p50 / p95 (s)"):
+        table.add_column(column, justify="right")
+    for platform, found in rows.items():
+        table.add_row(platform, *(f"{percentile(found[key], 0.5):.3f} / {percentile(found[key], 0.95):.3f}"
+                                  if found[key] else "the whole answer at once" for key in ("status", "text", "done")))
+    Console().print(table)
+    web_row = rows["web (playground, live events)"]
+    for key, target in TARGETS.items():
+        p95 = percentile(web_row[key], 0.95)
+        print(f"web {key} p95 {p95:.3f} s: {'met' if p95 <= target else 'missed'} (target ≤ {target} s)")
+
+
+if __name__ == "__main__":
+    main()

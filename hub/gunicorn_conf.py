@@ -6,7 +6,9 @@ DATABASE_URL / REDIS_URL are unset, so every web worker shares the same ones.
 
 import os
 import shutil
-import tempfile
+from pathlib import Path
+
+import psutil
 
 from core import logs
 from core.config import load_settings
@@ -15,11 +17,26 @@ from hub.embedded import EmbeddedServices
 _settings = load_settings()
 _services = EmbeddedServices(_settings.home)
 
-# prometheus_client keeps each web process's counts in files here so /metrics, answered by any
-# one process, adds them all up. Set before the workers import it; fresh on every start, since
-# counts of an earlier run's processes would be read as current.
-_metrics_dir = tempfile.mkdtemp(prefix="morningai-metrics-")
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+def _metrics_folder(home: Path) -> Path:
+    """Where prometheus_client keeps each web process's counts, so /metrics, answered by any one
+    process, adds them all up: a folder of this master's own under the hub's home, fresh on every
+    start (counts of an earlier run's processes would be read as current). Folders of masters
+    that are gone without cleaning up (killed) are removed here, rather than left to pile up."""
+    base = home.absolute() / "metrics"
+    base.mkdir(parents=True, exist_ok=True)
+    for folder in base.iterdir():
+        if folder.name.isdigit() and not psutil.pid_exists(int(folder.name)):
+            shutil.rmtree(folder, ignore_errors=True)
+    mine = base / str(os.getpid())
+    shutil.rmtree(mine, ignore_errors=True)
+    mine.mkdir()
+    return mine
+
+
+# Set before the workers import prometheus_client.
+_metrics_dir = _metrics_folder(_settings.home)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency

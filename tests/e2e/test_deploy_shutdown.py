@@ -3,6 +3,7 @@ web service finishes the requests in flight; both exit cleanly."""
 
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import psycopg
 from conftest import ADMIN
@@ -36,6 +37,8 @@ def test_sigterm_during_a_running_task_finishes_it_and_posts_once(rt, processes,
 
 
 def test_sigterm_lets_the_web_service_finish_a_request_in_flight(rt, processes, owner, hub_env):
+    metrics = Path(hub_env["MORNINGAI_HOME"]) / "metrics"
+    (metrics / "999999999").mkdir(parents=True)  # the counts of a master killed long ago
     port = free_port()
     web = processes.start("-m", "hub", "web", "--port", str(port), "--workers", "1",
                           env={**hub_env, "MORNINGAI_ENV": "production", "MORNINGAI_SECRET_KEY": "k" * 48,
@@ -43,6 +46,7 @@ def test_sigterm_lets_the_web_service_finish_a_request_in_flight(rt, processes, 
                           name="web")
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: answers(f"{url}/healthz"), what="the web service to listen")
+    assert [folder.name for folder in metrics.iterdir()] == [str(web.pid)]  # `hub web` became gunicorn's master
     admin = admin_session(url, *ADMIN)
     with psycopg.connect(owner.info.dsn) as locker, ThreadPoolExecutor(1) as pool:
         locker.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")  # the request's INSERT waits
@@ -56,3 +60,4 @@ def test_sigterm_lets_the_web_service_finish_a_request_in_flight(rt, processes, 
         assert answer.result().status_code == 202
     assert web.wait(timeout=30) == 0
     assert lifecycle.get(rt.db, answer.result().json()["id"])["status"] == "queued"
+    assert list(metrics.iterdir()) == []  # nothing left behind

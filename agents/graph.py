@@ -346,12 +346,13 @@ def _shown_as_written(state: State, shown: CheckedStream) -> Callable[[str], Non
     most every TEXT_EVERY seconds (each check reads the whole text so far)."""
     if not state.get("streamed"):
         return None  # nobody watches: the model answers in one piece, and nothing is checked twice
-    last = [0.0]
+    last = 0.0
 
     def on_delta(piece: str) -> None:
+        nonlocal last
         shown.add(piece)
-        if time.monotonic() - last[0] >= TEXT_EVERY:
-            last[0] = time.monotonic()
+        if time.monotonic() - last >= TEXT_EVERY:
+            last = time.monotonic()
             _tell(text_event(shown.take()))
     return on_delta
 

@@ -18,6 +18,7 @@ Status = Literal["received", "queued", "running", "posted", "failed", "skipped"]
 PLATFORMS: tuple[str, ...] = get_args(Platform)
 KINDS: tuple[str, ...] = get_args(Kind)
 STATUSES: tuple[str, ...] = get_args(Status)
+FINISHED: tuple[str, ...] = ("posted", "failed", "skipped")  # a task's outcome is recorded
 
 # Discord's ids (guilds, channels, threads): snowflakes, 15 to 22 digits.
 SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from core import logs
 from core.db import Database
-from core.models import ChatTask, Reply, Submitted
+from core.models import FINISHED, ChatTask, Reply, Submitted
 from core.queue import TaskQueue
 
 log = logging.getLogger(__name__)
@@ -276,8 +276,8 @@ def load(db: Database, task_id: uuid.UUID) -> ChatTask | None:
 def finished_among(db: Database, task_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Those of `task_ids` whose outcome is recorded: posted, failed or skipped."""
     with db.connection() as conn:
-        rows = conn.execute("SELECT id FROM tasks WHERE id = ANY(%s) AND status IN ('posted', 'failed', 'skipped')",
-                            (task_ids,)).fetchall()
+        rows = conn.execute("SELECT id FROM tasks WHERE id = ANY(%s) AND status = ANY(%s)",
+                            (task_ids, list(FINISHED))).fetchall()
     return {row["id"] for row in rows}
 
 

@@ -70,17 +70,21 @@ def for_task(db: Database, platform: str, channel: str, parent: str | None = Non
     return _settings(row) if row else ChannelSettings()
 
 
-def of_task(db: Database, task: ChatTask) -> ChannelSettings:
-    """The settings `task` runs under. A task in a Discord thread names the thread's channel and
-    the thread: the thread's own settings apply, else its channel's."""
+def _channel_of(task: ChatTask) -> tuple[str, str | None]:
+    """(the task's channel, the channel it is a thread of). A task in a Discord thread names the
+    thread's channel and the thread: the thread's own settings apply, else its channel's."""
     parent = task.reply_target.get("parent_channel")
-    return for_task(db, task.platform, task.thread if parent else task.channel, parent)
+    return (task.thread if parent else task.channel), parent
+
+
+def of_task(db: Database, task: ChatTask) -> ChannelSettings:
+    """The settings `task` runs under."""
+    return for_task(db, task.platform, *_channel_of(task))
 
 
 def switched_on(db: Database, tasks: list[ChatTask]) -> list[ChatTask]:
     """Those of `tasks` whose channel is enabled (as `of_task` decides, in one query)."""
-    wanted = {(t.platform, c) for t in tasks
-              for c in (t.channel, t.thread, t.reply_target.get("parent_channel")) if c}
+    wanted = {(t.platform, c) for t in tasks for c in _channel_of(t) if c}
     with db.connection() as conn:
         rows = conn.execute("SELECT platform, channel, enabled FROM channel_settings "
                             "WHERE (platform, channel) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
@@ -88,9 +92,8 @@ def switched_on(db: Database, tasks: list[ChatTask]) -> list[ChatTask]:
     enabled = {(row["platform"], row["channel"]): row["enabled"] for row in rows}
 
     def on(task: ChatTask) -> bool:
-        parent = task.reply_target.get("parent_channel")
-        own = (task.platform, task.thread if parent else task.channel)
-        return enabled.get(own, enabled.get((task.platform, parent), True))
+        own, parent = _channel_of(task)
+        return enabled.get((task.platform, own), enabled.get((task.platform, parent), True))
 
     return [task for task in tasks if on(task)]
 

@@ -118,7 +118,7 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             lifecycle.record_reply(rt.db, task.id, reply)
         posted_id = posters.for_task(task).post(task, reply)
         lifecycle.mark_posted(rt.db, task.id, posted_id)
-        events.publish(rt.queue.redis, task.id, {"type": "done", "status": "posted"})
+        events.publish(rt.queue.redis, task.id, {"type": "done", "status": "posted"})  # wakes watchers at once
         progress.finished(posters, task)
         log.info("posted as %s", posted_id)
         return posted_id

@@ -16,7 +16,6 @@ comes, without it.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 
@@ -67,28 +66,18 @@ class EarlyProgress:
     def __init__(self, db: Database, posters: PosterRegistry, threads: int = THREADS, backlog: int = BACKLOG):
         self.db = db
         self.posters = posters
-        self.threads = threads
         self._waiting: queue.Queue[ChatTask] = queue.Queue(backlog)
-        self._started_in: int | None = None  # the pid whose threads work the backlog (RQ forks)
-        self._starting = threading.Lock()
+        for n in range(threads):
+            threading.Thread(target=self._work, name=f"progress-{n}", daemon=True).start()
 
     def queued(self, task: ChatTask) -> None:
         """Called by the dispatcher once the task is queued; returns at once."""
         if not isinstance(self._poster(task), ShowsProgress):
             return
-        self._start()
         try:
             self._waiting.put_nowait(task)
         except queue.Full:
             log.info("%d signs of work waiting: none for task %s", self._waiting.maxsize, task.id)
-
-    def _start(self) -> None:
-        with self._starting:
-            if self._started_in == os.getpid():
-                return
-            self._started_in = os.getpid()
-            for n in range(self.threads):
-                threading.Thread(target=self._work, name=f"progress-{n}", daemon=True).start()
 
     def _poster(self, task: ChatTask):
         try:

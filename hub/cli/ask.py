@@ -13,7 +13,7 @@ import typer
 from rich.markdown import Markdown
 
 from core.config import Settings, load_settings
-from core.models import KINDS, ChatTask
+from core.models import FINISHED, KINDS, ChatTask
 from hub import wiring
 from hub.cli.main import CommandError, _jsonable, _migrated, _open, err, out
 from tasks import lifecycle
@@ -61,7 +61,7 @@ def _ask_running_hub(url: str, settings: Settings, text: str, kind: str, workspa
             task = http.get(task_url, timeout=5).json()
         except requests.RequestException as exc:
             raise CommandError(f"lost the hub at {url} while waiting for {task_url}: {exc}") from None
-        if task["status"] in ("posted", "failed", "skipped"):
+        if task["status"] in FINISHED:
             return task
         time.sleep(0.05)
     raise CommandError(f"no reply within {timeout:.0f}s; the task is still {task['status']}: see {task_url}")

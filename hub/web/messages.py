@@ -13,7 +13,7 @@ from flask import Blueprint, Response, g, jsonify, request, url_for
 from redis.exceptions import RedisError
 
 from adapters.web import inbound
-from core.models import KINDS, PLATFORMS, STATUSES
+from core.models import FINISHED, KINDS, PLATFORMS, STATUSES
 from hub.web import common
 from tasks import events, lifecycle, stats
 
@@ -87,7 +87,6 @@ def task_events(task_id: uuid.UUID):
 
 
 LIVE_SECONDS = 30
-FINISHED = ("posted", "failed", "skipped")
 _live_views: list[threading.BoundedSemaphore] = []
 _live_views_made = threading.Lock()
 

@@ -106,25 +106,35 @@ class FakeEventSource extends EventTarget {
   }
 }
 
+/** Fake EventSources from now on; returns the ones the page opens. */
+function liveEvents(): FakeEventSource[] {
+  FakeEventSource.opened = [];
+  vi.stubGlobal("EventSource", FakeEventSource);
+  return FakeEventSource.opened;
+}
+
+/** Ask `question` in the playground, `task` being what GET /api/tasks/<id> answers; returns the
+ * task's live events, once the page has opened them. */
+async function askLive(id: string, question: string, task: object): Promise<FakeEventSource> {
+  const opened = liveEvents();
+  fakeApi({
+    "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
+    "POST /api/messages": () => ({ status: 202, body: { id, status: "queued", url: `/api/tasks/${id}` } }),
+    [`GET /api/tasks/${id}`]: () => ({ body: { id, text: question, ...task } }),
+  });
+  inRouter(<Playground />);
+  await userEvent.type(screen.getByLabelText("Message"), question);
+  await userEvent.click(screen.getByRole("button", { name: "Send" }));
+  await waitFor(() => expect(opened).toHaveLength(1));
+  return opened[0];
+}
+
 describe("playground, live", () => {
   it("shows what the agent is doing and the answer as it is written, then the posted answer", async () => {
-    FakeEventSource.opened = [];
-    vi.stubGlobal("EventSource", FakeEventSource);
-    fakeApi({
-      "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
-      "POST /api/messages": () => ({ status: 202, body: { id: "t1", status: "queued", url: "/api/tasks/t1" } }),
-      "GET /api/tasks/t1": () => ({
-        body: {
-          id: "t1", status: "posted", text: "How do we deploy?", steps: [{ node: "answer", ms: 20 }],
-          reply: { text: "Run make deploy [1].", citations: [{ title: "Deploy", location: "deploy.md", snippet: "" }] },
-        },
-      }),
+    const events = await askLive("t1", "How do we deploy?", {
+      status: "posted", steps: [{ node: "answer", ms: 20 }],
+      reply: { text: "Run make deploy [1].", citations: [{ title: "Deploy", location: "deploy.md", snippet: "" }] },
     });
-    inRouter(<Playground />);
-    await userEvent.type(screen.getByLabelText("Message"), "How do we deploy?");
-    await userEvent.click(screen.getByRole("button", { name: "Send" }));
-    await waitFor(() => expect(FakeEventSource.opened).toHaveLength(1));
-    const events = FakeEventSource.opened[0];
     expect(events.url).toBe("/api/tasks/t1/events");
 
     events.emit("task", { status: "running" });
@@ -142,29 +152,16 @@ describe("playground, live", () => {
   });
 
   it("polls when the server refuses the live stream", async () => {
-    FakeEventSource.opened = [];
-    vi.stubGlobal("EventSource", FakeEventSource);
-    fakeApi({
-      "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
-      "POST /api/messages": () => ({ status: 202, body: { id: "t2", status: "queued", url: "/api/tasks/t2" } }),
-      "GET /api/tasks/t2": () => ({
-        body: { id: "t2", status: "posted", text: "hi", steps: [], reply: { text: "Hello!", citations: [] } },
-      }),
-    });
-    inRouter(<Playground />);
-    await userEvent.type(screen.getByLabelText("Message"), "hi");
-    await userEvent.click(screen.getByRole("button", { name: "Send" }));
-    await waitFor(() => expect(FakeEventSource.opened).toHaveLength(1));
-    FakeEventSource.opened[0].close(); // a 503: the browser gives up and says so
-    FakeEventSource.opened[0].dispatchEvent(new Event("error"));
+    const events = await askLive("t2", "hi", { status: "posted", steps: [], reply: { text: "Hello!", citations: [] } });
+    events.close(); // a 503: the browser gives up and says so
+    events.dispatchEvent(new Event("error"));
     expect(await screen.findByText("Hello!")).toBeInTheDocument();
   });
 });
 
 describe("task, live", () => {
   it("follows a running task until it is posted", async () => {
-    FakeEventSource.opened = [];
-    vi.stubGlobal("EventSource", FakeEventSource);
+    const opened = liveEvents();
     let reads = 0;
     const task = { id: "t3", text: "How do we deploy?", platform: "slack", workspace: "default", kind: "ask",
       attempts: 1, trace_id: "tr", tokens: { prompt: 0, completion: 0 }, cost_usd: null, error: null, steps: [] };
@@ -176,8 +173,8 @@ describe("task, live", () => {
       }),
     });
     render(<MemoryRouter initialEntries={["/tasks/t3"]}><Routes><Route path="/tasks/:id" element={<TaskDetail />} /></Routes></MemoryRouter>);
-    await waitFor(() => expect(FakeEventSource.opened).toHaveLength(1));
-    const events = FakeEventSource.opened[0];
+    await waitFor(() => expect(opened).toHaveLength(1));
+    const events = opened[0];
     expect(events.url).toBe("/api/tasks/t3/events");
     events.emit("status", { type: "status", text: "Writing the answer", sources: [] });
     events.emit("text", { type: "text", text: "Run make" });

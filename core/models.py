@@ -48,6 +48,8 @@ class ChatTask:
     status: Status = "received"
     attempts: int = 0
     posted_id: str | None = None
+    # The message an answer was streamed into, once one exists (worker/posters.py: Streams).
+    streamed_id: str | None = None
     error: str | None = None
     times: dict[str, datetime | None] = field(default_factory=dict)
 

@@ -251,6 +251,12 @@ def mark_failed(db: Database, task_id: uuid.UUID, error: str, *, from_status: st
     return cur.rowcount == 1
 
 
+def record_streamed(db: Database, task_id: uuid.UUID, message_id: str) -> None:
+    """The message the task's answer is being streamed into: a re-run finishes that one."""
+    with db.connection() as conn:
+        conn.execute("UPDATE tasks SET streamed_id = %s, updated_at = now() WHERE id = %s", (message_id, task_id))
+
+
 def record_failure_posted(db: Database, task_id: uuid.UUID, posted_id: str) -> None:
     with db.connection() as conn:
         conn.execute("UPDATE tasks SET posted_id = %s, updated_at = now() WHERE id = %s",
@@ -288,7 +294,7 @@ def to_task(row: dict[str, Any]) -> ChatTask:
         platform_event_id=row["platform_event_id"], channel=row["channel"], thread=row["thread"],
         user=row["user_id"], text=row["text"], kind=row["kind"], reply_target=row["reply_target"],
         trace_id=row["trace_id"], status=row["status"], attempts=row["attempts"],
-        posted_id=row["posted_id"], error=row["error"],
+        posted_id=row["posted_id"], streamed_id=row["streamed_id"], error=row["error"],
         times={k: row[k] for k in ("received_at", "queued_at", "started_at", "posted_at", "failed_at")},
     )
 

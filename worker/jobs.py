@@ -27,13 +27,13 @@ from agents.graph import Agent
 from core import logs
 from core.config import Settings
 from core.db import Database
-from core.models import ChatTask, Reply
+from core.models import ChatTask, Citation, Reply
 from core.runtime import Runtime
 from memory.embedders import Embedder
 from memory.ingest import Progress, ingest
 from tasks import events, lifecycle, usage
 from worker import channels, limits, progress
-from worker.posters import NoPoster, PosterRegistry
+from worker.posters import AnswerStream, NoPoster, Poster, PosterRegistry, Streams
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +112,16 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             # The sign of work went up when the task was first queued (worker/progress.py); an
             # earlier run that died may have taken it down again.
             progress.show(posters, task)
+        poster = posters.for_task(task)
+        stream = None
         reply = lifecycle.stored_reply(rt.db, task.id)
         if reply is None:
-            reply = _answer(rt, task, rules)
+            stream = _stream(rt, poster, task)
+            reply = _answer(rt, task, rules, stream)
             lifecycle.record_reply(rt.db, task.id, reply)
-        posted_id = posters.for_task(task).post(task, reply)
+        # A reply recorded by an earlier run goes through `post`, which replaces the message
+        # that run streamed into (task.streamed_id), if any.
+        posted_id = stream.finish(reply) if stream else poster.post(task, reply)
         lifecycle.mark_posted(rt.db, task.id, posted_id)
         events.publish(rt.queue.redis, task.id, {"type": "done", "status": "posted"})  # wakes watchers at once
         progress.finished(posters, task)
@@ -191,7 +196,28 @@ def draft_faqs(db: Database, embedder: Embedder, agent: Agent, settings: Setting
     return report
 
 
-def _answer(rt: Runtime, task: ChatTask, rules: channels.ChannelSettings) -> Reply:
+def _stream(rt: Runtime, poster: Poster, task: ChatTask) -> AnswerStream | None:
+    """Where the platform can show the answer as it is written, the stream it is shown in."""
+    if not isinstance(poster, Streams):
+        return None
+    return poster.stream(task, started=lambda message_id: lifecycle.record_streamed(rt.db, task.id, message_id))
+
+
+def _shown(rt: Runtime, task: ChatTask, stream: AnswerStream | None):
+    """The agent's events, to the task's watchers (the dashboard) and to its stream."""
+    def on_event(event: dict) -> None:
+        events.publish(rt.queue.redis, task.id, event)
+        if stream is None:
+            return
+        if event["type"] == "status":
+            stream.step(event["text"], [Citation(**source) for source in event["sources"]])
+        elif event["type"] == "text":
+            stream.write(event["text"])
+    return on_event
+
+
+def _answer(rt: Runtime, task: ChatTask, rules: channels.ChannelSettings,
+            stream: AnswerStream | None) -> Reply:
     if not rules.allows(task.kind):
         allowed = ", ".join(f"`{kind}`" for kind in rules.kinds)
         return Reply(text=f"This channel doesn't take `{task.kind}` requests; it takes {allowed}. "
@@ -203,7 +229,7 @@ def _answer(rt: Runtime, task: ChatTask, rules: channels.ChannelSettings) -> Rep
     refusal = limits.refusal(rt.db, rt.settings, task) if agent.model is not None else None
     began = time.perf_counter()
     reply = agent.run(task, sources=rules.sources, refusal=refusal, kinds=rules.kinds,
-                      on_event=lambda event: events.publish(rt.queue.redis, task.id, event))
+                      on_event=_shown(rt, task, stream))
     tokens = reply.metadata.get("tokens") or {}
     prompt, completion = tokens.get("prompt", 0), tokens.get("completion", 0)
     lifecycle.record_steps(rt.db, task.id, reply.metadata.get("steps", []))

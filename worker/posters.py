@@ -6,9 +6,10 @@ the worker records so a task is never posted twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from core.models import ChatTask, Reply
+from core.models import ChatTask, Citation, Reply
 
 
 class Poster(Protocol):
@@ -38,6 +39,38 @@ class ClearsProgress(Protocol):
     reacts at once), which a task that ends without an answer must take back."""
 
     def clear_progress(self, task: ChatTask) -> None: ...
+
+
+class AnswerStream(Protocol):
+    """One answer shown while the agent works on it, in the one message that will carry it.
+
+    `step` and `write` are a courtesy: they never raise (a platform that refuses them mid-way
+    makes the stream go quiet, and `finish` delivers the answer another way), and they pace
+    themselves to the platform's limits without holding up the agent. `finish` settles the
+    message into the final answer (sources, footer, buttons) and returns the posted id, as
+    Poster.post does, raising when the answer could not be delivered."""
+
+    def step(self, words: str, sources: Sequence[Citation]) -> None: ...
+
+    def write(self, piece: str) -> None: ...
+
+    def finish(self, reply: Reply) -> str: ...
+
+
+Started = Callable[[str], None]  # the streamed message's id, to keep with the task
+
+
+@runtime_checkable
+class Streams(Protocol):
+    """A poster that can show an answer as it is written.
+
+    `stream` returns None where this task's answer is not streamed (the platform has no place
+    for it, or the stream would only duplicate what the user sees). `started` is called with the
+    message's id as soon as it exists: the worker keeps it with the task (ChatTask.streamed_id),
+    so a re-run after a crash finishes or replaces that message instead of posting a second
+    one, in `stream` (no reply yet) or in `post` (the reply was recorded before the crash)."""
+
+    def stream(self, task: ChatTask, started: Started) -> AnswerStream | None: ...
 
 
 class NoPoster(LookupError):

@@ -20,6 +20,7 @@ import psutil
 import psycopg
 import pytest
 from argon2 import PasswordHasher
+from fakes.slack_server import FakeSlack
 from redis import Redis
 
 from core.config import load_settings
@@ -152,6 +153,15 @@ def own_redis(tmp_path):
     redis = EmbeddedRedis(tmp_path / "own")
     yield redis
     redis.stop()
+
+
+@pytest.fixture
+def slack():
+    """A fake Slack with one team, T1, whose bot holds xoxb-one-team (SLACK_BOT_TOKEN in
+    single-workspace mode)."""
+    with FakeSlack() as server:
+        server.add_team("T1", "xoxb-one-team")
+        yield server
 
 
 @pytest.fixture

@@ -146,7 +146,10 @@ def answered(hub, event_key: str) -> dict:
 
 
 def section_texts(message: dict) -> list[str]:
-    return [block["text"]["text"] for block in message["blocks"] if block["type"] == "section"]
+    """The answer's text: its sections, or the Markdown it was streamed as (closed by blocks
+    that carry no text of the answer)."""
+    sections = [block["text"]["text"] for block in message["blocks"] if block["type"] == "section"]
+    return sections or [message["text"].replace("\u2060", "")]
 
 
 def context_texts(message: dict) -> list[str]:

@@ -7,14 +7,19 @@ Reply into the thread of that message, one message per second per channel at mos
 for a channel the bot is not in (a slash command there) goes through the command's
 response_url instead. slack_sdk's retry handler waits out a 429's Retry-After.
 
+`stream` shows an answer as it is written (adapters/slack/stream.py) in a thread, and in a DM
+answered beside the question; a slash command's answer comes whole.
+
 Slack has no idempotency key, so every message carries its task and part in Slack's message
 metadata: a re-run of a task whose worker died after Slack accepted some parts, before the task
-was marked posted, reads the thread back and posts only the parts missing.
+was marked posted, reads the thread back and posts only the parts missing. A task whose answer
+was being streamed when its worker died (task.streamed_id) gets that message replaced.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,12 +29,13 @@ from slack_sdk.webhook import WebhookClient
 
 from adapters.slack.bolt_app import web_client
 from adapters.slack.render import Message, render
+from adapters.slack.stream import POSTED_EVENT, SlackStream, posted_metadata
 from core.models import ChatTask, Reply
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EMOJI = "eyes"
-POSTED_EVENT = "morningai_reply"  # the metadata event_type of every message the hub posts
+ASK_AGAIN = 600  # seconds before streaming is tried again in a team whose Slack refused it
 # chat.postMessage errors that mean "the bot cannot write here", where response_url still can.
 _NOT_HERE = {"not_in_channel", "channel_not_found", "is_archived"}
 
@@ -45,6 +51,9 @@ class SlackPoster:
         self.api_url = api_url
         self.token_for = token_for
         self.pace = pace
+        # Teams whose Slack refused to start a stream -> until when their answers are edited in
+        # place without asking again (a workspace's settings can change).
+        self._not_streaming: dict[str, float] = {}
 
     def _client(self, task: ChatTask):
         return web_client(self.api_url, self.token_for(task.reply_target))
@@ -59,32 +68,56 @@ class SlackPoster:
         if message_ts:
             self._react(task, "reactions_remove", message_ts)
 
+    def stream(self, task: ChatTask, started: Callable[[str], None]) -> SlackStream | None:
+        target = task.reply_target
+        if not target.get("message_ts") and not task.streamed_id:
+            return None  # a slash command: its acknowledgement said "Working on it", the answer comes whole
+        team = target.get("team") or ""
+        return SlackStream(self._resumed(task), task, started, self._post_parts,
+                           native=self._not_streaming.get(team, 0) < time.monotonic(),
+                           on_refused=lambda error: self._not_streaming.update({team: time.monotonic() + ASK_AGAIN}))
+
     def post(self, task: ChatTask, reply: Reply) -> str:
+        if task.streamed_id:  # an earlier run streamed into a message: that one becomes the answer
+            return SlackStream(self._resumed(task), task, lambda ts: None, self._post_parts, native=False).finish(reply)
         target = task.reply_target
         messages = render(reply, task_id=str(task.id), trace_id=str(task.trace_id),
                           asked_by=target.get("asked_by", ""), question=target.get("question", ""))
+        return self._post_parts(task, messages, 0, kind="error" if reply.is_error else "answer")
+
+    def _resumed(self, task: ChatTask):
+        """The client for a task's answer; a stream its earlier run left open is closed first, so
+        the message can be edited (Slack would end it on its own, later)."""
+        client = self._client(task)
+        if task.streamed_id:
+            try:
+                client.chat_stopStream(channel=task.reply_target["channel"], ts=task.streamed_id)
+            except SlackApiError:
+                pass  # not streaming any more (or never was: an edited message)
+        return client
+
+    def _post_parts(self, task: ChatTask, messages: list[Message], first: int, kind: str) -> str:
+        """Post the answer's parts from number `first` on; the id of the first one posted."""
+        target = task.reply_target
         client = self._client(task)
         channel = target["channel"]
-        kind = "error" if reply.is_error else "answer"
         already = self._posted_before(client, task, kind) if task.attempts > 1 else {}
         posted: list[str] = []
         try:
-            for part, message in enumerate(messages):
+            for part, message in enumerate(messages[first:], first):
                 if part in already:
                     posted.append(already[part])
                     continue
                 self.pace(f"slack:{channel}")
                 response = client.chat_postMessage(
                     channel=channel, thread_ts=target.get("thread_ts"), text=message.text, blocks=message.blocks,
-                    unfurl_links=False, unfurl_media=False,
-                    metadata={"event_type": POSTED_EVENT,
-                              "event_payload": {"task_id": str(task.id), "kind": kind, "part": part}})
+                    unfurl_links=False, unfurl_media=False, metadata=posted_metadata(task, kind, part))
                 posted.append(response["ts"])
         except SlackApiError as exc:
             if posted or exc.response.get("error") not in _NOT_HERE or not target.get("response_url"):
                 raise
-            return self._respond(channel, target["response_url"], messages)
-        return f"{channel}:{posted[0]}"
+            return self._respond(channel, target["response_url"], messages[first:])
+        return f"{channel}:{posted[0]}" if posted else ""
 
     def _posted_before(self, client, task: ChatTask, kind: str) -> dict[int, str]:
         """The parts of this task's reply an earlier run posted: part -> ts."""

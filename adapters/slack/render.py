@@ -127,6 +127,12 @@ def render(reply: Reply, *, task_id: str, trace_id: str, asked_by: str = "", que
         body = [_section("(no answer)")]
     if asked_by and question:  # a slash command: nobody else saw the question
         body.insert(0, _context([f"<@{asked_by}> asked: {escape(question)}"]))
+    return _pack(body, closing_blocks(reply, task_id=task_id, trace_id=trace_id))
+
+
+def closing_blocks(reply: Reply, *, task_id: str, trace_id: str) -> list[dict]:
+    """What ends an answer's last message: its sources, then the trace footer and 👍 / 👎 (an
+    error: the trace id to give an admin)."""
     tail: list[dict] = []
     if reply.citations:
         lines = [_citation(n, c) for n, c in enumerate(reply.citations, 1)]
@@ -140,7 +146,7 @@ def render(reply: Reply, *, task_id: str, trace_id: str, asked_by: str = "", que
             ButtonElement(text="👍 Helpful", action_id="feedback_up", value=task_id),
             ButtonElement(text="👎 Not helpful", action_id="feedback_down", value=task_id),
         ]).to_dict()]
-    return _pack(body, tail)
+    return tail
 
 
 def _chars(block: dict) -> int:
@@ -164,3 +170,13 @@ def _pack(body: list[dict], tail: list[dict]) -> list[Message]:
 def _fallback(blocks: list[dict]) -> str:
     text = next((b["text"]["text"] for b in blocks if b["type"] == "section"), "MorningAI")
     return text if len(text) <= FALLBACK_CHARS else text[:FALLBACK_CHARS - 1] + "…"
+
+
+def in_progress(markdown: str, status: str) -> Message:
+    """An answer still being written, as a message edited in place: the text so far (at most one
+    message's worth), then what the agent is doing."""
+    body = [_section(text) for text in sections(markdown)]
+    while body and sum(map(_chars, body)) > MESSAGE_CHARS:
+        body.pop()
+    blocks = [*body, _context([f"_{escape(status)}_"])]
+    return Message(text=_fallback(blocks) if body else status, blocks=blocks)

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from fakes import FakeOpenAI
+from fakes.slack_server import FakeSlack
 from support import wait_for
 
 from core.config import load_settings
@@ -78,6 +79,30 @@ def test_killing_a_worker_with_dozens_in_flight_posts_each_exactly_once(rt, runb
         wait_for(lambda: _posted(rt, task_ids), timeout=60, what="every task posted after the kill")
     assert _messages_per_task(owner, task_ids) == {task_id: 1 for task_id in task_ids}
     assert {lifecycle.get(rt.db, t)["attempts"] for t in held} == {2}
+
+
+def test_a_worker_killed_mid_stream_leaves_one_answer_in_the_message_it_streamed(rt, runbook, processes):
+    with FakeSlack() as slack, FakeOpenAI(dims=8, token_delay=0.2) as model:
+        slack.add_team("T1", "xoxb-t1")
+        env = {**_model_env(model), "SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-t1",
+               "SLACK_API_URL": slack.api_url}
+        doomed = processes.worker(**env)
+        ts = f"{time.time():.6f}"
+        task_id = lifecycle.submit(rt.db, rt.queue, ChatTask(
+            platform="slack", workspace="default", platform_event_id=uuid.uuid4().hex, text="Who is on call?",
+            channel="C0KILLED", thread=ts, user="U0ASKER",
+            reply_target={"channel": "C0KILLED", "thread_ts": ts, "message_ts": ts, "team": "T1"})).task_id
+        wait_for(lambda: len(slack.calls("chat.appendStream")) >= 3, timeout=30, what="the answer half written")
+        processes.kill(doomed)
+
+        model.token_delay = 0.01
+        processes.worker(**env)
+        wait_for(lambda: _posted(rt, [task_id]), timeout=60, what="the task posted after the kill")
+        [message] = slack.messages["C0KILLED"]
+    task = lifecycle.get(rt.db, task_id)
+    assert task["attempts"] == 2 and task["posted_id"] == f"C0KILLED:{message['ts']}"
+    assert "This is a fake answer to" in str(message["blocks"]) and message["blocks"][-1]["block_id"] == "feedback"
+    assert not slack.calls("chat.postMessage") and len(slack.calls("chat.startStream")) == 1
 
 
 def test_a_worker_waits_out_a_redis_outage_with_tasks_in_flight(hub_env, own_redis, runbook, processes, owner):

@@ -8,7 +8,16 @@ Slack's side of the Events API (signed deliveries to the hub).
         body, headers = slack.signed_event(event_callback(...))
         ...
         slack.posted("C1")                              # chat.postMessage bodies, in order
+        slack.answers("C1")                             # the answers there now (posted, streamed, edited)
         slack.messages["C1"]                            # what conversations.replies / .history read back
+        slack.refuse("chat.startStream", "team_not_allowed")  # answer {"ok": false, "error": ...} once
+        slack.expire_streams()                          # open streams end, as Slack ends idle ones
+
+Text streaming: chat.startStream opens a message in a thread (outside a DM it needs the
+recipient user and team), chat.appendStream adds to it while it streams, chat.stopStream ends it
+with its closing blocks and metadata. A stored message keeps the markdown it was streamed
+(`text`), every chunk in order (`chunks`), and `streaming` while open; chat.update replaces a
+message's text, blocks and metadata.
 
 Web API methods live in `METHODS` (`POST /api/<method>`). Bodies are form-encoded or JSON, as
 slack_sdk sends them; the token comes in `Authorization: Bearer`, the OAuth client's credentials
@@ -35,7 +44,8 @@ from .openai_server import Reply, Request
 
 class FakeSlack:
     METHODS = ("auth.test", "auth.revoke", "chat.postMessage", "chat.update", "reactions.add", "reactions.remove",
-               "oauth.v2.access", "conversations.replies", "conversations.history")
+               "oauth.v2.access", "conversations.replies", "conversations.history",
+               "chat.startStream", "chat.appendStream", "chat.stopStream")
 
     def __init__(self, signing_secret: str = "fake-signing-secret", client_id: str = "1111.2222",
                  client_secret: str = "fake-client-secret"):
@@ -99,7 +109,22 @@ class FakeSlack:
         with self._lock:
             self._canned.setdefault(method, []).extend([reply] * times)
 
+    def refuse(self, method: str, error: str, times: int = 1) -> None:
+        """The next `times` calls of `method` answer Slack's `{"ok": false, "error": error}`."""
+        with self._lock:
+            self._canned.setdefault(method, []).extend([_error(error)] * times)
+
+    def expire_streams(self) -> None:
+        """Every open stream ends without a stopStream, as Slack ends a stream left idle."""
+        with self._lock:
+            for message in (m for ms in self.messages.values() for m in ms if m.get("streaming")):
+                message["streaming"] = False
+
     # --- inspection ---
+
+    def message(self, channel: str, ts: str) -> dict:
+        with self._lock:
+            return next(m for m in self.messages.get(channel, []) if m["ts"] == ts)
 
     def calls(self, method: str) -> list[Request]:
         with self._lock:
@@ -109,6 +134,13 @@ class FakeSlack:
         """chat.postMessage bodies sent to `channel` that Slack accepted, in order."""
         return [r.body for r in self.calls("chat.postMessage")
                 if r.body.get("channel") == channel and r.headers.get("x-fake-ok") == "true"]
+
+    def answers(self, channel: str) -> list[dict]:
+        """The bot's settled answers in `channel` as they stand now, oldest first: the messages
+        carrying the hub's metadata, however they got there (posted, streamed, edited)."""
+        with self._lock:
+            return [dict(m) for m in self.messages.get(channel, [])
+                    if (m.get("metadata") or {}).get("event_type") == "morningai_reply"]
 
     def reactions_on(self, channel: str, ts: str) -> set[str]:
         """The names of the reactions a message has now."""
@@ -168,8 +200,8 @@ class FakeSlack:
         if not body.get("text") and not body.get("blocks"):
             return _error("no_text")
         ts = f"{1_700_000_000 + next(self._ts)}.000100"
-        message = {"type": "message", "text": body.get("text", ""), "bot_id": bot["bot_id"], "user": bot["user_id"],
-                   "ts": ts, "thread_ts": body.get("thread_ts")}
+        message = {"type": "message", "text": body.get("text", ""), "blocks": body.get("blocks") or [],
+                   "bot_id": bot["bot_id"], "user": bot["user_id"], "ts": ts, "thread_ts": body.get("thread_ts")}
         if isinstance(body.get("metadata"), dict):
             message["metadata"] = body["metadata"]
         with self._lock:
@@ -197,9 +229,69 @@ class FakeSlack:
         return Reply.json({"ok": True, "messages": _shown(found[::-1], body), "has_more": False})
 
     def chat_update(self, body: dict, bot: dict) -> Reply:
-        if not body.get("channel") or not body.get("ts"):
+        message = self._find(body)
+        if message is None:
             return _error("message_not_found")
+        with self._lock:
+            message.update(text=body.get("text", ""), blocks=body.get("blocks") or [], edited=True)
+            if isinstance(body.get("metadata"), dict):
+                message["metadata"] = body["metadata"]
         return Reply.json({"ok": True, "channel": body["channel"], "ts": body["ts"], "text": body.get("text", "")})
+
+    def chat_startStream(self, body: dict, bot: dict) -> Reply:
+        channel = body.get("channel") or ""
+        if not channel or not body.get("thread_ts"):
+            return _error("invalid_arguments")
+        if not channel.startswith("D") and not (body.get("recipient_user_id") and body.get("recipient_team_id")):
+            return _error("invalid_arguments")  # channels need the user the stream is for
+        if channel in self.not_member:
+            return _error("not_in_channel")
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        message = {"type": "message", "text": "", "chunks": [], "streaming": True, "bot_id": bot["bot_id"],
+                   "user": bot["user_id"], "ts": ts, "thread_ts": body["thread_ts"],
+                   "recipient": body.get("recipient_user_id")}
+        with self._lock:
+            self.messages.setdefault(channel, []).append(message)
+        self._streamed(message, body)
+        return Reply.json({"ok": True, "channel": channel, "ts": ts})
+
+    def chat_appendStream(self, body: dict, bot: dict) -> Reply:
+        message = self._streaming(body)
+        if isinstance(message, Reply):
+            return message
+        self._streamed(message, body)
+        return Reply.json({"ok": True, "channel": body["channel"], "ts": body["ts"]})
+
+    def chat_stopStream(self, body: dict, bot: dict) -> Reply:
+        message = self._streaming(body)
+        if isinstance(message, Reply):
+            return message
+        self._streamed(message, body)
+        with self._lock:
+            message.update(streaming=False, blocks=body.get("blocks") or [])
+            if isinstance(body.get("metadata"), dict):
+                message["metadata"] = body["metadata"]
+        return Reply.json({"ok": True, "channel": body["channel"], "ts": body["ts"]})
+
+    def _streaming(self, body: dict) -> dict | Reply:
+        """The open stream `body` names, or Slack's error for it."""
+        message = self._find(body)
+        if message is None:
+            return _error("message_not_found")
+        return message if message.get("streaming") else _error("message_not_in_streaming_state")
+
+    def _streamed(self, message: dict, body: dict) -> None:
+        chunks = list(body.get("chunks") or [])
+        if body.get("markdown_text"):
+            chunks.insert(0, {"type": "markdown_text", "text": body["markdown_text"]})
+        with self._lock:
+            message["chunks"] += chunks
+            message["text"] += "".join(c["text"] for c in chunks if c.get("type") == "markdown_text")
+
+    def _find(self, body: dict) -> dict | None:
+        with self._lock:
+            return next((m for m in self.messages.get(body.get("channel") or "", []) if m["ts"] == body.get("ts")),
+                        None)
 
     def reactions_add(self, body: dict, bot: dict) -> Reply:
         key = (body.get("channel"), body.get("timestamp"), body.get("name"))

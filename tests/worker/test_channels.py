@@ -9,7 +9,6 @@ import pytest
 from conftest import log_in
 from fakes import FakeDiscord
 from fakes.discord_server import APP_ID, GUILD_ID
-from fakes.slack_server import FakeSlack
 from slack_sdk.oauth.installation_store import Bot
 from typer.testing import CliRunner
 
@@ -152,13 +151,6 @@ def test_channels_the_bot_was_asked_in_are_listed_with_their_workspace(rt, clien
 
 
 # --- the worker honours a channel's settings --------------------------------------------------
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as server:
-        server.add_team("T1", "xoxb-one-team")
-        yield server
-
 
 @pytest.fixture
 def answering(slack, monkeypatch, hub_env, hash_embeddings):

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from fakes.slack_server import FakeSlack
 from support import wait_for
 
 from adapters.slack.poster import SlackPoster
@@ -19,13 +18,6 @@ from tasks import dispatcher, lifecycle
 from worker import channels, process
 from worker.posters import PosterRegistry
 from worker.progress import EarlyProgress
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        server.add_team("T1", "xoxb-one-team")
-        yield server
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@
 OpenAI-compatible model (tests/fakes) with a configurable delay, ingests one page so every
 question costs a model call, and runs `morningai up --workers N` against them. `send` plays
 signed `app_mention` events spread over channels and people; `outcomes` reads back, per event,
-when Slack first showed progress (the 👀 reaction) and every answer posted in its thread.
+when Slack first showed progress (the 👀 reaction), when the first text of an answer showed
+in its thread, and when each answer message there was complete.
 Everything it starts it stops, embedded servers included.
 """
 
@@ -60,8 +61,11 @@ class Event:
 @dataclass
 class Outcome:
     progress: float | None = None  # first reactions.add on the message
-    answers: list[float] = field(default_factory=list)  # each accepted first part of an answer
-    errors: list[float] = field(default_factory=list)  # each "sorry, I couldn't answer" posted
+    text: float | None = None  # the first text of an answer in its thread (streamed, or posted)
+    # One entry per message that carries an answer's first part (the hub's metadata), when it
+    # got it: a second message for the same event is a duplicate, however it was delivered.
+    answers: list[float] = field(default_factory=list)
+    errors: list[float] = field(default_factory=list)  # each "sorry, I couldn't answer" message
 
 
 class HubRun:
@@ -148,13 +152,14 @@ class HubRun:
 
     # --- traffic ---
 
-    def mention(self, channel: str, user: str) -> tuple[Event, bytes]:
+    def mention(self, channel: str, user: str,
+                question: str = "who is on call this week, and when do they hand over?") -> tuple[Event, bytes]:
         ts = f"{1_800_000_000 + next(self._ts)}.000100"
         body = json.dumps({
             "team_id": TEAM, "api_app_id": "ABENCH", "type": "event_callback", "event_time": int(time.time()),
             "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}",
             "event": {"type": "app_mention", "user": user, "channel": channel, "ts": ts, "event_ts": ts,
-                      "text": f"<@UB{TEAM}> who is on call this week, and when do they hand over?"}})
+                      "text": f"<@UB{TEAM}> {question}"}})
         return Event(channel, ts, time.monotonic()), body.encode()
 
     def deliver(self, session: requests.Session, event: Event, body: bytes, retry: int = 0,
@@ -194,20 +199,20 @@ class HubRun:
         found: dict[tuple[str, str], Outcome] = defaultdict(Outcome)
         with self.slack._lock:
             calls = list(self.slack.requests)
+            messages = [(channel, dict(m)) for channel, ms in self.slack.messages.items() for m in ms]
         for call in calls:
-            if call.headers.get("x-fake-ok") != "true":
-                continue
             body = call.body or {}
-            if call.path == "/api/reactions.add":
+            if call.path == "/api/reactions.add" and call.headers.get("x-fake-ok") == "true":
                 outcome = found[(body.get("channel"), body.get("timestamp"))]
                 outcome.progress = outcome.progress or call.at
-            elif call.path == "/api/chat.postMessage":
-                metadata = body.get("metadata")
-                payload = (json.loads(metadata) if isinstance(metadata, str) else metadata or {}).get(
-                    "event_payload", {})
-                if payload.get("part") == 0:
-                    outcome = found[(body.get("channel"), body.get("thread_ts"))]
-                    (outcome.errors if payload.get("kind") == "error" else outcome.answers).append(call.at)
+        for channel, message in messages:
+            outcome = found[(channel, message.get("thread_ts"))]
+            shown = message.get("first_text_at") or message.get("settled_at")
+            if shown:
+                outcome.text = min(outcome.text or shown, shown)
+            payload = (message.get("metadata") or {}).get("event_payload", {})
+            if payload.get("part") == 0:
+                (outcome.errors if payload.get("kind") == "error" else outcome.answers).append(message["settled_at"])
         return found
 
     def wait_answered(self, events: list[Event], timeout: float) -> float:

@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks.block_elements import UrlSourceElement
 from slack_sdk.models.messages.chunk import TaskUpdateChunk
 from slack_sdk.web.chat_stream import ChatStream
@@ -125,7 +125,7 @@ class SlackStream:
                     channel=self.channel, thread_ts=self.thread, buffer_size=1,
                     recipient_team_id=self.task.reply_target.get("team"), recipient_user_id=self.task.user or None)
             self.chat.append(**content)
-        except SlackApiError as exc:
+        except (SlackClientError, OSError) as exc:
             self._refused(exc)
             return False
         finally:
@@ -137,11 +137,11 @@ class SlackStream:
             self.shown = len(self.text)
         return True
 
-    def _refused(self, exc: SlackApiError) -> None:
+    def _refused(self, exc: Exception) -> None:
         """Slack will not stream here (or not any more): the message is edited in place instead."""
         log.info("Slack refused to stream task %s (%s): editing one message instead", self.task.id, _error(exc))
-        if self.ts is None:
-            self.on_refused(_error(exc))
+        if self.ts is None and isinstance(exc, SlackApiError) and _error(exc) != "ratelimited":
+            self.on_refused(_error(exc))  # Slack said no, rather than "not now"
         self.native, self.chat = False, None
         self._edit(force=True)
 
@@ -161,7 +161,7 @@ class SlackStream:
             else:
                 self.client.chat_update(channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks)
             self.shown = len(self.text)
-        except SlackApiError as exc:
+        except (SlackClientError, OSError) as exc:
             log.info("could not show the progress of task %s (%s): the answer comes when it is done",
                      self.task.id, _error(exc))
             self.quiet = self.ts is None or _error(exc) in _GONE
@@ -188,8 +188,9 @@ POSTED_EVENT = "morningai_reply"  # the metadata event_type of every message the
 _GONE = {"message_not_found", "cant_update_message", "channel_not_found", "is_archived"}
 
 
-def _error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") or exc)
+def _error(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return str(response.get("error") if response is not None else exc)
 
 
 def _shown_sources(sources: Sequence[Citation]) -> dict:

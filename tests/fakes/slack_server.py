@@ -17,7 +17,9 @@ Text streaming: chat.startStream opens a message in a thread (outside a DM it ne
 recipient user and team), chat.appendStream adds to it while it streams, chat.stopStream ends it
 with its closing blocks and metadata. A stored message keeps the markdown it was streamed
 (`text`), every chunk in order (`chunks`), and `streaming` while open; chat.update replaces a
-message's text, blocks and metadata.
+message's text, blocks and metadata. Benchmarks read when a message first showed text
+(`first_text_at`) and first carried the hub's metadata (`settled_at`: the answer was complete),
+in time.monotonic().
 
 Web API methods live in `METHODS` (`POST /api/<method>`). Bodies are form-encoded or JSON, as
 slack_sdk sends them; the token comes in `Authorization: Bearer`, the OAuth client's credentials
@@ -203,7 +205,7 @@ class FakeSlack:
         message = {"type": "message", "text": body.get("text", ""), "blocks": body.get("blocks") or [],
                    "bot_id": bot["bot_id"], "user": bot["user_id"], "ts": ts, "thread_ts": body.get("thread_ts")}
         if isinstance(body.get("metadata"), dict):
-            message["metadata"] = body["metadata"]
+            message.update(metadata=body["metadata"], settled_at=time.monotonic())
         with self._lock:
             self.messages.setdefault(channel, []).append(message)
         shown = {key: value for key, value in message.items() if key != "metadata"}
@@ -236,6 +238,7 @@ class FakeSlack:
             message.update(text=body.get("text", ""), blocks=body.get("blocks") or [], edited=True)
             if isinstance(body.get("metadata"), dict):
                 message["metadata"] = body["metadata"]
+                message.setdefault("settled_at", time.monotonic())
         return Reply.json({"ok": True, "channel": body["channel"], "ts": body["ts"], "text": body.get("text", "")})
 
     def chat_startStream(self, body: dict, bot: dict) -> Reply:
@@ -270,7 +273,7 @@ class FakeSlack:
         with self._lock:
             message.update(streaming=False, blocks=body.get("blocks") or [])
             if isinstance(body.get("metadata"), dict):
-                message["metadata"] = body["metadata"]
+                message.update(metadata=body["metadata"], settled_at=time.monotonic())
         return Reply.json({"ok": True, "channel": body["channel"], "ts": body["ts"]})
 
     def _streaming(self, body: dict) -> dict | Reply:
@@ -284,9 +287,12 @@ class FakeSlack:
         chunks = list(body.get("chunks") or [])
         if body.get("markdown_text"):
             chunks.insert(0, {"type": "markdown_text", "text": body["markdown_text"]})
+        text = "".join(c["text"] for c in chunks if c.get("type") == "markdown_text")
         with self._lock:
             message["chunks"] += chunks
-            message["text"] += "".join(c["text"] for c in chunks if c.get("type") == "markdown_text")
+            message["text"] += text
+            if text:
+                message.setdefault("first_text_at", time.monotonic())
 
     def _find(self, body: dict) -> dict | None:
         with self._lock:

@@ -12,6 +12,7 @@ from adapters.discord.commands import invite_url
 from adapters.discord.interactions import Hub as DiscordHub
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.rest import DiscordError, DiscordREST
+from adapters.slack.agent_view import MAX_PROMPTS
 from adapters.slack.bolt_app import revoke as revoke_slack_token
 from adapters.slack.inbound import Hub as SlackHub
 from adapters.slack.installations import SlackInstallations
@@ -31,7 +32,7 @@ from hub.web.integrations import Connectors
 from memory import faqs
 from memory.embedders import Embedder, choose_embedder
 from memory.search import search
-from tasks import feedback, lifecycle
+from tasks import feedback, lifecycle, stats
 from worker import channels
 from worker.jobs import Wiring
 from worker.posters import NoPoster, PosterRegistry
@@ -115,7 +116,16 @@ def slack_hub(rt: Runtime) -> SlackHub:
         follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
         answered_in_thread=lambda channel, thread: lifecycle.answered_in_thread(rt.db, "slack", channel, thread),
         record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "slack", task_id, user, vote),
+        suggested_questions=lambda workspace: _suggested_questions(rt.db, workspace),
         max_chars=rt.settings.max_message_chars)
+
+
+def _suggested_questions(db: Database, workspace: str) -> list[str]:
+    """The approved FAQs, most asked first, then what two people or more asked this month: a
+    question only one person asked is theirs, not the team's to be shown."""
+    approved = [faq.question for faq in faqs.listing(db, workspace, "approved", limit=MAX_PROMPTS)]
+    asked = stats.top_questions(db, hours=30 * 24, limit=2 * MAX_PROMPTS, workspace=workspace)
+    return approved + [question["text"] for question in asked if question["askers"] >= 2]
 
 
 def discord_hub(rt: Runtime) -> DiscordHub:

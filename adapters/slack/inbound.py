@@ -1,5 +1,6 @@
 """Slack -> hub: Bolt listeners that turn mentions, DMs, thread follow-ups, the `/morningai`
-command and the message shortcut into ChatTasks, submit them and acknowledge.
+command and the message shortcut into ChatTasks, submit them and acknowledge. The Messages tab's
+agent experience is agent_view.py's.
 
 Bolt runs each listener before answering Slack (process_before_response): a listener does only
 `submit` (one row; the hub queues it once the response is out), so the acknowledgement follows
@@ -48,6 +49,7 @@ class Hub:
     follow_ups: Callable[[str], bool]  # channel -> answers thread replies without a mention
     answered_in_thread: Callable[[str, str], bool]  # (channel, thread ts) -> the bot answered there
     record_feedback: Callable[[uuid.UUID, str, int], bool]  # (task id, user, +1 / -1)
+    suggested_questions: Callable[[str], list[str]]  # workspace -> questions to suggest, best first
     max_chars: int
 
 

@@ -4,6 +4,7 @@
 import json
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -27,6 +28,7 @@ from slack_support import (  # noqa: F401
 from support import wait_for
 from typer.testing import CliRunner
 
+from adapters.slack import agent_view
 from core.crypto import SecretBox
 from hub.cli import main
 from memory.embedders import choose_embedder
@@ -359,6 +361,38 @@ def test_an_oauth_install_stores_an_encrypted_token_and_answers_in_that_team(hub
     assert task["status"] == "posted" and lifecycle.get(hub["rt"].db, task["id"])["workspace"] == "slack-t2"
     [post] = [r for r in slack.calls("chat.postMessage") if r.body.get("channel") == "CTEAM2"]
     assert post.headers["authorization"] == f"Bearer {issued}"
+
+
+def test_the_messages_tab_suggests_a_teams_approved_faqs_then_what_its_people_ask(hub, slack):
+    assert install(hub, slack, "T4").status_code == 200
+    rt, url, admin = hub["rt"], hub["url"], hub["admin"]
+    ingest(rt.db, choose_embedder(rt.settings), [str(Path(hub["env"]["MORNINGAI_HOME"]) / "docs")], "slack-t4")
+
+    def open_tab(channel: str) -> list[str]:
+        opened = {"type": "app_home_opened", "user": "U41", "channel": channel, "tab": "messages", "event_ts": "1.0"}
+        assert send(hub, slack, envelope(opened, team="T4")).status_code == 200
+        [call] = wait_for(lambda: [r.body for r in slack.calls("assistant.threads.setSuggestedPrompts")
+                                   if r.body["channel_id"] == channel], what="the suggested prompts")
+        # The agent experience takes prompts for the conversation: a thread_ts would be ignored.
+        assert call["title"] == agent_view.GREETING and "thread_ts" not in call
+        return [prompt["message"] for prompt in call["prompts"]]
+
+    assert open_tab("D4NEW") == list(agent_view.GENERIC_PROMPTS)  # a new team: nothing asked yet
+
+    for user, ts in (("U41", "1700000040.000100"), ("U42", "1700000041.000100")):
+        asked = envelope({"type": "message", "channel_type": "im", "channel": f"D{user}", "user": user,
+                          "text": "how do we deploy?", "ts": ts, "event_ts": ts}, team="T4")
+        send(hub, slack, asked)
+        assert answered(hub, asked["event_id"])["status"] == "posted"
+    # Two people asked it: FAQ generation drafts it, an admin approves and rewords it.
+    assert admin.post(f"{url}/api/faqs/generate", json={"workspace": "slack-t4"}, timeout=5).status_code == 202
+    [draft] = wait_for(lambda: admin.get(f"{url}/api/faqs?workspace=slack-t4", timeout=5).json()["faqs"],
+                       what="the drafted FAQ")
+    assert admin.post(f"{url}/api/faqs/{draft['id']}/approve?workspace=slack-t4", timeout=5).status_code == 200
+    assert admin.patch(f"{url}/api/faqs/{draft['id']}?workspace=slack-t4", timeout=5,
+                       json={"question": "How do I ship a release?"}).json()["status"] == "approved"
+
+    assert open_tab("D4LATER") == ["How do I ship a release?", "how do we deploy?"]
 
 
 def test_follow_ups_are_set_and_listed_from_the_command_line(hub):

@@ -115,7 +115,7 @@ def test_the_manifest_asks_for_exactly_the_scopes_and_names_the_hub_uses():
     assert [s["callback_id"] for s in manifest["features"]["shortcuts"]] == [inbound.SHORTCUT_ID]
     # The agent messaging experience, and the events its listeners take (agent_view.py).
     assert manifest["features"]["agent_view"]["agent_description"]
-    assert {"app_home_opened", "message.im"} <= set(
+    assert {"app_home_opened", "app_context_changed", "message.im"} <= set(
         manifest["settings"]["event_subscriptions"]["bot_events"])
     urls = {manifest["settings"]["event_subscriptions"]["request_url"],
             manifest["settings"]["interactivity"]["request_url"],

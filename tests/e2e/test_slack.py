@@ -59,14 +59,42 @@ def test_a_mention_is_answered_once_in_its_thread_with_sources(hub, slack):
     wait_for(lambda: not slack.reactions_on("CMENTION", "1700000001.000100"), what=":eyes: taken off")
 
 
-def test_a_direct_message_is_answered_in_the_conversation(hub, slack):
+def test_a_question_in_the_agent_conversation_is_answered_in_its_thread_with_a_status(hub, slack):
+    # Slack says which channel the person is looking at, then they ask in the app's Messages tab.
+    looking = envelope({"type": "app_context_changed", "user": "U2", "channel": "DDIRECT", "event_ts": "1.0",
+                        "context": {"entities": [{"type": "slack#/types/channel_id", "value": "CWATCHED",
+                                                  "team_id": TEAM}]}})
+    assert send(hub, slack, looking).status_code == 200
+    ts = "1700000002.000100"
     event = {"type": "message", "channel_type": "im", "channel": "DDIRECT", "user": "U2",
-             "text": "how do we deploy?", "ts": "1700000002.000100", "event_ts": "1700000002.000100"}
+             "text": "how do we deploy?", "ts": ts, "event_ts": ts}
     payload = envelope(event)
     assert send(hub, slack, payload).status_code == 200
-    assert answered(hub, payload["event_id"])["status"] == "posted"
-    [message] = wait_for(lambda: slack.posted("DDIRECT"), what="the DM answer")
-    assert message.get("thread_ts") is None and "make deploy" in section_texts(message)[0]
+    task = answered(hub, payload["event_id"])
+    assert task["status"] == "posted" and task["reply_target"]["context_channel"] == "CWATCHED"
+    [message] = wait_for(lambda: slack.posted("DDIRECT"), what="the answer")
+    assert message["thread_ts"] == ts and "make deploy" in section_texts(message)[0]
+
+    def thread_calls(method: str) -> list[dict]:
+        return [r.body for r in slack.calls(f"assistant.threads.{method}") if r.body["channel_id"] == "DDIRECT"]
+
+    # Slack's status instead of :eyes: while it works, taken down once answered; the thread is
+    # named after its question.
+    working = thread_calls("setStatus")[0]
+    assert (working["thread_ts"], working["status"]) == (ts, agent_view.STATUS) and working["loading_messages"]
+    wait_for(lambda: thread_calls("setStatus")[-1]["status"] == "", what="the status taken down")
+    assert [(c["thread_ts"], c["title"]) for c in thread_calls("setTitle")] == [(ts, "how do we deploy?")]
+    assert not [r for r in slack.calls("reactions.add") if r.body["channel"] == "DDIRECT"]
+
+    # A reply in the thread carries what the person looks at now; the thread keeps its title.
+    follow_up = envelope({**event, "text": "and on Fridays?", "ts": "1700000002.000200", "thread_ts": ts,
+                          "app_context": {"entities": [{"type": "slack#/types/message_context",
+                                                        "value": {"channel_id": "CNOW", "message_ts": "1.0"}}]}})
+    send(hub, slack, follow_up)
+    task = answered(hub, follow_up["event_id"])
+    assert task["reply_target"]["context_channel"] == "CNOW" and "title" not in task["reply_target"]
+    assert {m["thread_ts"] for m in wait_for(lambda: slack.posted("DDIRECT")[1:], what="the reply")} == {ts}
+    assert len(thread_calls("setTitle")) == 1
 
 
 def test_a_slash_command_is_acknowledged_at_once_and_answered_through_its_response_url(hub, slack):

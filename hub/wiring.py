@@ -5,6 +5,7 @@ the hub. Everything else is handed these parts; nothing below `hub` picks its ow
 from __future__ import annotations
 
 import requests
+from redis import Redis
 from slack_sdk.errors import SlackClientError
 
 from adapters.discord import guilds
@@ -12,6 +13,7 @@ from adapters.discord.commands import invite_url
 from adapters.discord.interactions import Hub as DiscordHub
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.rest import DiscordError, DiscordREST
+from adapters.slack.agent_view import MAX_PROMPTS, ViewedChannels
 from adapters.slack.bolt_app import revoke as revoke_slack_token
 from adapters.slack.inbound import Hub as SlackHub
 from adapters.slack.installations import SlackInstallations
@@ -31,7 +33,7 @@ from hub.web.integrations import Connectors
 from memory import faqs
 from memory.embedders import Embedder, choose_embedder
 from memory.search import search
-from tasks import feedback, lifecycle
+from tasks import feedback, lifecycle, stats
 from worker import channels
 from worker.jobs import Wiring
 from worker.posters import NoPoster, PosterRegistry
@@ -109,13 +111,26 @@ def _has_knowledge(db: Database, workspace: str) -> bool:
 
 def slack_hub(rt: Runtime) -> SlackHub:
     """What the Slack adapter may do with the hub. It only stores the task: Slack waits on the
-    acknowledgement, which then waits on one INSERT, never on Redis (tasks/dispatcher.py)."""
+    acknowledgement, which then waits on one INSERT, never on the task queue's Redis
+    (tasks/dispatcher.py). Where someone is looking in Slack is kept in Redis on a client of its
+    own, whose short timeouts bound what an acknowledgement can wait on it."""
+    views = ViewedChannels(Redis.from_url(rt.redis_url, socket_connect_timeout=0.25, socket_timeout=0.25))
     return SlackHub(
         submit=lambda task: lifecycle.store(rt.db, task),
         follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
         answered_in_thread=lambda channel, thread: lifecycle.answered_in_thread(rt.db, "slack", channel, thread),
         record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "slack", task_id, user, vote),
+        suggested_questions=lambda workspace: _suggested_questions(rt.db, workspace),
+        remember_view=views.remember, viewed=views.viewed,
         max_chars=rt.settings.max_message_chars)
+
+
+def _suggested_questions(db: Database, workspace: str) -> list[str]:
+    """The approved FAQs, most asked first, then what two people or more asked this month: a
+    question only one person asked is theirs, not the team's to be shown."""
+    approved = [faq.question for faq in faqs.listing(db, workspace, "approved", limit=MAX_PROMPTS)]
+    asked = stats.top_questions(db, hours=30 * 24, limit=2 * MAX_PROMPTS, workspace=workspace)
+    return approved + [question["text"] for question in asked if question["askers"] >= 2]
 
 
 def discord_hub(rt: Runtime) -> DiscordHub:

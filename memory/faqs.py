@@ -104,13 +104,14 @@ def _faq(row: dict[str, Any]) -> Faq:
     return Faq(**{f.name: row.get(f.name) for f in fields(Faq)})
 
 
-def listing(db: Database, workspace: str, status: str | None = None) -> list[Faq]:
-    """The workspace's FAQs, most asked first."""
+def listing(db: Database, workspace: str, status: str | None = None, limit: int | None = None) -> list[Faq]:
+    """The workspace's FAQs, most asked first (the first `limit` of them)."""
     space = workspaces.get(db, workspace)
     with db.workspace(space.id) as conn:
         rows = conn.execute(
             f"SELECT {_COLUMNS} FROM faqs WHERE %(status)s::text IS NULL OR status = %(status)s "
-            "ORDER BY cardinality(task_ids) DESC, created_at", {"status": status}).fetchall()
+            "ORDER BY cardinality(task_ids) DESC, created_at LIMIT %(limit)s",
+            {"status": status, "limit": limit}).fetchall()
     return [_faq(row) for row in rows]
 
 

@@ -49,15 +49,18 @@ def totals(db: Database, hours: int) -> dict[str, Any]:
             (hours,)).fetchone()
 
 
-def top_questions(db: Database, hours: int, limit: int = 10) -> list[dict[str, Any]]:
-    """The questions asked most often, counted by their wording with case and spacing ignored."""
+def top_questions(db: Database, hours: int, limit: int = 10, workspace: str | None = None) -> list[dict[str, Any]]:
+    """The questions asked most often (in `workspace`, or all), counted by their wording with case
+    and spacing ignored."""
     with db.connection() as conn:
         return conn.execute(
             """SELECT min(left(text, 200)) AS text, count(*) AS count, count(DISTINCT platform || user_id) AS askers
-               FROM tasks WHERE kind = 'ask' AND received_at > now() - make_interval(hours => %s)
+               FROM tasks WHERE kind = 'ask' AND received_at > now() - make_interval(hours => %(hours)s)
+                 AND (%(workspace)s::text IS NULL
+                      OR workspace_id = (SELECT id FROM workspaces WHERE name = %(workspace)s))
                GROUP BY lower(regexp_replace(trim(text), '\\s+', ' ', 'g'))
-               ORDER BY count(*) DESC, min(received_at) DESC LIMIT %s""",
-            (hours, limit)).fetchall()
+               ORDER BY count(*) DESC, min(received_at) DESC LIMIT %(limit)s""",
+            {"hours": hours, "limit": limit, "workspace": workspace}).fetchall()
 
 
 def channel_workspace(db: Database, platform: str, channel: str) -> str | None:

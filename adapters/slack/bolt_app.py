@@ -22,13 +22,14 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store import Bot, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 
+from adapters.slack import agent_view
 from adapters.slack.inbound import Hub, register
 
 log = logging.getLogger(__name__)
 
 # Exactly the manifest's bot scopes (adapters/slack/manifest.yml).
-SCOPES = ["app_mentions:read", "channels:history", "groups:history", "im:history", "chat:write",
-          "commands", "reactions:write"]
+SCOPES = ["app_mentions:read", "assistant:write", "channels:history", "groups:history", "im:history",
+          "chat:write", "commands", "reactions:write"]
 
 FindBot = Callable[..., Bot | None]
 
@@ -102,6 +103,7 @@ def create_bolt_app(*, signing_secret: str, api_url: str, hub: Hub, bot_token: s
     if oauth is not None:
         app.enable_token_revocation_listeners()  # uninstalling deletes the stored token
     register(app, hub)
+    agent_view.register(app, hub)
     return app
 
 

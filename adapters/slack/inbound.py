@@ -1,9 +1,12 @@
 """Slack -> hub: Bolt listeners that turn mentions, DMs, thread follow-ups, the `/morningai`
-command and the message shortcut into ChatTasks, submit them and acknowledge.
+command and the message shortcut into ChatTasks, submit them and acknowledge. The Messages tab's
+agent experience (prompts, what the person is looking at) is agent_view.py's.
 
 Bolt runs each listener before answering Slack (process_before_response): a listener does only
 `submit` (one row; the hub queues it once the response is out), so the acknowledgement follows
-in milliseconds and an event is never acknowledged before it is stored. Redelivered events carry the same event_id, which the
+in milliseconds and an event is never acknowledged before it is stored. (A direct message that
+does not say which channel its author is looking at adds one Redis read, given up after 0.25 s:
+agent_view.py.) Redelivered events carry the same event_id, which the
 task table deduplicates; nothing here drops a retry.
 """
 
@@ -19,6 +22,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from adapters.slack.agent_view import short, viewed_channel
 from core.models import KINDS, ChatTask
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,9 @@ class Hub:
     follow_ups: Callable[[str], bool]  # channel -> answers thread replies without a mention
     answered_in_thread: Callable[[str, str], bool]  # (channel, thread ts) -> the bot answered there
     record_feedback: Callable[[uuid.UUID, str, int], bool]  # (task id, user, +1 / -1)
+    suggested_questions: Callable[[str], list[str]]  # workspace -> questions to suggest, best first
+    remember_view: Callable[[str, str, str | None], None]  # (team, user, channel they look at or None)
+    viewed: Callable[[str, str], str | None]  # (team, user) -> the channel they were last looking at
     max_chars: int
 
 
@@ -85,6 +92,23 @@ def register(app: App, hub: Hub) -> None:
                     user=event.get("user", ""),
                     reply_target={"channel": event["channel"], "thread_ts": thread, "message_ts": event["ts"]})
 
+    def from_conversation(context: BoltContext, body: dict, event: dict) -> ChatTask | None:
+        """A message in the app's Messages tab, the agent conversation: each question is answered
+        in its own thread, with Slack's status while it is worked on, and a new thread is named
+        after its question. The channel the person is looking at goes with it; Slack folds it
+        into the message, or said it before (app_context_changed)."""
+        new = from_message(context, body, event)
+        if new is None:
+            return None
+        target = {**new.reply_target, "agent": True}
+        viewing = (viewed_channel(event.get("app_context"))
+                   or hub.viewed(context.team_id or context.enterprise_id, new.user))
+        if viewing:
+            target["context_channel"] = viewing
+        if "thread_ts" not in event:
+            target["title"] = short(new.text)
+        return replace(new, reply_target=target)
+
     @app.event("app_mention")
     def on_mention(context: BoltContext, body: dict, event: dict) -> None:
         # A mention in a DM also arrives as message.im, answered there.
@@ -99,11 +123,8 @@ def register(app: App, hub: Hub) -> None:
         if event.get("subtype") not in _ASKING_SUBTYPES or _from_bot(event):
             return
         if event.get("channel_type") == "im":
-            direct = from_message(context, body, event)
+            direct = from_conversation(context, body, event)
             if direct is not None:
-                # In a DM the conversation is the channel: answer beside the message, not under it.
-                if "thread_ts" not in event:
-                    direct = replace(direct, thread=None, reply_target={**direct.reply_target, "thread_ts": None})
                 hub.submit(direct)
         elif _is_follow_up(event, context.bot_user_id, hub):
             follow_up = from_message(context, body, event)

@@ -7,8 +7,8 @@ Reply into the thread of that message, one message per second per channel at mos
 for a channel the bot is not in (a slash command there) goes through the command's
 response_url instead. slack_sdk's retry handler waits out a 429's Retry-After.
 
-`stream` shows an answer as it is written (adapters/slack/stream.py) in a thread, and in a DM
-answered beside the question; a slash command's answer comes whole.
+`stream` shows an answer as it is written (adapters/slack/stream.py), wherever it answers a
+message; a slash command's answer comes whole.
 
 Slack has no idempotency key, so every message carries its task and part in Slack's message
 metadata: a re-run of a task whose worker died after Slack accepted some parts, before the task
@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from adapters.slack.agent_view import LOADING_MESSAGES, STATUS
 from adapters.slack.bolt_app import web_client
 from adapters.slack.render import Message, render
 from adapters.slack.stream import POSTED_EVENT, SlackStream, posted_metadata
@@ -59,14 +60,24 @@ class SlackPoster:
         return web_client(self.api_url, self.token_for(task.reply_target))
 
     def working(self, task: ChatTask) -> None:
-        message_ts = task.reply_target.get("message_ts")
-        if message_ts:
-            self._react(task, "reactions_add", message_ts)
+        """:eyes: on the question; in the app's agent conversation (agent_view.py), Slack's status
+        on its thread instead, and a new thread named after its question."""
+        target = task.reply_target
+        if target.get("agent"):
+            self._thread(task, "assistant_threads_setStatus", status=STATUS, loading_messages=LOADING_MESSAGES)
+            if target.get("title"):
+                self._thread(task, "assistant_threads_setTitle", title=target["title"])
+        elif target.get("message_ts"):
+            self._react(task, "reactions_add", target["message_ts"])
 
     def done(self, task: ChatTask) -> None:
-        message_ts = task.reply_target.get("message_ts")
-        if message_ts:
-            self._react(task, "reactions_remove", message_ts)
+        target = task.reply_target
+        if target.get("agent"):
+            # Slack clears the status when the answer lands in the thread; not when the task ends
+            # without one, or when the status went up after the answer (worker/posters.py).
+            self._thread(task, "assistant_threads_setStatus", status="")
+        elif target.get("message_ts"):
+            self._react(task, "reactions_remove", target["message_ts"])
 
     def stream(self, task: ChatTask, started: Callable[[str], None]) -> SlackStream | None:
         target = task.reply_target
@@ -154,6 +165,14 @@ class SlackPoster:
             if response.status_code != 200:
                 raise ResponseUrlError(f"response_url answered {response.status_code}: {response.body[:200]}")
         return f"{channel}:response_url"
+
+    def _thread(self, task: ChatTask, method: str, **arguments) -> None:
+        # Like the reaction, a courtesy: an app without the agent experience refuses it.
+        try:
+            getattr(self._client(task), method)(channel_id=task.reply_target["channel"],
+                                                thread_ts=task.reply_target["thread_ts"], **arguments)
+        except SlackApiError as exc:
+            log.info("no %s for task %s: %s", method, task.id, exc.response.get("error"))
 
     def _react(self, task: ChatTask, method: str, message_ts: str) -> None:
         # Progress is a courtesy: a missing scope or a deleted message must not fail the answer.

@@ -6,8 +6,8 @@ chat.stopStream, through slack_sdk's ChatStream): the agent's steps show as task
 under them, and stopStream closes the message with the sources, the trace footer and the
 feedback buttons.
 
-Where Slack will not stream (a workspace or conversation that refuses chat.startStream, a DM
-answered beside the question rather than in a thread, a stream that expires or is refused
+Where Slack will not stream (a workspace or conversation that refuses chat.startStream, an
+answer outside a thread, which Slack's streams need, a stream that expires or is refused
 mid-way), the answer is one message edited in place with chat.update, at most once a second,
 settled into the final blocks at the end. Either way the message's ts goes to the worker
 (`started`) as soon as it exists, so a re-run edits this message instead of posting another.

@@ -113,6 +113,10 @@ def test_the_manifest_asks_for_exactly_the_scopes_and_names_the_hub_uses():
     assert manifest["oauth_config"]["scopes"]["bot"] == bolt_app.SCOPES
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == [inbound.COMMAND]
     assert [s["callback_id"] for s in manifest["features"]["shortcuts"]] == [inbound.SHORTCUT_ID]
+    # The agent messaging experience, and the events its listeners take (agent_view.py).
+    assert manifest["features"]["agent_view"]["agent_description"]
+    assert {"app_home_opened", "app_context_changed", "message.im"} <= set(
+        manifest["settings"]["event_subscriptions"]["bot_events"])
     urls = {manifest["settings"]["event_subscriptions"]["request_url"],
             manifest["settings"]["interactivity"]["request_url"],
             manifest["features"]["slash_commands"][0]["url"]}

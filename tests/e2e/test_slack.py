@@ -4,6 +4,7 @@
 import json
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -27,6 +28,7 @@ from slack_support import (  # noqa: F401
 from support import wait_for
 from typer.testing import CliRunner
 
+from adapters.slack import agent_view
 from core.crypto import SecretBox
 from hub.cli import main
 from memory.embedders import choose_embedder
@@ -57,14 +59,42 @@ def test_a_mention_is_answered_once_in_its_thread_with_sources(hub, slack):
     wait_for(lambda: not slack.reactions_on("CMENTION", "1700000001.000100"), what=":eyes: taken off")
 
 
-def test_a_direct_message_is_answered_in_the_conversation(hub, slack):
+def test_a_question_in_the_agent_conversation_is_answered_in_its_thread_with_a_status(hub, slack):
+    # Slack says which channel the person is looking at, then they ask in the app's Messages tab.
+    looking = envelope({"type": "app_context_changed", "user": "U2", "channel": "DDIRECT", "event_ts": "1.0",
+                        "context": {"entities": [{"type": "slack#/types/channel_id", "value": "CWATCHED",
+                                                  "team_id": TEAM}]}})
+    assert send(hub, slack, looking).status_code == 200
+    ts = "1700000002.000100"
     event = {"type": "message", "channel_type": "im", "channel": "DDIRECT", "user": "U2",
-             "text": "how do we deploy?", "ts": "1700000002.000100", "event_ts": "1700000002.000100"}
+             "text": "how do we deploy?", "ts": ts, "event_ts": ts}
     payload = envelope(event)
     assert send(hub, slack, payload).status_code == 200
-    assert answered(hub, payload["event_id"])["status"] == "posted"
-    [message] = wait_for(lambda: slack.answers("DDIRECT"), what="the DM answer")
-    assert message.get("thread_ts") is None and "make deploy" in section_texts(message)[0]
+    task = answered(hub, payload["event_id"])
+    assert task["status"] == "posted" and task["reply_target"]["context_channel"] == "CWATCHED"
+    [message] = wait_for(lambda: slack.answers("DDIRECT"), what="the answer")
+    assert message["thread_ts"] == ts and "make deploy" in section_texts(message)[0]
+
+    def thread_calls(method: str) -> list[dict]:
+        return [r.body for r in slack.calls(f"assistant.threads.{method}") if r.body["channel_id"] == "DDIRECT"]
+
+    # Slack's status instead of :eyes: while it works, taken down once answered; the thread is
+    # named after its question.
+    working = thread_calls("setStatus")[0]
+    assert (working["thread_ts"], working["status"]) == (ts, agent_view.STATUS) and working["loading_messages"]
+    wait_for(lambda: thread_calls("setStatus")[-1]["status"] == "", what="the status taken down")
+    assert [(c["thread_ts"], c["title"]) for c in thread_calls("setTitle")] == [(ts, "how do we deploy?")]
+    assert not [r for r in slack.calls("reactions.add") if r.body["channel"] == "DDIRECT"]
+
+    # A reply in the thread carries what the person looks at now; the thread keeps its title.
+    follow_up = envelope({**event, "text": "and on Fridays?", "ts": "1700000002.000200", "thread_ts": ts,
+                          "app_context": {"entities": [{"type": "slack#/types/message_context",
+                                                        "value": {"channel_id": "CNOW", "message_ts": "1.0"}}]}})
+    send(hub, slack, follow_up)
+    task = answered(hub, follow_up["event_id"])
+    assert task["reply_target"]["context_channel"] == "CNOW" and "title" not in task["reply_target"]
+    assert {m["thread_ts"] for m in wait_for(lambda: slack.answers("DDIRECT")[1:], what="the reply")} == {ts}
+    assert len(thread_calls("setTitle")) == 1
 
 
 def test_a_slash_command_is_acknowledged_at_once_and_answered_through_its_response_url(hub, slack):
@@ -357,6 +387,38 @@ def test_an_oauth_install_stores_an_encrypted_token_and_answers_in_that_team(hub
     assert task["status"] == "posted" and lifecycle.get(hub["rt"].db, task["id"])["workspace"] == "slack-t2"
     calls = [r for r in slack.requests if r.body.get("channel") == "CTEAM2" and r.path.startswith("/api/chat.")]
     assert calls and {r.headers["authorization"] for r in calls} == {f"Bearer {issued}"}
+
+
+def test_the_messages_tab_suggests_a_teams_approved_faqs_then_what_its_people_ask(hub, slack):
+    assert install(hub, slack, "T4").status_code == 200
+    rt, url, admin = hub["rt"], hub["url"], hub["admin"]
+    ingest(rt.db, choose_embedder(rt.settings), [str(Path(hub["env"]["MORNINGAI_HOME"]) / "docs")], "slack-t4")
+
+    def open_tab(channel: str) -> list[str]:
+        opened = {"type": "app_home_opened", "user": "U41", "channel": channel, "tab": "messages", "event_ts": "1.0"}
+        assert send(hub, slack, envelope(opened, team="T4")).status_code == 200
+        [call] = wait_for(lambda: [r.body for r in slack.calls("assistant.threads.setSuggestedPrompts")
+                                   if r.body["channel_id"] == channel], what="the suggested prompts")
+        # The agent experience takes prompts for the conversation: a thread_ts would be ignored.
+        assert call["title"] == agent_view.GREETING and "thread_ts" not in call
+        return [prompt["message"] for prompt in call["prompts"]]
+
+    assert open_tab("D4NEW") == list(agent_view.GENERIC_PROMPTS)  # a new team: nothing asked yet
+
+    for user, ts in (("U41", "1700000040.000100"), ("U42", "1700000041.000100")):
+        asked = envelope({"type": "message", "channel_type": "im", "channel": f"D{user}", "user": user,
+                          "text": "how do we deploy?", "ts": ts, "event_ts": ts}, team="T4")
+        send(hub, slack, asked)
+        assert answered(hub, asked["event_id"])["status"] == "posted"
+    # Two people asked it: FAQ generation drafts it, an admin approves and rewords it.
+    assert admin.post(f"{url}/api/faqs/generate", json={"workspace": "slack-t4"}, timeout=5).status_code == 202
+    [draft] = wait_for(lambda: admin.get(f"{url}/api/faqs?workspace=slack-t4", timeout=5).json()["faqs"],
+                       what="the drafted FAQ")
+    assert admin.post(f"{url}/api/faqs/{draft['id']}/approve?workspace=slack-t4", timeout=5).status_code == 200
+    assert admin.patch(f"{url}/api/faqs/{draft['id']}?workspace=slack-t4", timeout=5,
+                       json={"question": "How do I ship a release?"}).json()["status"] == "approved"
+
+    assert open_tab("D4LATER") == ["How do I ship a release?", "how do we deploy?"]
 
 
 def test_follow_ups_are_set_and_listed_from_the_command_line(hub):

@@ -47,7 +47,8 @@ from .openai_server import Reply, Request
 class FakeSlack:
     METHODS = ("auth.test", "auth.revoke", "chat.postMessage", "chat.update", "reactions.add", "reactions.remove",
                "oauth.v2.access", "conversations.replies", "conversations.history",
-               "chat.startStream", "chat.appendStream", "chat.stopStream")
+               "chat.startStream", "chat.appendStream", "chat.stopStream",
+               "assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle")
 
     def __init__(self, signing_secret: str = "fake-signing-secret", client_id: str = "1111.2222",
                  client_secret: str = "fake-client-secret"):
@@ -313,6 +314,29 @@ class FakeSlack:
             if key not in self._reactions:
                 return _error("no_reaction")
             self._reactions.discard(key)
+        return Reply.json({"ok": True})
+
+    # The agent messaging experience (manifest `agent_view`): what Slack shows beside the
+    # conversation. Recorded in `requests`; checked as Slack documents the arguments.
+
+    def assistant_threads_setStatus(self, body: dict, bot: dict) -> Reply:
+        if not body.get("channel_id") or not body.get("thread_ts") or "status" not in body:
+            return _error("invalid_arguments")
+        if len(body.get("loading_messages") or []) > 10:
+            return _error("invalid_arguments")
+        return Reply.json({"ok": True})
+
+    def assistant_threads_setSuggestedPrompts(self, body: dict, bot: dict) -> Reply:
+        prompts = body.get("prompts")
+        if not body.get("channel_id") or not isinstance(prompts, list) or not 1 <= len(prompts) <= 4:
+            return _error("invalid_arguments")
+        if not all(isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts):
+            return _error("invalid_arguments")
+        return Reply.json({"ok": True})
+
+    def assistant_threads_setTitle(self, body: dict, bot: dict) -> Reply:
+        if not body.get("channel_id") or not body.get("thread_ts") or not body.get("title"):
+            return _error("invalid_arguments")
         return Reply.json({"ok": True})
 
     def _oauth_access(self, request: Request) -> Reply:

@@ -14,7 +14,7 @@ from fakes import FakeOpenAI
 from support import wait_for
 
 from core.config import load_settings
-from core.models import ChatTask
+from core.models import ChatTask, Reply
 from hub import wiring
 from memory.embedders import HashEmbedder
 from memory.ingest import ingest
@@ -161,3 +161,26 @@ def slack_stream_left_open(slack, task: ChatTask) -> str:
                                 recipient_user_id="U0ASKER", buffer_size=1)
     stream.append(markdown_text="Deploys run with")
     return stream.ts
+
+
+def test_an_answer_longer_than_a_stream_settles_into_the_streamed_message_and_continues_after_it(
+        rt, slack, model, monkeypatch):
+    """A document longer than one message: the stream shows its first 12,000 characters, then
+    the streamed message becomes the first part and the rest follows it in the thread."""
+    monkeypatch.setattr("adapters.slack.stream.APPEND_EVERY", 0)  # every piece appended as it comes
+    task = _ask(rt, model, "C0LONG")
+    long = "\n\n".join(f"Section {n}: " + "the deploy pipeline runs the checks then ships " * 12 for n in range(40))
+    poster = wiring.build_posters(rt).for_task(task)
+    stream = poster.stream(task, started=lambda ts: None)
+    stream.step("Writing the document", [])
+    for start in range(0, len(long), 500):
+        stream.write(long[start:start + 500])
+    posted = stream.finish(Reply(text=long))
+
+    first, *rest = _thread(slack, task)
+    streamed = sum(len(chunk["text"]) for chunk in first["chunks"] if chunk["type"] == "markdown_text")
+    assert posted == f"C0LONG:{first['ts']}" and rest and 10_000 < streamed <= 12_000
+    assert [m["metadata"]["event_payload"]["part"] for m in [first, *rest]] == list(range(1 + len(rest)))
+    shown = "\n\n".join(block["text"]["text"] for m in [first, *rest] for block in m["blocks"] if block["type"] == "section")
+    assert [line.split(":")[0] for line in shown.split("\n\n")] == [f"Section {n}" for n in range(40)]
+    assert rest[-1]["blocks"][-1]["block_id"] == "feedback" and first["blocks"][-1].get("block_id") != "feedback"

@@ -34,8 +34,10 @@ class DiscordPoster:
                 return self._edit_original(target, parts)
             except DiscordError as exc:
                 # A late answer (the token lasts 15 minutes) still reaches the channel, as a
-                # plain message, when the hub has a bot token to send one with.
-                if exc.code != _UNKNOWN_WEBHOOK or not self.rest.bot_token or not target.get("channel_id"):
+                # plain message, when the hub has a bot token to send one with and the bot is
+                # there: an app only a user installed is not, and answers through the interaction alone.
+                if (exc.code != _UNKNOWN_WEBHOOK or not self.rest.bot_token or not target.get("channel_id")
+                        or target.get("user_install")):
                     raise
                 log.warning("interaction token of task %s expired; posting in the channel instead", task.id)
                 return self._send(task, target["channel_id"], parts, reply_to=None)

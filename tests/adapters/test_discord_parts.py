@@ -190,8 +190,14 @@ def test_commands_are_overwritten_only_when_they_changed(discord):
     assert sync_commands(rest, APP_ID, [int(GUILD_ID)]) == [f"guild {GUILD_ID}: commands updated"]
     assert sync_commands(rest, APP_ID, [int(GUILD_ID)]) == [f"guild {GUILD_ID}: commands already current"]
     assert len(discord.calls("PUT /applications/{application_id}/commands")) == 1
-    assert [c["name"] for c in discord.commands[GUILD_ID]] == ["ask", "code", "docs", "faq", "help"]
-    assert discord.commands[GUILD_ID] == command_definitions() and "global" not in discord.commands
+    assert [c["name"] for c in discord.commands[GUILD_ID]] == ["ask", "code", "docs", "faq", "help", "Ask MorningAI"]
+    assert discord.commands[GUILD_ID] == command_definitions(everywhere=False) and "global" not in discord.commands
+    # Global commands say where they may be used: installed by a guild or a user, in guilds and DMs.
+    assert sync_commands(rest, APP_ID, []) == ["global: commands updated"]
+    ask_message = discord.commands["global"][-1]
+    assert (ask_message["type"], ask_message["description"]) == (3, "")  # on a message's menu
+    assert all(c["integration_types"] == [0, 1] and c["contexts"] == [0, 1, 2] for c in discord.commands["global"])
+    assert sync_commands(rest, APP_ID, []) == ["global: commands already current"]
 
 
 @pytest.mark.parametrize("payload, error", [
@@ -216,3 +222,15 @@ def test_a_command_in_a_thread_continues_the_thread():
     # The conversation a mention of the bot in that thread (or the message it started from) is in.
     assert (task.channel, task.thread) == (CHANNEL_ID, "42")
     assert task.reply_target["via"] == "interaction" and task.platform_event_id == payload["id"]
+
+
+def test_ask_morningai_asks_about_the_messages_text_and_knows_who_installed_it():
+    asked = FakeDiscord.user_message("Is staging refreshed on Mondays?")
+    task = interactions.parse(FakeDiscord.message_command_interaction(asked)).task("default")
+    assert (task.kind, task.text, task.reply_target["via"]) == ("ask", "Is staging refreshed on Mondays?", "interaction")
+    assert task.reply_target["user_install"] is False  # the guild installed it: the bot is there
+    both = FakeDiscord.message_command_interaction(asked, authorizing_integration_owners={"0": GUILD_ID, "1": "5"})
+    assert interactions.parse(both).task("default").reply_target["user_install"] is False
+    image_only = FakeDiscord.message_command_interaction({**asked, "content": ""})
+    with pytest.raises(interactions.BadInteraction, match="no text to ask about"):
+        interactions.parse(image_only).task("default")

@@ -195,9 +195,17 @@ class FakeDiscord:
             "data": {"id": snowflake(), "name": name, "type": 1,
                      **({"options": [{"name": option, "type": 3, "value": value}]} if option else {})},
             "app_permissions": "2147483647", "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
+            "entitlements": [], "authorizing_integration_owners": {"0": GUILD_ID}, "context": 0,
             "attachment_size_limit": 10485760, **fields,
         }
+
+    @staticmethod
+    def message_command_interaction(target: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """"Ask MorningAI" used on the message `target` (a MESSAGE_CREATE's data), from its menu."""
+        payload = FakeDiscord.command_interaction("Ask MorningAI", **fields)
+        payload["data"] = {"id": snowflake(), "name": "Ask MorningAI", "type": 3, "target_id": target["id"],
+                           "resolved": {"messages": {target["id"]: target}}}
+        return payload
 
     @staticmethod
     def button_interaction(custom_id: str, user_id: str = USER_ID) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""A Reply as Discord messages: markdown cut into messages of at most 2,000 characters on
+"""A Reply as plain Discord messages: markdown cut into messages of at most 2,000 characters on
 paragraph or code-fence boundaries (a fence cut in two is closed and reopened), sources in an
-embed, 👍 / 👎 buttons, and mentions switched off on every message."""
+embed, 👍 / 👎 buttons, and mentions switched off on every message.
+(The one-message Components V2 form is layout.py.)"""
 
 from __future__ import annotations
 
@@ -23,14 +24,23 @@ _FENCE = re.compile(r"^\s*(```+|~~~+)(.*)$")
 _MASS_MENTION = re.compile(r"@(everyone|here)\b")
 
 
-def messages(reply: Reply, task_id: uuid.UUID, limit: int = LIMIT) -> list[dict[str, Any]]:
-    """The message payloads for `reply`, in order, each of at most `limit` characters; the last
-    carries the sources and buttons."""
+def answer_text(reply: Reply) -> str:
+    """The answer as one markdown text: its text, then its code blocks, mass mentions defused."""
     text = reply.text.strip()
     for block in reply.code:
         text += f"\n\n```{block.language}\n{block.code.rstrip()}\n```"
+    return _defused(text)
+
+
+def _defused(text: str) -> str:
+    return _MASS_MENTION.sub("@\u200b\\1", text)
+
+
+def messages(reply: Reply, task_id: uuid.UUID, limit: int = LIMIT) -> list[dict[str, Any]]:
+    """The message payloads for `reply`, in order, each of at most `limit` characters; the last
+    carries the sources and buttons."""
     # Defused before the cut, which then counts the characters this adds.
-    text = _MASS_MENTION.sub("@\u200b\\1", text)
+    text = answer_text(reply)
     parts = [{"content": part, "allowed_mentions": NO_MENTIONS} for part in split(text or "(no answer)", limit)]
     if reply.citations and not reply.is_error:
         parts[-1]["embeds"] = [sources_embed(reply)]
@@ -55,11 +65,20 @@ def sources_embed(reply: Reply) -> dict[str, Any]:
     return {"title": "Sources", "description": description.rstrip()}
 
 
+FEEDBACK_EMOJI = {"up": "👍", "down": "👎"}
+
+
+def feedback_id(vote: str, task_id: uuid.UUID) -> str:
+    """A feedback button's custom id: the vote and the task, which interactions.parse reads back."""
+    return f"{FEEDBACK_PREFIX}:{vote}:{task_id}"
+
+
 def feedback_buttons(task_id: uuid.UUID) -> dict[str, Any]:
     """An action row of two buttons whose custom ids carry the vote and the task."""
     return {"type": 1, "components": [
-        {"type": 2, "style": 2, "emoji": {"name": emoji}, "custom_id": f"{FEEDBACK_PREFIX}:{vote}:{task_id}"}
-        for vote, emoji in (("up", "👍"), ("down", "👎"))]}
+        {"type": 2, "style": 2, "emoji": {"name": emoji}, "custom_id": feedback_id(vote, task_id)}
+        for vote, emoji in FEEDBACK_EMOJI.items()]}
+
 
 
 def split(text: str, limit: int = LIMIT) -> list[str]:

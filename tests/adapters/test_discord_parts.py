@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 from fakes import FakeDiscord
-from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
+from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID, IS_COMPONENTS_V2, text_of
 
-from adapters.discord import interactions, render
+from adapters.discord import interactions, layout, render
 from adapters.discord.commands import command_definitions, sync_commands
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.rest import DiscordError, DiscordREST
@@ -180,7 +180,8 @@ def test_an_expired_interaction_token_falls_back_to_a_channel_message(discord):
     task = _task(via="interaction", application_id=APP_ID, token="tok-old", channel_id=CHANNEL_ID)
     posted = DiscordPoster(DiscordREST(discord.api_url, "bot-token")).post(task, Reply(text="Late answer."))
     (message,) = discord.messages.values()
-    assert posted == f"discord:{message['id']}" and message["content"] == "Late answer."
+    assert posted == f"discord:{message['id']}" and text_of(message) == "Late answer."
+    assert message["flags"] == IS_COMPONENTS_V2
     with pytest.raises(DiscordError, match="Unknown Webhook"):  # without a bot token: RQ retries, then fails
         DiscordPoster(DiscordREST(discord.api_url)).post(task, Reply(text="Late answer."))
 
@@ -234,3 +235,15 @@ def test_ask_morningai_asks_about_the_messages_text_and_knows_who_installed_it()
     image_only = FakeDiscord.message_command_interaction({**asked, "content": ""})
     with pytest.raises(interactions.BadInteraction, match="no text to ask about"):
         interactions.parse(image_only).task("default")
+
+
+def test_a_url_source_gets_a_link_button_and_an_answer_past_the_limits_goes_plain():
+    task_id = uuid.uuid4()
+    final = layout.message(Reply(text="Deploy with make.", citations=(
+        Citation("Runbook", "https://wiki.example/runbook"), Citation("Deploy", "docs/deploy.md"))), task_id)
+    runbook, deploy = final["components"][0]["components"][2:4]
+    assert runbook["type"] == 9 and runbook["accessory"]["url"] == "https://wiki.example/runbook"
+    assert deploy == {"type": 10, "content": "**2.** Deploy — `docs/deploy.md`"}
+    assert layout.message(Reply(text="x" * 4001), task_id) is None  # 4,000 characters of text at most
+    many = tuple(Citation(f"Page {n}", f"https://wiki.example/{n}") for n in range(13))
+    assert layout.message(Reply(text="x", citations=many), task_id) is None  # 40 components at most

@@ -3,7 +3,8 @@
 the deferred response (@original), plain ones overflowing into follow-ups; a mention's answer
 replies to the user's message, and the 🤔 the bot put on it goes. A plain answer too long for
 one message, to a question in a text channel, goes on in a thread started from the question, so
-the channel keeps one message of it."""
+the channel keeps one message of it. An answer streamed as it was written (stream.py) settles in
+the message it grew in."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 from adapters.discord import layout, render
 from adapters.discord.rest import DiscordError, DiscordREST
+from adapters.discord.stream import DiscordStream
 from core.models import ChatTask, Reply
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,9 @@ class DiscordPoster:
     def post(self, task: ChatTask, reply: Reply) -> str:
         # A run that died after streaming into a message left it behind: it becomes the answer.
         return self.deliver(task, reply, task.streamed_id)
+
+    def stream(self, task: ChatTask, started: Callable[[str], None]) -> DiscordStream:
+        return DiscordStream(self.rest, self.deliver, task, started)
 
     def deliver(self, task: ChatTask, reply: Reply, into: str | None) -> str:
         """Post `reply`; a mention's answer replaces the message `into` (the one it was streamed

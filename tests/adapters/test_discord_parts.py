@@ -102,6 +102,9 @@ def test_a_bucket_with_nothing_remaining_is_waited_for_before_the_next_request(d
     began = time.monotonic()
     send("900000000000000099")  # another channel is another bucket: no wait
     assert time.monotonic() - began < 0.8
+    with pytest.raises(DiscordError, match="429"):  # a request that may be skipped gives up instead
+        rest.request("POST", "/channels/{channel_id}/messages", json={"content": "b"}, max_wait=0.1,
+                     channel_id=CHANNEL_ID)
     send(CHANNEL_ID)
     assert time.monotonic() - began >= 0.95
     assert len(discord.calls("POST /channels/{channel_id}/messages")) == 3  # no 429 was needed

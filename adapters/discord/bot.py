@@ -1,5 +1,5 @@
-"""The gateway bot (`morningai discord`): a discord.py client that turns slash commands,
-mentions, `!ask` and thread follow-ups into tasks. It never answers itself: the worker does,
+"""The gateway bot (`morningai discord`): a discord.py client that turns slash commands, "Ask
+MorningAI" on a message, mentions, `!ask` and thread follow-ups into tasks. It never answers itself: the worker does,
 over REST, so answers survive this process restarting or its websocket dropping."""
 
 from __future__ import annotations
@@ -151,6 +151,10 @@ def _wire(interaction: discord.Interaction) -> dict[str, Any]:
         "channel": {"type": channel_type.value, "parent_id": str(parent) if parent else None}
                    if channel_type is not None else {},
         "user": {"id": str(interaction.user.id)},
+        # Who installed the app for this use (discord.py keeps only these two readings of it).
+        "authorizing_integration_owners": {
+            **({interactions.GUILD_INSTALL: str(interaction.guild_id)} if interaction.is_guild_integration() else {}),
+            **({interactions.USER_INSTALL: str(interaction.user.id)} if interaction.is_user_integration() else {})},
     }
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from adapters.discord import render
-from adapters.discord.commands import KINDS
+from adapters.discord.commands import ASK_MESSAGE, KINDS, MESSAGE
 from core.models import ChatTask, Submitted
 
 # Interaction and callback types (Discord's "Receiving and Responding" docs).
@@ -21,6 +21,7 @@ PONG = {"type": 1}
 DEFERRED = {"type": 5}  # "thinking…", until the worker edits @original
 EPHEMERAL = 64
 THREAD_CHANNEL_TYPES = {10, 11, 12}
+GUILD_INSTALL, USER_INSTALL = "0", "1"  # keys of authorizing_integration_owners
 
 
 class BadInteraction(ValueError):
@@ -29,7 +30,8 @@ class BadInteraction(ValueError):
 
 @dataclass(frozen=True)
 class Command:
-    """A slash command, waiting only for the workspace its guild is answered from."""
+    """A slash command, or "Ask MorningAI" on a message, waiting only for the workspace its
+    guild is answered from."""
 
     payload: dict[str, Any]
 
@@ -40,13 +42,21 @@ class Command:
     def task(self, workspace: str) -> ChatTask:
         p = self.payload
         data = p["data"]
-        kind = data["name"]
-        options = {o.get("name"): o.get("value") for o in data.get("options") or () if isinstance(o, dict)}
-        text = next((str(v) for v in options.values() if isinstance(v, str) and v.strip()), "")
+        if data.get("type") == MESSAGE:  # asked about the message it was used on, as /ask is
+            kind = "ask"
+            target = ((data.get("resolved") or {}).get("messages") or {}).get(str(data.get("target_id"))) or {}
+            text = str(target.get("content") or "").strip()
+            if not text:
+                raise BadInteraction("that message has no text to ask about")
+        else:
+            kind = data["name"]
+            options = {o.get("name"): o.get("value") for o in data.get("options") or () if isinstance(o, dict)}
+            text = next((str(v) for v in options.values() if isinstance(v, str) and v.strip()), "")
         if kind == "help":
             text = "help"
         elif not text and kind != "faq":
             raise BadInteraction(f"/{kind} needs its text")
+        owners = p.get("authorizing_integration_owners") or {}
         channel = p.get("channel") or {}
         in_thread = channel.get("type") in THREAD_CHANNEL_TYPES
         return ChatTask(
@@ -60,6 +70,9 @@ class Command:
             reply_target={"via": "interaction", "application_id": str(p["application_id"]),
                           "token": p["token"], "channel_id": str(p.get("channel_id", "")),
                           "guild_id": p.get("guild_id"),
+                          # Installed by the user only: the bot is not in this channel, and can
+                          # answer through the interaction alone.
+                          "user_install": USER_INSTALL in owners and GUILD_INSTALL not in owners,
                           # A thread is a channel of its own; its channel's settings apply to it.
                           "parent_channel": str(channel["parent_id"]) if in_thread and channel.get("parent_id")
                           else None})
@@ -86,6 +99,8 @@ def parse(payload: Any) -> str | Command | Vote:
     if not isinstance(data, dict):
         raise BadInteraction("data: missing")
     if kind == APPLICATION_COMMAND:
+        if data.get("type") == MESSAGE and data.get("name") == ASK_MESSAGE:
+            return Command(payload)
         if data.get("name") not in KINDS:
             raise BadInteraction(f"data.name: {data.get('name')!r} is not one of our commands")
         return Command(payload)

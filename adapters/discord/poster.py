@@ -1,15 +1,19 @@
-"""Posting a Reply to Discord, from the worker: a slash command's answer edits the deferred
-response (@original) and overflows into follow-ups; a mention's answer replies to the
-user's message, and the 🤔 the bot put on it goes. An answer too long for one message, to a
-question in a text channel, goes on in a thread started from the question, so the channel
-keeps one message of it."""
+"""Posting a Reply to Discord, from the worker. An answer is one Components V2 message
+(layout.py) where it fits one, else plain messages (render.py). A slash command's answer edits
+the deferred response (@original), plain ones overflowing into follow-ups; a mention's answer
+replies to the user's message, and the 🤔 the bot put on it goes. A plain answer too long for
+one message, to a question in a text channel, goes on in a thread started from the question, so
+the channel keeps one message of it. An answer streamed as it was written (stream.py) settles in
+the message it grew in."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from adapters.discord import render
+from adapters.discord import layout, render
 from adapters.discord.rest import DiscordError, DiscordREST
+from adapters.discord.stream import DiscordStream
 from core.models import ChatTask, Reply
 
 log = logging.getLogger(__name__)
@@ -27,31 +31,81 @@ class DiscordPoster:
         self.rest = rest
 
     def post(self, task: ChatTask, reply: Reply) -> str:
+        # A run that died after streaming into a message left it behind: it becomes the answer.
+        return self.deliver(task, reply, task.streamed_id)
+
+    def stream(self, task: ChatTask, started: Callable[[str], None]) -> DiscordStream:
+        return DiscordStream(self.rest, self.deliver, task, started)
+
+    def deliver(self, task: ChatTask, reply: Reply, into: str | None) -> str:
+        """Post `reply`; a mention's answer replaces the message `into` (the one it was streamed
+        into) while that message is there. A slash command's answer is its @original anyway."""
         target = task.reply_target
-        parts = render.messages(reply, task.id)
-        if target.get("via") == "interaction":
+        if target.get("via") != "interaction":
+            posted = self._settled(task, reply,
+                                   lambda final: self._put(task, final, into),
+                                   lambda: self._plain_reply(task, reply, into))
+            if target.get("message_id"):
+                self._unreact(target["channel_id"], target["message_id"])
+            return posted
+        try:
+            return self._settled(task, reply, lambda final: self._edit_original(target, [final]),
+                                 lambda: self._edit_original(target, render.messages(reply, task.id)))
+        except DiscordError as exc:
+            # A late answer (the token lasts 15 minutes) still reaches the channel, as a message,
+            # when the hub has a bot token to send one with and the bot is there: an app only a
+            # user installed is not, and reaches the channel through the interaction alone.
+            if (exc.code != _UNKNOWN_WEBHOOK or not self.rest.bot_token or not target.get("channel_id")
+                    or target.get("user_install")):
+                raise
+            log.warning("interaction token of task %s expired; posting in the channel instead", task.id)
+            channel = target["channel_id"]
+            return self._settled(task, reply, lambda final: self._send(task, channel, [final], reply_to=None),
+                                 lambda: self._send(task, channel, render.messages(reply, task.id), reply_to=None))
+
+    def _settled(self, task: ChatTask, reply: Reply, send_final: Callable[[dict], str],
+                 send_plain: Callable[[], str]) -> str:
+        """The answer as one Components V2 message, or plain where it does not fit one or
+        Discord refuses that form (a 400: the payload, not the message, is what it refuses)."""
+        final = layout.message(reply, task.id)
+        if final is not None:
             try:
-                return self._edit_original(target, parts)
+                return send_final(final)
             except DiscordError as exc:
-                # A late answer (the token lasts 15 minutes) still reaches the channel, as a
-                # plain message, when the hub has a bot token to send one with.
-                if exc.code != _UNKNOWN_WEBHOOK or not self.rest.bot_token or not target.get("channel_id"):
+                if exc.status != 400:
                     raise
-                log.warning("interaction token of task %s expired; posting in the channel instead", task.id)
-                return self._send(task, target["channel_id"], parts, reply_to=None)
+                log.warning("Discord refused the Components V2 answer of task %s (%s); posting it plain",
+                            task.id, exc)
+        return send_plain()
+
+    def _plain_reply(self, task: ChatTask, reply: Reply, into: str | None) -> str:
+        target = task.reply_target
         channel, question = target["channel_id"], target.get("message_id")
+        parts = render.messages(reply, task.id)
         thread = (self._open_thread(task, channel, question)
                   if len(parts) > 1 and question and target.get("can_open_thread") else None)
         if thread:
             parts = render.messages(reply, task.id, limit=render.LIMIT - len(CONTINUED))
             parts[0]["content"] += CONTINUED
-            posted = self._send(task, channel, parts[:1], reply_to=question)
-            self._send(task, thread, parts[1:], reply_to=None, first=1)
-        else:
-            posted = self._send(task, channel, parts, reply_to=question)
-        if question:
-            self._unreact(channel, question)
+        posted = self._put(task, parts[0], into)
+        self._send(task, thread or channel, parts[1:], reply_to=None, first=1)
         return posted
+
+    def _put(self, task: ChatTask, payload: dict, into: str | None) -> str:
+        """The answer's first message: `into` edited into it while that message is there, else
+        a new reply to the question."""
+        target = task.reply_target
+        if into:
+            try:
+                message = self.rest.request("PATCH", "/channels/{channel_id}/messages/{message_id}",
+                                            json=layout.as_edit(payload), channel_id=target["channel_id"],
+                                            message_id=into)
+                return f"discord:{message['id']}"
+            except DiscordError as exc:
+                if exc.status not in (403, 404):  # deleted, or the bot may no longer see it
+                    raise
+                log.info("the message task %s was streamed into is gone (%s); answering anew", task.id, exc)
+        return self._send(task, target["channel_id"], [payload], reply_to=target.get("message_id"))
 
     def clear_progress(self, task: ChatTask) -> None:
         """No answer is coming (the channel is disabled): the "thinking…" of a slash command, or the
@@ -87,7 +141,7 @@ class DiscordPoster:
     def _edit_original(self, target: dict, parts: list[dict]) -> str:
         hook = {"webhook_id": target["application_id"], "webhook_token": target["token"]}
         first = self.rest.request("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original",
-                                  json=parts[0], auth=False, **hook)
+                                  json=layout.as_edit(parts[0]), auth=False, **hook)
         for part in parts[1:]:
             self.rest.request("POST", "/webhooks/{webhook_id}/{webhook_token}", json=part,
                               params={"wait": "true"}, auth=False, **hook)

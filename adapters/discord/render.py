@@ -1,15 +1,17 @@
-"""A Reply as Discord messages: markdown cut into messages of at most 2,000 characters on
+"""A Reply as plain Discord messages: markdown cut into messages of at most 2,000 characters on
 paragraph or code-fence boundaries (a fence cut in two is closed and reopened), sources in an
-embed, 👍 / 👎 buttons, and mentions switched off on every message."""
+embed, 👍 / 👎 buttons, and mentions switched off on every message. Also the message an answer
+grows in while it is written. (The one-message Components V2 form is layout.py.)"""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.models import Reply
+from core.models import Citation, Reply
 
 LIMIT = 2000  # Discord's cap on a message's content
 EMBED_DESCRIPTION_LIMIT = 4096
@@ -21,16 +23,26 @@ VOTES = {"up": 1, "down": -1}
 _FENCE = re.compile(r"^\s*(```+|~~~+)(.*)$")
 # Shown as text even by a client that ignores allowed_mentions: a zero-width space breaks the mention.
 _MASS_MENTION = re.compile(r"@(everyone|here)\b")
+SOURCES_SHOWN = 5  # titles named under a growing answer; the final message lists them all
+
+
+def answer_text(reply: Reply) -> str:
+    """The answer as one markdown text: its text, then its code blocks, mass mentions defused."""
+    text = reply.text.strip()
+    for block in reply.code:
+        text += f"\n\n```{block.language}\n{block.code.rstrip()}\n```"
+    return _defused(text)
+
+
+def _defused(text: str) -> str:
+    return _MASS_MENTION.sub("@\u200b\\1", text)
 
 
 def messages(reply: Reply, task_id: uuid.UUID, limit: int = LIMIT) -> list[dict[str, Any]]:
     """The message payloads for `reply`, in order, each of at most `limit` characters; the last
     carries the sources and buttons."""
-    text = reply.text.strip()
-    for block in reply.code:
-        text += f"\n\n```{block.language}\n{block.code.rstrip()}\n```"
     # Defused before the cut, which then counts the characters this adds.
-    text = _MASS_MENTION.sub("@\u200b\\1", text)
+    text = answer_text(reply)
     parts = [{"content": part, "allowed_mentions": NO_MENTIONS} for part in split(text or "(no answer)", limit)]
     if reply.citations and not reply.is_error:
         parts[-1]["embeds"] = [sources_embed(reply)]
@@ -55,11 +67,38 @@ def sources_embed(reply: Reply) -> dict[str, Any]:
     return {"title": "Sources", "description": description.rstrip()}
 
 
+FEEDBACK_EMOJI = {"up": "👍", "down": "👎"}
+
+
+def feedback_id(vote: str, task_id: uuid.UUID) -> str:
+    """A feedback button's custom id: the vote and the task, which interactions.parse reads back."""
+    return f"{FEEDBACK_PREFIX}:{vote}:{task_id}"
+
+
 def feedback_buttons(task_id: uuid.UUID) -> dict[str, Any]:
     """An action row of two buttons whose custom ids carry the vote and the task."""
     return {"type": 1, "components": [
-        {"type": 2, "style": 2, "emoji": {"name": emoji}, "custom_id": f"{FEEDBACK_PREFIX}:{vote}:{task_id}"}
-        for vote, emoji in (("up", "👍"), ("down", "👎"))]}
+        {"type": 2, "style": 2, "emoji": {"name": emoji}, "custom_id": feedback_id(vote, task_id)}
+        for vote, emoji in FEEDBACK_EMOJI.items()]}
+
+
+def progress(text: str, words: str, sources: Sequence[Citation]) -> dict[str, Any]:
+    """The message an answer grows in: the text written so far, then in small print what the
+    agent is doing (the message's first line until there is text) and the sources it works
+    from. Text past one message is cut off here; the final answer (layout.py, or messages)
+    carries all of it."""
+    body = _defused(text.strip())
+    notes = [f"{'-# ' if body else ''}⏳ {words}"] if words else []
+    titles = [" ".join((c.title or c.location).split())[:80] for c in sources[:SOURCES_SHOWN]]
+    if titles:
+        more = len(sources) - len(titles)
+        notes.append("-# 📚 " + " · ".join(titles) + (f" (+{more})" if more > 0 else ""))
+    footer = _defused("\n".join(notes))
+    room = LIMIT - len(footer) - 2
+    if len(body) > room:
+        body = body[:room - 1] + "…"
+    return {"content": "\n\n".join(part for part in (body, footer) if part) or "⏳",
+            "allowed_mentions": NO_MENTIONS}
 
 
 def split(text: str, limit: int = LIMIT) -> list[str]:

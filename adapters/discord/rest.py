@@ -45,9 +45,12 @@ class DiscordREST:
         self._blocked_until: dict[str, float] = {}  # bucket key (or "global") -> monotonic time
 
     def request(self, method: str, template: str, *, json: Any = None, params: dict | None = None,
-                auth: bool = True, **path: str) -> Any:
+                auth: bool = True, max_wait: float | None = None, **path: str) -> Any:
         """`template` names the route as the docs do ("/channels/{channel_id}/messages"); `path`
-        fills it in. Interaction webhooks take `auth=False`: their token is in the URL."""
+        fills it in. Interaction webhooks take `auth=False`: their token is in the URL. A
+        `max_wait` of its own lets a request that can be skipped give up on a shorter rate limit
+        (a 429, or a bucket known to be empty for longer)."""
+        max_wait = self.max_wait if max_wait is None else max_wait
         url = self.api_url + template.format_map({k: quote(str(v), safe="@") for k, v in path.items()})
         route = f"{method} {template}"
         major = ":".join(str(path[k]) for k in _MAJOR if k in path)
@@ -55,7 +58,7 @@ class DiscordREST:
         if auth and self.bot_token:
             headers["Authorization"] = f"Bot {self.bot_token}"
         for attempt in range(ATTEMPTS):
-            self._wait_for(self._key(route, major))
+            self._wait_for(self._key(route, major), max_wait, route)
             response = self.session.request(method, url, json=json, params=params, headers=headers,
                                             timeout=self.timeout)
             body = _body(response)
@@ -63,7 +66,7 @@ class DiscordREST:
             if response.status_code == 429:
                 retry_after = float(body.get("retry_after", response.headers.get("Retry-After", 1))
                                     if isinstance(body, dict) else response.headers.get("Retry-After", 1))
-                if retry_after > self.max_wait:
+                if retry_after > max_wait:
                     raise DiscordError(429, body, route)
                 scope = "global" if isinstance(body, dict) and body.get("global") else self._key(route, major)
                 log.warning("Discord rate limit on %s: retrying in %.2fs", route, retry_after)
@@ -90,10 +93,12 @@ class DiscordREST:
                 reset_after = float(response.headers.get("X-RateLimit-Reset-After", 0))
                 self._blocked_until[self._key(route, major)] = time.monotonic() + reset_after
 
-    def _wait_for(self, key: str) -> None:
+    def _wait_for(self, key: str, max_wait: float, route: str) -> None:
         with self._lock:
             until = max(self._blocked_until.get(key, 0.0), self._blocked_until.get("global", 0.0))
         delay = until - time.monotonic()
+        if delay > max_wait:
+            raise DiscordError(429, {"message": f"rate limited for {delay:.1f}s more", "retry_after": delay}, route)
         if delay > 0:
             time.sleep(delay)
 

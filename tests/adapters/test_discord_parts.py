@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 from fakes import FakeDiscord
-from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID
+from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID, IS_COMPONENTS_V2, text_of
 
-from adapters.discord import interactions, render
+from adapters.discord import interactions, layout, render
 from adapters.discord.commands import command_definitions, sync_commands
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.rest import DiscordError, DiscordREST
@@ -102,6 +102,9 @@ def test_a_bucket_with_nothing_remaining_is_waited_for_before_the_next_request(d
     began = time.monotonic()
     send("900000000000000099")  # another channel is another bucket: no wait
     assert time.monotonic() - began < 0.8
+    with pytest.raises(DiscordError, match="429"):  # a request that may be skipped gives up instead
+        rest.request("POST", "/channels/{channel_id}/messages", json={"content": "b"}, max_wait=0.1,
+                     channel_id=CHANNEL_ID)
     send(CHANNEL_ID)
     assert time.monotonic() - began >= 0.95
     assert len(discord.calls("POST /channels/{channel_id}/messages")) == 3  # no 429 was needed
@@ -180,7 +183,8 @@ def test_an_expired_interaction_token_falls_back_to_a_channel_message(discord):
     task = _task(via="interaction", application_id=APP_ID, token="tok-old", channel_id=CHANNEL_ID)
     posted = DiscordPoster(DiscordREST(discord.api_url, "bot-token")).post(task, Reply(text="Late answer."))
     (message,) = discord.messages.values()
-    assert posted == f"discord:{message['id']}" and message["content"] == "Late answer."
+    assert posted == f"discord:{message['id']}" and text_of(message) == "Late answer."
+    assert message["flags"] == IS_COMPONENTS_V2
     with pytest.raises(DiscordError, match="Unknown Webhook"):  # without a bot token: RQ retries, then fails
         DiscordPoster(DiscordREST(discord.api_url)).post(task, Reply(text="Late answer."))
 
@@ -190,8 +194,14 @@ def test_commands_are_overwritten_only_when_they_changed(discord):
     assert sync_commands(rest, APP_ID, [int(GUILD_ID)]) == [f"guild {GUILD_ID}: commands updated"]
     assert sync_commands(rest, APP_ID, [int(GUILD_ID)]) == [f"guild {GUILD_ID}: commands already current"]
     assert len(discord.calls("PUT /applications/{application_id}/commands")) == 1
-    assert [c["name"] for c in discord.commands[GUILD_ID]] == ["ask", "code", "docs", "faq", "help"]
-    assert discord.commands[GUILD_ID] == command_definitions() and "global" not in discord.commands
+    assert [c["name"] for c in discord.commands[GUILD_ID]] == ["ask", "code", "docs", "faq", "help", "Ask MorningAI"]
+    assert discord.commands[GUILD_ID] == command_definitions(everywhere=False) and "global" not in discord.commands
+    # Global commands say where they may be used: installed by a guild or a user, in guilds and DMs.
+    assert sync_commands(rest, APP_ID, []) == ["global: commands updated"]
+    ask_message = discord.commands["global"][-1]
+    assert (ask_message["type"], ask_message["description"]) == (3, "")  # on a message's menu
+    assert all(c["integration_types"] == [0, 1] and c["contexts"] == [0, 1, 2] for c in discord.commands["global"])
+    assert sync_commands(rest, APP_ID, []) == ["global: commands already current"]
 
 
 @pytest.mark.parametrize("payload, error", [
@@ -216,3 +226,27 @@ def test_a_command_in_a_thread_continues_the_thread():
     # The conversation a mention of the bot in that thread (or the message it started from) is in.
     assert (task.channel, task.thread) == (CHANNEL_ID, "42")
     assert task.reply_target["via"] == "interaction" and task.platform_event_id == payload["id"]
+
+
+def test_ask_morningai_asks_about_the_messages_text_and_knows_who_installed_it():
+    asked = FakeDiscord.user_message("Is staging refreshed on Mondays?")
+    task = interactions.parse(FakeDiscord.message_command_interaction(asked)).task("default")
+    assert (task.kind, task.text, task.reply_target["via"]) == ("ask", "Is staging refreshed on Mondays?", "interaction")
+    assert task.reply_target["user_install"] is False  # the guild installed it: the bot is there
+    both = FakeDiscord.message_command_interaction(asked, authorizing_integration_owners={"0": GUILD_ID, "1": "5"})
+    assert interactions.parse(both).task("default").reply_target["user_install"] is False
+    image_only = FakeDiscord.message_command_interaction({**asked, "content": ""})
+    with pytest.raises(interactions.BadInteraction, match="no text to ask about"):
+        interactions.parse(image_only).task("default")
+
+
+def test_a_url_source_gets_a_link_button_and_an_answer_past_the_limits_goes_plain():
+    task_id = uuid.uuid4()
+    final = layout.message(Reply(text="Deploy with make.", citations=(
+        Citation("Runbook", "https://wiki.example/runbook"), Citation("Deploy", "docs/deploy.md"))), task_id)
+    runbook, deploy = final["components"][0]["components"][2:4]
+    assert runbook["type"] == 9 and runbook["accessory"]["url"] == "https://wiki.example/runbook"
+    assert deploy == {"type": 10, "content": "**2.** Deploy — `docs/deploy.md`"}
+    assert layout.message(Reply(text="x" * 4001), task_id) is None  # 4,000 characters of text at most
+    many = tuple(Citation(f"Page {n}", f"https://wiki.example/{n}") for n in range(13))
+    assert layout.message(Reply(text="x", citations=many), task_id) is None  # 40 components at most

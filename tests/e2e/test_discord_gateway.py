@@ -10,7 +10,16 @@ import uuid
 import pytest
 from conftest import ROOT
 from fakes import FakeDiscord, FakeOpenAI, message_text
-from fakes.discord_server import APP_ID, BOT_ID, CHANNEL_ID, GUILD_ID, USER_ID
+from fakes.discord_server import (
+    APP_ID,
+    BOT_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    USER_ID,
+    buttons_of,
+    settled,
+    text_of,
+)
 from support import wait_for
 
 from worker import channels
@@ -67,8 +76,13 @@ def _morningai(processes, *args: str, env: dict[str, str] | None = None) -> subp
 
 
 def _reply_to(discord, message_id):
+    """The bot's answer to the message, once it is one (it grows in that reply as it is written)."""
     return next((m for m in discord.messages.values()
-                 if (m["message_reference"] or {}).get("message_id") == message_id), None)
+                 if (m["message_reference"] or {}).get("message_id") == message_id and settled(m)), None)
+
+
+def _original(discord, command):
+    return wait_for(lambda: settled(discord.originals.get(command["token"])), what="the command's answer")
 
 
 def test_slash_command_is_deferred_then_answered_and_mentions_get_replies(bot, processes, discord, owner):
@@ -81,9 +95,13 @@ def test_slash_command_is_deferred_then_answered_and_mentions_get_replies(bot, p
     discord.dispatch("INTERACTION_CREATE", command)
     callback = wait_for(lambda: discord.calls(CALLBACK), what="the deferral")[0]
     assert callback.body == {"type": 5} and callback.path.endswith(f"/{command['token']}/callback")
-    original = wait_for(lambda: discord.originals.get(command["token"]), what="@original to be edited")
-    assert "No knowledge base yet" in original["content"]
+    original = _original(discord, command)
+    assert "No knowledge base yet" in text_of(original)
     wait_for(lambda: _task(owner, command["id"])[0] == "posted", what="the command's task to be posted")
+    asked = discord.message_command_interaction(discord.user_message("where are the runbooks?"))
+    discord.dispatch("INTERACTION_CREATE", asked)  # "Ask MorningAI" on that message
+    assert "where are the runbooks?" in text_of(_original(discord, asked))
+    assert _task(owner, asked["id"])[1:3] == ("ask", "where are the runbooks?")
 
     mention = discord.user_message(f"<@{discord.bot_author()['id']}> what is the on-call rota? @everyone",
                                    mention_bot=True)
@@ -117,8 +135,7 @@ def _votes(owner) -> dict[tuple[str, str], int]:
 def test_feedback_buttons_clicked_over_the_gateway_are_acknowledged_and_kept(bot, discord, owner):
     command = discord.command_interaction("help")
     discord.dispatch("INTERACTION_CREATE", command)
-    original = wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
-    up, down = (button["custom_id"] for button in original["components"][0]["components"])
+    up, down = (button["custom_id"] for button in buttons_of(_original(discord, command)))
     task_id = up.rsplit(":", 1)[1]
 
     def click(custom_id: str, user_id: str = USER_ID) -> dict:
@@ -154,8 +171,7 @@ def test_a_dropped_gateway_is_resumed_and_nothing_said_meanwhile_is_lost(bot, di
     discord.dispatch("MESSAGE_CREATE", mention)  # sent while the bot is away: replayed on RESUME
     resume = wait_for(lambda: [f for f in discord.gateway_log if f["op"] == 6], what="the client to resume")[0]
     assert resume["d"]["session_id"] == session and resume["d"]["token"] == "test-bot-token"
-    original = wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
-    assert "`code <request>`" in original["content"]  # /help
+    assert "`code <request>`" in text_of(_original(discord, command))  # /help
     wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply to the mention made while away")
     assert [f["op"] for f in discord.gateway_log].count(2) == 1  # resumed, not identified anew
     assert bot.poll() is None
@@ -241,7 +257,7 @@ def test_a_thread_opened_on_the_bots_answer_goes_on_with_that_question(bot, proc
     command = discord.command_interaction("ask", "question", "and on Mondays?", channel_id=on_answer,
                                           channel=discord.threads[on_answer])
     discord.dispatch("INTERACTION_CREATE", command)
-    wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
+    _original(discord, command)
     assert _conversation(owner, command["id"]) == (CHANNEL_ID, mention["id"])
     assert bot.poll() is None
 
@@ -292,7 +308,7 @@ def test_a_long_answer_goes_on_in_a_thread_where_replies_are_follow_ups(gateway,
     # The model read the follow-up after the question and answer before it in the thread.
     assert [message_text(m["content"]) for m in asked if m["role"] != "system"][:2] == ["how do we deploy?",
                                                                                         LONG_ANSWER]
-    assert reply["channel_id"] == thread and "Staging ships the same way" in reply["content"]
+    assert reply["channel_id"] == thread and "Staging ships the same way" in text_of(reply)
     assert _conversation(owner, follow_up["id"]) == _conversation(owner, mention["id"]) == (CHANNEL_ID, thread)
     assert len(discord.threads) == 1  # an answer in a thread goes on in that thread
 
@@ -308,8 +324,8 @@ def test_a_session_that_cannot_be_resumed_is_identified_anew_and_the_pending_ans
     wait_for(lambda: [f for f in discord.gateway_log if f["op"] == 6], what="the client to try resuming")
     assert discord.wait_for_session() != first  # refused (INVALID_SESSION), so it identified anew
     assert [f["op"] for f in discord.gateway_log].count(2) == 2
-    original = wait_for(lambda: discord.originals.get(command["token"]), what="the command's answer")
-    assert "`code <request>`" in original["content"]  # the worker answers over REST, gateway or not
+    # the worker answers over REST, gateway or not
+    assert "`code <request>`" in text_of(_original(discord, command))
 
     mention = discord.user_message(f"<@{BOT_ID}> are backups encrypted?", mention_bot=True)
     discord.dispatch("MESSAGE_CREATE", mention)

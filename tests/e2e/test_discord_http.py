@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 from fakes import FakeDiscord
-from fakes.discord_server import APP_ID
+from fakes.discord_server import APP_ID, buttons_of, settled, text_of
 from nacl.signing import SigningKey
 from support import answers, wait_for
 
@@ -63,21 +63,27 @@ def test_a_signed_command_is_deferred_at_once_and_answered_by_editing_the_origin
     assert response.status_code == 200 and response.json() == {"type": 5}
     assert time.monotonic() - began < 3.0  # Discord's deadline
 
-    original = wait_for(lambda: discord.originals.get(command["token"]), what="the worker to edit @original")
-    assert "No knowledge base yet" in original["content"]
+    original = wait_for(lambda: settled(discord.originals.get(command["token"])), what="the answer in @original")
+    assert "No knowledge base yet" in text_of(original)
     assert original["allowed_mentions"] == {"parse": [], "replied_user": False}
     edit = discord.calls("PATCH /webhooks/{application_id}/{token}/messages/@original")[0]
     assert edit.path == f"/webhooks/{APP_ID}/{command['token']}/messages/@original"
     wait_for(lambda: _tasks(owner)[0][1] == "posted", what="the task to be marked posted")
     assert _tasks(owner) == [(command["id"], "posted", "ask", "How do we deploy?", f"discord:{original['id']}")]
 
+    # "Ask MorningAI" on a message's menu asks about that message, answered as /ask is.
+    asked = discord.message_command_interaction(discord.user_message("Where are the runbooks?"))
+    assert _post(hub_url, asked).json() == {"type": 5}
+    assert "Where are the runbooks?" in text_of(
+        wait_for(lambda: settled(discord.originals.get(asked["token"])), what="the answer about the message"))
+
     # Replaying the very same signed request (within the clock window) stores nothing new.
     replay = _post(hub_url, command)
     assert replay.status_code == 409 and "already received" in replay.json()["error"]
-    assert len(_tasks(owner)) == 1
+    assert len(_tasks(owner)) == 2
 
     # The 👍 under the answer is acknowledged to the clicker alone and stored; a second click changes it.
-    up, down = (b["custom_id"] for b in original["components"][0]["components"])
+    up, down = (b["custom_id"] for b in buttons_of(original))
     thanks = _post(hub_url, discord.button_interaction(up)).json()
     assert thanks["type"] == 4 and thanks["data"]["flags"] == 64
     _post(hub_url, discord.button_interaction(down))

@@ -19,7 +19,15 @@ person with `start_thread`, the bot over REST) sends THREAD_CREATE, and messages
 the thread's id as to a channel.
 
 Messages are stored with `mention_everyone` computed from their content and allowed_mentions
-as Discord documents it, so a test sees whether a ping would have been delivered.
+as Discord documents it, so a test sees whether a ping would have been delivered. An edit
+(PATCH of a channel message or of @original) changes the fields it sends, as on Discord; every
+request is kept with the time it arrived (`Call.at`, monotonic), for tests of pacing.
+
+Components V2 (the IS_COMPONENTS_V2 flag): a payload with the flag may not carry content or
+embeds, an edit that sets it on a message that had content must reset it to null, and the flag
+cannot be taken off; each is answered 400 with Discord's "Invalid Form Body" (code 50035).
+`refuse_v2 = True` refuses every payload with the flag that way. `text_of` and `buttons_of`
+read a message whichever way it was built; `settled` tells an answer from its progress.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ APP_ID = "900000000000000002"
 GUILD_ID = "900000000000000003"
 CHANNEL_ID = "900000000000000004"
 USER_ID = "900000000000000005"
+IS_COMPONENTS_V2 = 1 << 15
 _ids = itertools.count(int(time.time() * 1000) << 22)
 
 
@@ -59,6 +68,7 @@ class Call:
     body: Any
     headers: dict[str, str]
     params: dict[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 # (method, path pattern) -> (route name, handler name)
@@ -72,6 +82,7 @@ _ROUTES = [
     ("DELETE", r"/users/@me/guilds/(?P<guild_id>\d+)", "leave_guild"),
     ("POST", r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)", "follow_up"),
     ("POST", r"/channels/(?P<channel_id>\d+)/messages", "create_message"),
+    ("PATCH", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)", "edit_message"),
     ("POST", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/threads", "create_thread"),
     ("PUT", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/reactions/(?P<emoji>[^/]+)/@me", "react"),
     ("DELETE", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/reactions/(?P<emoji>[^/]+)/@me", "react"),
@@ -81,6 +92,7 @@ _ROUTES = [
 ]
 _ROUTE_NAMES = {
     "create_message": "POST /channels/{channel_id}/messages",
+    "edit_message": "PATCH /channels/{channel_id}/messages/{message_id}",
     "edit_original": "PATCH /webhooks/{application_id}/{token}/messages/@original",
     "follow_up": "POST /webhooks/{application_id}/{token}",
     "callback": "POST /interactions/{interaction_id}/{token}/callback",
@@ -103,6 +115,7 @@ class FakeDiscord:
         self.threads: dict[str, dict[str, Any]] = {}  # thread id -> its channel object
         self.expired_tokens: set[str] = set()  # interaction tokens past their 15 minutes
         self.guilds: set[str] = {GUILD_ID}  # guilds the bot is in
+        self.refuse_v2 = False  # answer every Components V2 payload 400, as for a malformed one
         self._reset_after: float | None = None
         self._closing = False
         self._failures: dict[str, list[tuple[int, float, int, str]]] = {}
@@ -195,9 +208,17 @@ class FakeDiscord:
             "data": {"id": snowflake(), "name": name, "type": 1,
                      **({"options": [{"name": option, "type": 3, "value": value}]} if option else {})},
             "app_permissions": "2147483647", "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
+            "entitlements": [], "authorizing_integration_owners": {"0": GUILD_ID}, "context": 0,
             "attachment_size_limit": 10485760, **fields,
         }
+
+    @staticmethod
+    def message_command_interaction(target: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """"Ask MorningAI" used on the message `target` (a MESSAGE_CREATE's data), from its menu."""
+        payload = FakeDiscord.command_interaction("Ask MorningAI", **fields)
+        payload["data"] = {"id": snowflake(), "name": "Ask MorningAI", "type": 3, "target_id": target["id"],
+                           "resolved": {"messages": {target["id"]: target}}}
+        return payload
 
     @staticmethod
     def button_interaction(custom_id: str, user_id: str = USER_ID) -> dict[str, Any]:
@@ -342,10 +363,37 @@ class FakeDiscord:
     async def _edit_original(self, request, body, app, token):
         if token in self.expired_tokens:
             return _json({"message": "Unknown Webhook", "code": 10015}, 404)
-        message = self._store(body, channel_id=CHANNEL_ID, author=_user(BOT_ID, "MorningAI", bot=True),
-                              message_id=self.originals.get(token, {}).get("id"))
+        old = self.originals.get(token)
+        if refusal := self._refused(body, old):
+            return refusal
+        message = self._store(body, channel_id=CHANNEL_ID, author=_user(BOT_ID, "MorningAI", bot=True), old=old)
         self.originals[token] = message
         return _json(message)
+
+    async def _edit_message(self, request, body, channel_id, message_id):
+        old = self.messages.get(message_id)
+        if old is None or old["channel_id"] != channel_id:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        if refusal := self._refused(body, old):
+            return refusal
+        return _json(self._store(body, channel_id=channel_id, author=old["author"], old=old))
+
+    def _refused(self, body: dict[str, Any], old: dict[str, Any] | None) -> web.Response | None:
+        """Discord's answer to a payload that breaks the rules of Components V2, if it does."""
+        v2 = bool((body.get("flags") or 0) & IS_COMPONENTS_V2)
+        was_v2 = bool(old and old["flags"] & IS_COMPONENTS_V2)
+        problems = []
+        if v2 and self.refuse_v2:
+            problems.append("components: Invalid Form Body")
+        if (v2 or was_v2) and (body.get("content") or body.get("embeds")):
+            problems.append("content/embeds: cannot be used with IS_COMPONENTS_V2")
+        if v2 and old and old["content"] and "content" not in body:
+            problems.append("content: must be reset to null to set IS_COMPONENTS_V2")
+        if was_v2 and "flags" in body and not v2:
+            problems.append("flags: IS_COMPONENTS_V2 cannot be removed")
+        if not problems:
+            return None
+        return _json({"message": "Invalid Form Body", "code": 50035, "errors": problems}, 400)
 
     async def _delete_original(self, request, body, app, token):
         self.originals.pop(token, None)
@@ -364,6 +412,8 @@ class FakeDiscord:
         for old in self.messages.values():  # enforce_nonce: the same nonce gives the same message
             if body.get("enforce_nonce") and old.get("nonce") == body.get("nonce") and old["channel_id"] == channel_id:
                 return _json(old)
+        if refusal := self._refused(body, None):
+            return refusal
         reset_after, self._reset_after = self._reset_after, None
         return _json(self._store(body, channel_id=channel_id, author=_user(BOT_ID, "MorningAI", bot=True)),
                      headers={"X-RateLimit-Bucket": "create_message", "X-RateLimit-Limit": "5",
@@ -398,7 +448,11 @@ class FakeDiscord:
         return await self._get_commands(request, body, app, guild)
 
     def _store(self, body: dict[str, Any], *, channel_id: str, author: dict[str, Any],
-               message_id: str | None = None) -> dict[str, Any]:
+               old: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A new message, or `old` with what `body` sends changed (an edit)."""
+        if old is not None:
+            sent = {k: body[k] for k in ("content", "embeds", "components", "flags", "allowed_mentions") if k in body}
+            body = {**old, **sent}
         content = body.get("content") or ""
         allowed = body.get("allowed_mentions")
         # Discord: without allowed_mentions everything in the content pings; with it, only what
@@ -408,13 +462,42 @@ class FakeDiscord:
         users = re.findall(r"<@!?(\d+)>", content)
         pinged = users if allowed is None or "users" in allowed.get("parse", []) else \
             [u for u in users if u in (allowed.get("users") or [])]
-        message = {"id": message_id or snowflake(), "channel_id": channel_id, "author": author,
-                   "content": content, "embeds": body.get("embeds", []), "components": body.get("components", []),
+        message = {"id": old["id"] if old else snowflake(), "channel_id": channel_id, "author": author,
+                   "content": content, "embeds": body.get("embeds") or [], "components": body.get("components") or [],
+                   "flags": body.get("flags") or 0,
                    "mention_everyone": everyone, "mentions": pinged, "nonce": body.get("nonce"),
                    "message_reference": body.get("message_reference"), "allowed_mentions": allowed,
                    "timestamp": "2024-01-01T00:00:00+00:00", "type": 0}
         self.messages[message["id"]] = message
         return message
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """What a message says: its content, or its text displays (type 10), in order."""
+    texts = [message.get("content") or ""]
+    for component in _components(message.get("components") or []):
+        if component.get("type") == 10:
+            texts.append(component["content"])
+    return "\n".join(text for text in texts if text)
+
+
+def settled(message: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`message` once it carries an answer, not the ⏳ progress of one still being written: the
+    hub streams an answer into the message that ends up carrying it."""
+    return message if message and "⏳" not in text_of(message) else None
+
+
+def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button on a message, in order, however deep its layout nests them."""
+    return [c for c in _components(message.get("components") or []) if c.get("type") == 2]
+
+
+def _components(components: list[dict[str, Any]]):
+    for component in components:
+        yield component
+        yield from _components(component.get("components") or [])
+        if component.get("accessory"):
+            yield component["accessory"]
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

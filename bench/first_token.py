@@ -1,14 +1,15 @@
 """How soon does an asker see something? Questions to a whole hub (`morningai up --workers 2`)
 whose fake model writes its answer a piece at a time (`--token-delay` seconds apart), asked from
-the dashboard's playground (the web platform, watched through GET /api/tasks/<id>/events) and
-as signed Slack mentions, a few at a time.
+the dashboard's playground (the web platform, watched through GET /api/tasks/<id>/events), as
+signed Slack mentions and as signed Discord slash commands, a few at a time.
 
     python -m bench.first_token [--n 60] [--token-delay 0.05] [--concurrency 2]
 
 Prints per platform, p50 / p95: event → first visible status (web: the first `status` event a
-watcher gets; Slack: the 👀 reaction), the model's first piece of text → the first text the
-asker sees (web: the first `text` event; Slack: the first text appended to the answer's stream),
-and event → answer complete. The targets (issue 16): status ≤ 1 s and text ≤ 300 ms at p95.
+watcher gets; Slack: the 👀 reaction; Discord: the deferral's "thinking…"), the model's first
+piece of text → the first text the asker sees (web: the first `text` event; Slack: the first
+text appended to the answer's stream; Discord: the first edit of @original showing text), and
+event → answer complete. The targets (issue 16): status ≤ 1 s and text ≤ 300 ms at p95.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bench.hub_run import HubRun, in_parallel, percentile
+from fakes.discord_server import settled
 
 EMAIL, PASSWORD = "bench@example.com", "a long bench password"
 TARGETS = {"status": 1.0, "text": 0.3}
@@ -126,6 +128,34 @@ def slack(run: HubRun, n: int, concurrency: int, progress: Progress) -> dict[str
     return {"status": status, "text": text, "done": done}
 
 
+def discord(run: HubRun, n: int, concurrency: int, progress: Progress) -> dict[str, list[float]]:
+    session_of = threading.local()
+
+    def command(i: int) -> dict:
+        question = f"who is on call this week, command {i}, and when do they hand over?"
+        session_of.session = getattr(session_of, "session", None) or requests.Session()
+        interaction, sent, deferred = run.command(session_of.session, question)
+        deadline = time.monotonic() + 120
+        while not settled(run.discord.originals.get(interaction["token"])) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return {"token": interaction["token"], "sent": sent, "status": deferred, "question": question}
+
+    results = _asked_by(concurrency, n, progress, "discord: slash commands", command)
+    pieces = _first_pieces(run)
+    edits = [call for call in run.discord.requests if call.route.startswith("PATCH /webhooks/")]
+    status, text, done = [], [], []
+    for moments in results:
+        mine = [call for call in edits if f"/{moments['token']}/" in call.path]
+        # Text shows once an edit's content starts with the answer rather than the ⏳ step.
+        shown = next((call.at for call in mine if not (call.body.get("content") or "⏳").startswith("⏳")), None)
+        piece = _piece_for(pieces, moments["question"])
+        status.append(moments["status"] - moments["sent"])
+        if piece is not None and shown is not None:
+            text.append(shown - piece)
+        done.append(mine[-1].at - moments["sent"])
+    return {"status": status, "text": text, "done": done}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=60, help="questions per platform")
@@ -135,10 +165,11 @@ def main() -> None:
     args = parser.parse_args()
     # One asker asks them all: the per-person limit (20 a minute by default) would refuse most.
     env = {"MORNINGAI_ADMIN_EMAIL": EMAIL, "MORNINGAI_ADMIN_PASSWORD": PASSWORD, "MORNINGAI_USER_RATE_LIMIT": "0"}
-    with HubRun(token_delay=args.token_delay, env=env) as run, Progress() as progress:
+    with HubRun(token_delay=args.token_delay, env=env, discord=True) as run, Progress() as progress:
         _web_question(run, -1)  # warm up: each process's agent and connections
         rows = {"web (playground, live events)": web(run, args.n, args.concurrency, progress),
-                "slack (mention, streamed)": slack(run, args.n, args.concurrency, progress)}
+                "slack (mention, streamed)": slack(run, args.n, args.concurrency, progress),
+                "discord (slash command, edits paced 1.5 s)": discord(run, args.n, args.concurrency, progress)}
     table = Table(title=f"Time to first sight: {args.n} questions per platform, {args.concurrency} at a time, "
                         f"model pieces {args.token_delay} s apart, 2 cores")
     for column in ("platform", "event → first status p50 / p95 (s)", "first token → first text p50 / p95 (s)",

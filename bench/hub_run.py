@@ -3,7 +3,8 @@
 `HubRun` starts PostgreSQL and Redis (embedded, in a temporary folder), a fake Slack and a fake
 OpenAI-compatible model (tests/fakes) with a configurable delay, ingests one page so every
 question costs a model call, and runs `morningai up --workers N` against them. `send` plays
-signed `app_mention` events spread over channels and people; `outcomes` reads back, per event,
+signed `app_mention` events spread over channels and people (and, with `discord=True`, a fake
+Discord whose signed slash commands `command` sends); `outcomes` reads back, per event,
 when Slack first showed progress (the 👀 reaction), when the first text of an answer showed
 in its thread, and when each answer message there was complete.
 Everything it starts it stops, embedded servers included.
@@ -32,8 +33,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakes import FakeOpenAI  # noqa: E402
+from fakes import FakeDiscord, FakeOpenAI  # noqa: E402
 from fakes.slack_server import FakeSlack  # noqa: E402
+from nacl.signing import SigningKey  # noqa: E402
 from support import free_port  # noqa: E402
 
 from core.db import Database  # noqa: E402
@@ -70,8 +72,11 @@ class Outcome:
 
 class HubRun:
     def __init__(self, *, workers: int = 2, engine: str = "threads", concurrency: int | None = None,
-                 model_delay: float = 0.0, token_delay: float = 0.0, env: dict[str, str] | None = None):
+                 model_delay: float = 0.0, token_delay: float = 0.0, env: dict[str, str] | None = None,
+                 discord: bool = False):
         self.workers, self.engine, self.concurrency = workers, engine, concurrency
+        self.discord: FakeDiscord | None = FakeDiscord() if discord else None
+        self.discord_key = SigningKey.generate()  # the application's key: the bench signs as Discord
         self.model_delay, self.token_delay = model_delay, token_delay
         self.extra_env = env or {}
         self.events: list[Event] = []
@@ -84,6 +89,8 @@ class HubRun:
         home = Path(self._home.name)
         self.postgres, self.redis = EmbeddedPostgres(home), EmbeddedRedis(home)
         self.slack = FakeSlack().__enter__()
+        if self.discord is not None:
+            self.discord.__enter__()
         self.model = FakeOpenAI(dims=8, delay=self.model_delay, token_delay=self.token_delay).start()
         self.up: subprocess.Popen | None = None
         try:
@@ -108,6 +115,9 @@ class HubRun:
                "SLACK_API_URL": self.slack.api_url, "MORNINGAI_EMBEDDINGS": "hash",
                "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": self.model.base_url,
                "MORNINGAI_WORKER_ENGINE": self.engine, **self.extra_env}
+        if self.discord is not None:
+            env.update(DISCORD_PUBLIC_KEY=self.discord_key.verify_key.encode().hex(),
+                       DISCORD_API_URL=self.discord.api_url)
         if self.concurrency:
             env["MORNINGAI_WORKER_CONCURRENCY"] = str(self.concurrency)
         self.log = (home / "up.log").open("wb")
@@ -137,6 +147,8 @@ class HubRun:
                 self.up.wait()
         self.model.stop()
         self.slack.__exit__()
+        if self.discord is not None:
+            self.discord.__exit__()
         self.redis.stop()
         self.postgres.stop()
         self._home.cleanup()
@@ -168,6 +180,20 @@ class HubRun:
         if retry:
             headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
         return session.post(f"{self.url}/slack/events", data=body, headers=headers, timeout=timeout)
+
+    def command(self, session: requests.Session, question: str) -> tuple[dict, float, float]:
+        """A signed /ask slash command to POST /discord/interactions: the interaction, when it
+        was sent, and when the hub's deferral ("thinking…", what the asker sees first) came back."""
+        interaction = FakeDiscord.command_interaction("ask", "question", question)
+        body = json.dumps(interaction).encode()
+        stamp = str(int(time.time()))
+        headers = {"Content-Type": "application/json", "X-Signature-Timestamp": stamp,
+                   "X-Signature-Ed25519": self.discord_key.sign(stamp.encode() + body).signature.hex()}
+        sent = time.monotonic()
+        response = session.post(f"{self.url}/discord/interactions", data=body, headers=headers, timeout=10)
+        if response.status_code != 200 or response.json().get("type") != 5:
+            raise SystemExit(f"/discord/interactions answered {response.status_code}: {response.text[:200]}")
+        return interaction, sent, time.monotonic()
 
     def send(self, n: int, *, channels: int = 50, users: int = 300, concurrency: int = 16) -> list[Event]:
         """n signed mentions from `concurrency` clients, spread over channels and people."""

@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 # one edit of a message per 1.5 s stays well inside them with room for the channel's other
 # answers, and reads as steady growth.
 PACE = 1.5
+# A step is shown only once the answer has taken this long: Discord already says "thinking…" (or
+# the 🤔 is on the question), and an edit spent on a quick step would hold the first text back
+# a whole PACE (bench/first_token.py: 1.46 s at p50 when every step was shown).
+STEPS_AFTER = 1.0
 
 Deliver = Callable[[ChatTask, Reply, str | None], str]  # (task, reply, message to replace) -> posted id
 
@@ -35,13 +39,15 @@ class DiscordStream:
         self.message_id = task.streamed_id
         self._words, self._sources, self._text = "", (), ""
         self._last_edit = 0.0
+        self._began = time.monotonic()
         self._quiet = False
 
     def step(self, words: str, sources: Sequence[Citation]) -> None:
         self._words = words
         if sources:
             self._sources = tuple(sources)
-        self._show()
+        if self._text or time.monotonic() - self._began >= STEPS_AFTER:
+            self._show()
 
     def write(self, piece: str) -> None:
         self._text += piece

@@ -107,9 +107,10 @@ def test_an_answer_grows_in_one_message_paced_then_settles_into_components(model
     task = _mention(discord)
     row = _answered(model_rt, task)
 
-    (create,) = discord.calls(CREATE)  # the one message, sent at the first step
+    (create,) = discord.calls(CREATE)  # the one message, sent with the first text: quick steps show none
     message = discord.messages[row["streamed_id"]]
-    assert create.body["content"].startswith("⏳ Searching your docs")
+    first_text, note = create.body["content"].split("\n\n-# ", 1)
+    assert ANSWER.startswith(first_text) and note.startswith("⏳ Writing the answer")
     assert create.body["message_reference"]["message_id"] == task.platform_event_id
     edits = discord.calls(EDIT)
     assert len(edits) >= 3 and {e.path for e in edits} == {f"/channels/{CHANNEL_ID}/messages/{message['id']}"}
@@ -163,15 +164,16 @@ def test_components_v2_refused_falls_back_to_the_plain_answer_once(offline_rt, d
 
     row = _answered(offline_rt, task)
 
-    edits = discord.calls(EDIT)
-    assert [bool(e.body.get("flags")) for e in edits] == [True, False]  # refused, then plain
-    message = discord.messages[row["streamed_id"]]
-    assert row["posted_id"] == f"discord:{message['id']}" and len(discord.messages) == 1
+    # A quick offline answer streams nothing: the answer is sent whole, V2 refused, then plain.
+    creates = discord.calls(CREATE)
+    assert [bool(c.body.get("flags")) for c in creates] == [True, False] and row["streamed_id"] is None
+    (message,) = discord.messages.values()
+    assert row["posted_id"] == f"discord:{message['id']}"
     assert "rollback" in message["content"] and message["embeds"][0]["title"] == "Sources"
     assert [b["custom_id"] for b in buttons_of(message)] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}"]
 
 
-def test_ask_morningai_on_a_message_streams_into_the_interaction_response(offline_rt, discord):
+def test_ask_morningai_on_a_message_streams_into_the_interaction_response(model_rt, discord):
     """Used from a user's install, where the bot is not in the guild: the answer goes through the
     interaction's response alone, even once its token expired."""
     asked = discord.user_message(QUESTION)
@@ -179,10 +181,10 @@ def test_ask_morningai_on_a_message_streams_into_the_interaction_response(offlin
     task = interactions.parse(payload).task("default")
     assert (task.kind, task.text, task.reply_target["user_install"]) == ("ask", QUESTION, True)
 
-    row = _answered(offline_rt, task)
+    row = _answered(model_rt, task)
 
     edits = discord.calls(EDIT_ORIGINAL)
-    assert len(edits) == 2 and edits[0].body["content"].startswith("⏳ Searching your docs")
+    assert len(edits) >= 3 and ANSWER.startswith(edits[0].body["content"].split("\n\n-# ")[0])
     _paced(edits)
     original = discord.originals[payload["token"]]
     _settled(original, task)
@@ -190,8 +192,8 @@ def test_ask_morningai_on_a_message_streams_into_the_interaction_response(offlin
     assert discord.calls(CREATE) == []
 
     discord.expired_tokens.add(payload["token"])
-    late = lifecycle.load(offline_rt.db, task.id)
+    late = lifecycle.load(model_rt.db, task.id)
     with pytest.raises(DiscordError, match="Unknown Webhook"):
-        wiring.build_posters(offline_rt).for_task(late).post(late, Reply(text="Late."))
+        wiring.build_posters(model_rt).for_task(late).post(late, Reply(text="Late."))
     assert discord.calls(CREATE) == []  # no bot-token post where the bot is not
 

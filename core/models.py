@@ -13,12 +13,14 @@ from typing import Any, Literal, get_args
 
 Platform = Literal["slack", "discord", "web"]
 Kind = Literal["ask", "code", "docs", "faq", "help"]
-Status = Literal["received", "queued", "running", "posted", "failed", "skipped"]
+# drafted: answered and held for a person to publish; withheld: answered unasked, not sure enough
+# to post (worker/modes.py).
+Status = Literal["received", "queued", "running", "posted", "failed", "skipped", "drafted", "withheld"]
 
 PLATFORMS: tuple[str, ...] = get_args(Platform)
 KINDS: tuple[str, ...] = get_args(Kind)
 STATUSES: tuple[str, ...] = get_args(Status)
-FINISHED: tuple[str, ...] = ("posted", "failed", "skipped")  # a task's outcome is recorded
+FINISHED: tuple[str, ...] = ("posted", "failed", "skipped", "withheld")  # a task's outcome is recorded
 
 # Discord's ids (guilds, channels, threads): snowflakes, 15 to 22 digits.
 SNOWFLAKE = re.compile(r"^[0-9]{15,22}$")
@@ -60,6 +62,14 @@ class Submitted:
     task_id: uuid.UUID
     created: bool  # False: the platform redelivered an event we already have
     status: str
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What the bot listens for in a channel beyond what is addressed to it (its settings say:
+    worker/channels.py), as an adapter needs to know on the way in."""
+    follow_ups: bool = False  # replies in threads it answered
+    unasked: bool = False  # questions nobody tagged it in (answer mode auto or draft)
 
 
 @dataclass(frozen=True)

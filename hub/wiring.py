@@ -26,6 +26,7 @@ from agents.llm import choose_chat_model
 from core import workspaces
 from core.config import Settings
 from core.db import Database
+from core.models import ChatTask
 from core.runtime import Runtime
 from hub.admin import settings as admin_settings
 from hub.embedded import EmbeddedServices
@@ -33,7 +34,7 @@ from hub.web.integrations import Connectors
 from memory import faqs
 from memory.embedders import Embedder, choose_embedder
 from memory.search import search
-from tasks import feedback, lifecycle, stats
+from tasks import feedback, lifecycle, stats, support
 from worker import channels
 from worker.jobs import Wiring
 from worker.posters import NoPoster, PosterRegistry
@@ -117,12 +118,48 @@ def slack_hub(rt: Runtime) -> SlackHub:
     views = ViewedChannels(Redis.from_url(rt.redis_url, socket_connect_timeout=0.25, socket_timeout=0.25))
     return SlackHub(
         submit=lambda task: lifecycle.store(rt.db, task),
-        follow_ups=lambda channel: channels.follow_ups(rt.db, "slack", channel),
+        listening=lambda channel: channels.listening(rt.db, "slack", channel),
         answered_in_thread=lambda channel, thread: lifecycle.answered_in_thread(rt.db, "slack", channel, thread),
         record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "slack", task_id, user, vote),
+        review_draft=lambda task_id, user, action: _review_draft(rt, "slack", task_id, f"slack:{user}", action),
         suggested_questions=lambda workspace: _suggested_questions(rt.db, workspace),
         remember_view=views.remember, viewed=views.viewed,
         max_chars=rt.settings.max_message_chars)
+
+
+class PlatformChecks:
+    """What only the platforms can tell about a channel's settings (worker/channels.py:
+    Platforms), asked with the token of the team or guild the channel's tasks came from."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self.posters = build_posters(rt)
+
+    def cannot_post(self, platform: str, channel: str, near: str) -> str | None:
+        return self._ask(platform, near, lambda poster, target: poster.cannot_post(channel, target))
+
+    def unknown_people(self, platform: str, channel: str, people: list[str]) -> str | None:
+        return self._ask(platform, channel, lambda poster, target: poster.unknown_people(people, target))
+
+    def _ask(self, platform: str, near: str, question) -> str | None:
+        latest = stats.latest_in_channel(self.rt.db, platform, near)
+        target = (latest or {}).get("reply_target") or {}
+        try:
+            return question(self.posters.for_task(ChatTask(platform=platform, workspace="", platform_event_id="",
+                                                           text="", reply_target=target)), target)
+        except NoPoster as exc:
+            if latest is None:
+                return (f"the hub cannot tell yet which {platform} team or server {near} belongs to: "
+                        "ask the bot something there first")
+            return str(exc)
+
+
+def _review_draft(rt: Runtime, platform: str, task_id, by: str, action: str) -> str:
+    """A reviewer's Publish or Dismiss from a platform's buttons, in words for them."""
+    try:
+        return support.review(rt, task_id, by, action, platform=platform)
+    except support.NotReviewable as exc:
+        return f"nothing done: {exc}"
 
 
 def _suggested_questions(db: Database, workspace: str) -> list[str]:
@@ -168,4 +205,5 @@ def connectors(rt: Runtime) -> Connectors:
 
     return Connectors(
         revoke_slack_token=revoke, leave_discord_guild=leave_guild if token else None,
-        discord_invite_url=invite_url(settings.discord_application_id) if settings.discord_application_id else None)
+        discord_invite_url=invite_url(settings.discord_application_id) if settings.discord_application_id else None,
+        channel_checks=PlatformChecks(rt))

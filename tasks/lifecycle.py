@@ -231,6 +231,50 @@ def mark_skipped(db: Database, task_id: uuid.UUID, reason: str) -> bool:
     return cur.rowcount == 1
 
 
+def mark_withheld(db: Database, task_id: uuid.UUID, reason: str) -> bool:
+    """An unasked question answered below its channel's threshold: done, nothing posted."""
+    with db.connection() as conn:
+        cur = conn.execute("UPDATE tasks SET status = 'withheld', error = %s, updated_at = now() "
+                           "WHERE id = %s AND status = 'running'", (reason, task_id))
+    return cur.rowcount == 1
+
+
+def mark_drafted(db: Database, task_id: uuid.UUID) -> bool:
+    """Answered and held for a person to publish or dismiss (its reply is recorded)."""
+    with db.connection() as conn:
+        cur = conn.execute("UPDATE tasks SET status = 'drafted', error = NULL, updated_at = now() "
+                           "WHERE id = %s AND status = 'running'", (task_id,))
+    return cur.rowcount == 1
+
+
+def publish(db: Database, queue: TaskQueue, task_id: uuid.UUID, by: str, text: str | None = None) -> bool:
+    """A person publishes a drafted answer (edited to `text`, if given): the task is queued again
+    and its run posts the recorded reply in the question's thread. False: it is not drafted (any
+    more: published or dismissed by someone else)."""
+    with db.connection() as conn:
+        claimed = conn.execute(
+            """UPDATE tasks SET status = 'queued', queued_at = now(), updated_at = now(),
+                      reply_target = reply_target || jsonb_build_object('published_by', %s::text),
+                      reply = CASE WHEN %s::text IS NULL THEN reply ELSE jsonb_set(reply, '{text}', to_jsonb(%s::text)) END
+               WHERE id = %s AND status = 'drafted' RETURNING id, attempts""",
+            (by, text, text, task_id)).fetchall()
+        if not claimed:
+            return False
+        try:
+            _enqueue_claimed(conn, queue, claimed)
+        except RedisError as exc:
+            log.warning("published task %s waits for the dispatcher: could not reach Redis (%s)", task_id, exc)
+    return True
+
+
+def dismiss(db: Database, task_id: uuid.UUID, by: str) -> bool:
+    """A person dismisses a drafted answer: done, nothing posted. False: it is not drafted."""
+    with db.connection() as conn:
+        cur = conn.execute("UPDATE tasks SET status = 'skipped', error = %s, updated_at = now() "
+                           "WHERE id = %s AND status = 'drafted'", (f"draft dismissed by {by}", task_id))
+    return cur.rowcount == 1
+
+
 def mark_retrying(db: Database, task_id: uuid.UUID, error: str) -> None:
     """A run failed and RQ will run it again: back to `queued`, keeping the error for the trace."""
     with db.connection() as conn:

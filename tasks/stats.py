@@ -63,14 +63,14 @@ def top_questions(db: Database, hours: int, limit: int = 10, workspace: str | No
             {"hours": hours, "limit": limit, "workspace": workspace}).fetchall()
 
 
-def channel_workspace(db: Database, platform: str, channel: str) -> str | None:
-    """The workspace the channel's latest task was answered from."""
+def latest_in_channel(db: Database, platform: str, channel: str) -> dict[str, Any] | None:
+    """The channel's latest task: the workspace it was answered from (`workspace`) and where its
+    answer went (`reply_target`: the team or guild, among the rest)."""
     with db.connection() as conn:
-        row = conn.execute(
-            "SELECT w.name FROM tasks t JOIN workspaces w ON w.id = t.workspace_id "
+        return conn.execute(
+            "SELECT w.name AS workspace, t.reply_target FROM tasks t JOIN workspaces w ON w.id = t.workspace_id "
             "WHERE t.platform = %s AND t.channel = %s ORDER BY t.received_at DESC LIMIT 1",
             (platform, channel)).fetchone()
-    return row["name"] if row else None
 
 
 def channels_seen(db: Database, platform: str) -> list[dict[str, Any]]:

@@ -140,8 +140,11 @@ def tasks_for(hub, event_key: str) -> list[dict]:
                             (f"%:{event_key}",)).fetchall()
 
 
+SETTLED = ("posted", "failed", "skipped", "withheld", "drafted")  # nothing more happens without a person
+
+
 def answered(hub, event_key: str) -> dict:
-    return wait_for(lambda: next((t for t in tasks_for(hub, event_key) if t["status"] in ("posted", "failed", "skipped")), None),
+    return wait_for(lambda: next((t for t in tasks_for(hub, event_key) if t["status"] in SETTLED), None),
                     what=f"task {event_key} to be done")
 
 

@@ -1,23 +1,27 @@
 """Per-channel settings (the `channel_settings` table), the same for every platform: whether
 the bot answers in a channel at all, whether it answers thread follow-ups there without a new
-mention, which of the workspace's knowledge sources its answers may search, and which kinds of
-task it takes. A channel without a row of its own has the defaults: enabled, mention-only,
-every source, every kind.
+mention, which of the workspace's knowledge sources its answers may search, which kinds of task
+it takes, and how it serves as a support desk there: its answer mode (`mention`: only what is
+addressed to it; `auto`: also questions nobody tagged it in, when sure enough; `draft`: those
+answers held for a person to publish), the people "Ask a person" calls on, and whether it asks
+later if an answer helped. A channel without a row of its own has the defaults: enabled,
+mention-only, every source, every kind, nobody to hand over to, no follow-up.
 
-Adapters read only `follow_ups`, inbound, to tell whether a thread reply is for the bot. The
-rest is read by the worker when it runs a task (`for_task`), off the platforms' clock: Slack's
-acknowledgement pays no extra round trip for it.
+Adapters read only `listening`, to tell whether a message nobody addressed to the bot is for it
+(a thread follow-up, a question in an `auto` or `draft` channel). The rest is read by the worker
+when it runs a task (`for_task`), off the platforms' clock.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from core import workspaces
 from core.db import Database
-from core.models import KINDS, SLACK_CHANNEL, SNOWFLAKE, ChatTask
+from core.models import KINDS, SLACK_CHANNEL, SNOWFLAKE, ChatTask, Listening
 from memory import store
 from tasks import stats
 
@@ -27,11 +31,28 @@ NAMES = {"slack": "Slack", "discord": "Discord"}
 CHANNEL_IDS = {"slack": SLACK_CHANNEL, "discord": SNOWFLAKE}
 WHERE_TO_FIND = {"slack": "like C0123ABCD, in the channel's details",
                  "discord": "a number like 1234567890123456789: right-click the channel → Copy Channel ID"}
-FIELDS = ("enabled", "follow_ups", "sources", "kinds")
+FIELDS = ("enabled", "follow_ups", "sources", "kinds", "mode", "threshold", "unsure_reaction", "review_channel",
+          "people", "follow_up_minutes", "follow_up_dms")
+MODES = ("mention", "auto", "draft")
+# Who "Ask a person" calls on, as each platform names them.
+PEOPLE = {"slack": ("a Slack user group id (S0123ABCD) or user id (U0123ABCD)", r"^[SUW][A-Z0-9]{2,30}$"),
+          "discord": ("role:<role id> or user:<user id>", r"^(role|user):[0-9]{15,22}$")}
+MAX_FOLLOW_UP_MINUTES = 7 * 24 * 60
 
 
 class SettingsError(ValueError):
     """Input that cannot be stored; the message names the field and what would be valid."""
+
+
+class Platforms(Protocol):
+    """What only the platform can tell about settings (handed in by the hub, from the adapters):
+    each returns None when all is well, else what is wrong and how to fix it."""
+
+    def cannot_post(self, platform: str, channel: str, near: str) -> str | None:
+        """Why the bot could not post in `channel` (of the same team or guild as `near`)."""
+
+    def unknown_people(self, platform: str, channel: str, people: list[str]) -> str | None:
+        """Which of `people` the platform does not know, where `channel` is."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +61,13 @@ class ChannelSettings:
     follow_ups: bool = False
     sources: tuple[uuid.UUID, ...] | None = None  # None: every source of the workspace
     kinds: tuple[str, ...] | None = None  # None: every kind
+    mode: str = "mention"
+    threshold: float | None = None  # None: the embedder's calibrated default
+    unsure_reaction: str | None = None  # None: stay silent when not sure
+    review_channel: str | None = None  # None: drafts wait in the dashboard only
+    people: tuple[str, ...] = ()
+    follow_up_minutes: int | None = None
+    follow_up_dms: bool = False
 
     def allows(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -53,10 +81,15 @@ def check_channel(platform: str, channel: str) -> None:
 
 
 def follow_ups(db: Database, platform: str, channel: str) -> bool:
+    return listening(db, platform, channel).follow_ups
+
+
+def listening(db: Database, platform: str, channel: str) -> Listening:
+    """What the bot listens for in `channel` beyond what is addressed to it."""
     with db.connection() as conn:
-        row = conn.execute("SELECT follow_ups FROM channel_settings WHERE platform = %s AND channel = %s",
+        row = conn.execute("SELECT follow_ups, mode FROM channel_settings WHERE platform = %s AND channel = %s",
                            (platform, channel)).fetchone()
-    return bool(row and row["follow_ups"])
+    return Listening(follow_ups=row["follow_ups"], unasked=row["mode"] != "mention") if row else Listening()
 
 
 def for_task(db: Database, platform: str, channel: str, parent: str | None = None) -> ChannelSettings:
@@ -98,20 +131,24 @@ def switched_on(db: Database, tasks: list[ChatTask]) -> list[ChatTask]:
     return [task for task in tasks if on(task)]
 
 
-def validate(db: Database, platform: str, channel: str, body: Any) -> dict[str, Any]:
+def validate(db: Database, platform: str, channel: str, body: Any,
+             platforms: Platforms | None = None) -> dict[str, Any]:
     """The changes `body` asks for, checked: any of enabled, follow_ups (booleans), sources
-    (source ids of the channel's workspace, or null for all) and kinds (or null for all).
-    `workspace` names the workspace whose sources are meant, when the channel has not been
-    asked anything yet (else it is the workspace its last task was answered from)."""
+    (source ids of the channel's workspace, or null for all), kinds (or null for all), and the
+    support desk's mode, threshold, unsure_reaction, review_channel, people, follow_up_minutes
+    and follow_up_dms. `workspace` names the workspace whose sources are meant, when the channel
+    has not been asked anything yet (else it is the workspace its last task was answered from).
+    With `platforms`, a review channel the bot cannot post in and people the platform does not
+    know are refused."""
     check_channel(platform, channel)
-    example = '{"enabled": true, "follow_ups": false, "sources": null, "kinds": ["ask", "docs"]}'
+    example = '{"enabled": true, "follow_ups": false, "sources": null, "kinds": ["ask", "docs"], "mode": "auto"}'
     if not isinstance(body, dict) or not set(body) & set(FIELDS):
         raise SettingsError(f"send a JSON object with any of {', '.join(FIELDS)}, e.g. {example}")
     unknown = sorted(set(body) - {*FIELDS, "workspace"})
     if unknown:
         raise SettingsError(f"{unknown[0]}: not a channel setting; the settings are {', '.join(FIELDS)}")
     changes: dict[str, Any] = {}
-    for name in ("enabled", "follow_ups"):
+    for name in ("enabled", "follow_ups", "follow_up_dms"):
         if name in body:
             if not isinstance(body[name], bool):
                 raise SettingsError(f"{name}: must be true or false")
@@ -120,7 +157,66 @@ def validate(db: Database, platform: str, channel: str, body: Any) -> dict[str, 
         changes["kinds"] = _kinds(body["kinds"])
     if "sources" in body:
         changes["sources"] = _sources(db, body["sources"], _workspace_of(db, platform, channel, body.get("workspace")))
+    changes.update(_desk(platform, channel, body, platforms))
     return changes
+
+
+def _desk(platform: str, channel: str, body: dict[str, Any], platforms: Platforms | None) -> dict[str, Any]:
+    """The support desk's settings among `body`, checked."""
+    changes: dict[str, Any] = {}
+    if "mode" in body:
+        if body["mode"] not in MODES:
+            raise SettingsError(f"mode: {body['mode']!r} is not one of {', '.join(MODES)}")
+        changes["mode"] = body["mode"]
+    if "threshold" in body:
+        value = body["threshold"]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1):
+            raise SettingsError(f"threshold: {value!r} is not a confidence between 0 and 1 "
+                                "(or null for the embedder's calibrated default)")
+        changes["threshold"] = value
+    if "unsure_reaction" in body:
+        value = body["unsure_reaction"]
+        name = value.strip().strip(":") if isinstance(value, str) else value
+        if value is not None and (not name or len(name) > 100 or any(c.isspace() for c in name)):
+            raise SettingsError(f"unsure_reaction: {value!r} is not an emoji (a name like thinking_face, "
+                                "or the emoji itself), or null to stay silent")
+        changes["unsure_reaction"] = name
+    if "follow_up_minutes" in body:
+        value = body["follow_up_minutes"]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 1 <= value <= MAX_FOLLOW_UP_MINUTES):
+            raise SettingsError(f"follow_up_minutes: {value!r} is not a whole number of minutes from 1 to "
+                                f"{MAX_FOLLOW_UP_MINUTES} (a week), or null for no follow-up")
+        changes["follow_up_minutes"] = value
+    if body.get("review_channel") is not None:
+        review = body["review_channel"]
+        if not isinstance(review, str) or not CHANNEL_IDS[platform].match(review):
+            raise SettingsError(f"review_channel: {review!r} is not a {NAMES[platform]} channel id "
+                                f"({WHERE_TO_FIND[platform]})")
+        problem = platforms.cannot_post(platform, review, channel) if platforms else None
+        if problem:
+            raise SettingsError(f"review_channel: {problem}")
+    if "review_channel" in body:
+        changes["review_channel"] = body["review_channel"]
+    if "people" in body:
+        changes["people"] = _people(platform, channel, body["people"], platforms)
+    return changes
+
+
+def _people(platform: str, channel: str, value: Any, platforms: Platforms | None) -> list[str] | None:
+    if value is None or value == []:
+        return None
+    described, pattern = PEOPLE[platform]
+    if not isinstance(value, list) or len(value) > 20 or not all(isinstance(p, str) for p in value):
+        raise SettingsError(f"people: a list of up to 20 of {described}, or null for nobody")
+    wrong = [person for person in value if not re.match(pattern, person)]
+    if wrong:
+        raise SettingsError(f"people: {wrong[0]!r} is not {described}")
+    people = list(dict.fromkeys(value))
+    problem = platforms.unknown_people(platform, channel, people) if platforms else None
+    if problem:
+        raise SettingsError(f"people: {problem}")
+    return people
 
 
 def _kinds(value: Any) -> list[str] | None:
@@ -139,7 +235,7 @@ def _kinds(value: Any) -> list[str] | None:
 def _workspace_of(db: Database, platform: str, channel: str, named: Any) -> workspaces.Workspace:
     if named is not None and not isinstance(named, str):
         raise SettingsError("workspace: must be a workspace name")
-    name = named or stats.channel_workspace(db, platform, channel) or "default"
+    name = named or (stats.latest_in_channel(db, platform, channel) or {}).get("workspace") or "default"
     space = workspaces.find(db, name)
     if space is None:
         raise SettingsError(f"workspace: no workspace named {name!r}")
@@ -207,13 +303,19 @@ def listing(db: Database, platform: str) -> list[dict[str, Any]]:
 def _settings(row: dict[str, Any]) -> ChannelSettings:
     return ChannelSettings(enabled=row["enabled"], follow_ups=row["follow_ups"],
                            sources=tuple(row["sources"]) if row["sources"] is not None else None,
-                           kinds=tuple(row["kinds"]) if row["kinds"] is not None else None)
+                           kinds=tuple(row["kinds"]) if row["kinds"] is not None else None,
+                           mode=row["mode"], threshold=row["threshold"], unsure_reaction=row["unsure_reaction"],
+                           review_channel=row["review_channel"], people=tuple(row["people"] or ()),
+                           follow_up_minutes=row["follow_up_minutes"], follow_up_dms=row["follow_up_dms"])
 
 
 def _json_settings(settings: ChannelSettings) -> dict[str, Any]:
     return {"enabled": settings.enabled, "follow_ups": settings.follow_ups,
             "sources": None if settings.sources is None else [str(source) for source in settings.sources],
-            "kinds": None if settings.kinds is None else list(settings.kinds)}
+            "kinds": None if settings.kinds is None else list(settings.kinds),
+            "mode": settings.mode, "threshold": settings.threshold, "unsure_reaction": settings.unsure_reaction,
+            "review_channel": settings.review_channel, "people": list(settings.people),
+            "follow_up_minutes": settings.follow_up_minutes, "follow_up_dms": settings.follow_up_dms}
 
 
 def _json(row: dict[str, Any]) -> dict[str, Any]:

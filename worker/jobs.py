@@ -32,7 +32,7 @@ from core.runtime import Runtime
 from memory.embedders import Embedder
 from memory.ingest import Progress, ingest
 from tasks import events, lifecycle, usage
-from worker import channels, limits, progress
+from worker import channels, limits, modes, progress
 from worker.posters import AnswerStream, NoPoster, Poster, PosterRegistry, Streams
 
 log = logging.getLogger(__name__)
@@ -114,11 +114,18 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             progress.show(posters, task)
         poster = posters.for_task(task)
         stream = None
+        unasked = modes.unasked(task)
         reply = lifecycle.stored_reply(rt.db, task.id)
         if reply is None:
-            stream = _stream(rt, poster, task)
+            # An unasked question's answer may never be posted: nothing shows before that is known.
+            stream = None if unasked else _stream(rt, poster, task)
             reply = _answer(rt, task, rules, stream)
             lifecycle.record_reply(rt.db, task.id, reply)
+        held = modes.serve(rt, posters, task, rules, reply) if unasked else None
+        if held is not None:
+            events.publish(rt.queue.redis, task.id, {"type": "done", "status": held.status})
+            log.info("%s", held.reason)
+            return held.reason
         # A reply recorded by an earlier run goes through `post`, which replaces the message
         # that run streamed into (task.streamed_id), if any.
         posted_id = stream.finish(reply) if stream else poster.post(task, reply)

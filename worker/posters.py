@@ -73,6 +73,22 @@ class Streams(Protocol):
     def stream(self, task: ChatTask, started: Started) -> AnswerStream | None: ...
 
 
+@runtime_checkable
+class Reacts(Protocol):
+    """A poster that can react to the question with an emoji (a channel's sign that the bot saw
+    a question it was not sure enough to answer: worker/modes.py)."""
+
+    def react(self, task: ChatTask, emoji: str) -> None: ...
+
+
+@runtime_checkable
+class Reviews(Protocol):
+    """A poster that can put a drafted answer before reviewers in another channel, with the
+    question it answers and the buttons that publish or dismiss it."""
+
+    def review(self, task: ChatTask, reply: Reply, channel: str) -> str: ...
+
+
 class NoPoster(LookupError):
     pass
 

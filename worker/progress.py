@@ -72,8 +72,8 @@ class EarlyProgress:
 
     def queued(self, task: ChatTask) -> None:
         """Called by the dispatcher once the task is queued; returns at once."""
-        if not isinstance(self._poster(task), ShowsProgress):
-            return
+        if task.reply_target.get("unasked") or not isinstance(self._poster(task), ShowsProgress):
+            return  # nobody asked the bot: a sign of work would promise an answer that may not come
         try:
             self._waiting.put_nowait(task)
         except queue.Full:

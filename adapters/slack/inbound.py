@@ -23,13 +23,15 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from adapters.slack.agent_view import short, viewed_channel
-from core.models import KINDS, ChatTask
+from core.models import KINDS, ChatTask, Listening
+from core.questions import is_question
 
 log = logging.getLogger(__name__)
 
 SHORTCUT_ID = "ask_morningai"  # the message shortcut's callback_id, as in manifest.yml
 COMMAND = "/morningai"
 FEEDBACK_ACTION = re.compile(r"^feedback_(up|down)$")
+REVIEW_ACTION = re.compile(r"^draft_(publish|dismiss)$")  # a drafted answer's buttons (render.review)
 
 HELP = (f"*MorningAI* answers from your team's knowledge.\n"
         f"• `{COMMAND} your question` (or `{COMMAND} ask …`): an answer with its sources\n"
@@ -49,9 +51,10 @@ class Hub:
     """What the adapter needs of the hub, handed in by the composition root."""
 
     submit: Callable[[ChatTask], Any]
-    follow_ups: Callable[[str], bool]  # channel -> answers thread replies without a mention
+    listening: Callable[[str], Listening]  # channel -> what it answers there beyond mentions
     answered_in_thread: Callable[[str, str], bool]  # (channel, thread ts) -> the bot answered there
     record_feedback: Callable[[uuid.UUID, str, int], bool]  # (task id, user, +1 / -1)
+    review_draft: Callable[[uuid.UUID, str, str], str]  # (task id, user, publish|dismiss) -> what became of it
     suggested_questions: Callable[[str], list[str]]  # workspace -> questions to suggest, best first
     remember_view: Callable[[str, str, str | None], None]  # (team, user, channel they look at or None)
     viewed: Callable[[str, str], str | None]  # (team, user) -> the channel they were last looking at
@@ -126,10 +129,24 @@ def register(app: App, hub: Hub) -> None:
             direct = from_conversation(context, body, event)
             if direct is not None:
                 hub.submit(direct)
-        elif _is_follow_up(event, context.bot_user_id, hub):
-            follow_up = from_message(context, body, event)
-            if follow_up is not None:
-                hub.submit(follow_up)
+        elif event.get("channel_type") in ("channel", "group") and not _mentions(event, context.bot_user_id):
+            # A mention comes as app_mention too, and is answered from there.
+            on_channel_message(context, body, event)
+
+    def on_channel_message(context: BoltContext, body: dict, event: dict) -> None:
+        thread = event.get("thread_ts")
+        if thread and thread != event.get("ts"):
+            # A reply in a thread the bot answered, where the channel wants follow-ups answered.
+            if hub.listening(event["channel"]).follow_ups and hub.answered_in_thread(event["channel"], thread):
+                follow_up = from_message(context, body, event)
+                if follow_up is not None:
+                    hub.submit(follow_up)
+        elif hub.listening(event["channel"]).unasked:
+            # A support channel: a question nobody tagged the bot in (answered or drafted per the
+            # channel's mode, by the worker).
+            unasked = from_message(context, body, event)
+            if unasked is not None and is_question(unasked.text):
+                hub.submit(replace(unasked, reply_target={**unasked.reply_target, "unasked": True}))
 
     @app.command(COMMAND)
     def on_command(ack: Ack, context: BoltContext, command: dict) -> None:
@@ -161,25 +178,42 @@ def register(app: App, hub: Hub) -> None:
     @app.action(FEEDBACK_ACTION)
     def on_feedback(ack: Ack, body: dict, action: dict) -> None:
         ack()
-        try:
-            task_id = uuid.UUID(action.get("value", ""))
-        except ValueError:
-            log.warning("feedback click with a malformed task id %r", action.get("value"))
+        task_id = _task_of(action, "feedback")
+        if task_id is None:
             return
         vote = 1 if action["action_id"] == "feedback_up" else -1
         if not hub.record_feedback(task_id, body["user"]["id"], vote):
             log.warning("feedback on unknown task %s", task_id)
 
+    @app.action(REVIEW_ACTION)
+    def on_review(ack: Ack, body: dict, action: dict, respond) -> None:
+        ack()
+        task_id = _task_of(action, "review")
+        if task_id is None:
+            return
+        user = body["user"]["id"]
+        words = hub.review_draft(task_id, user, action["action_id"].removeprefix("draft_"))
+        # The buttons go: the draft message now says what became of it, and by whom.
+        message = body.get("message") or {}
+        blocks = [b for b in message.get("blocks", []) if b.get("block_id") != "draft_review"]
+        respond(replace_original=True, text=words, blocks=blocks + _review_result(user, words))
 
-def _is_follow_up(event: dict, bot_user_id: str | None, hub: Hub) -> bool:
-    """A reply in a thread the bot answered in, in a channel that opted in. A reply that mentions
-    the bot is not one: it comes as app_mention too."""
-    thread = event.get("thread_ts")
-    if not thread or thread == event.get("ts") or event.get("channel_type") not in ("channel", "group"):
-        return False
-    if bot_user_id and f"<@{bot_user_id}>" in (event.get("text") or ""):
-        return False
-    return hub.follow_ups(event["channel"]) and hub.answered_in_thread(event["channel"], thread)
+
+def _task_of(action: dict, what: str) -> uuid.UUID | None:
+    """The task a button acts on (its value), or None, logged, for a malformed one."""
+    try:
+        return uuid.UUID(action.get("value", ""))
+    except ValueError:
+        log.warning("%s click with a malformed task id %r", what, action.get("value"))
+        return None
+
+
+def _review_result(user: str, words: str) -> list[dict]:
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"<@{user}>: {words}"}]}]
+
+
+def _mentions(event: dict, bot_user_id: str | None) -> bool:
+    return bool(bot_user_id) and f"<@{bot_user_id}>" in (event.get("text") or "")
 
 
 def _quote(text: str, limit: int = 150) -> str:

@@ -29,7 +29,7 @@ from slack_sdk.webhook import WebhookClient
 
 from adapters.slack.agent_view import LOADING_MESSAGES, STATUS
 from adapters.slack.bolt_app import web_client
-from adapters.slack.render import Message, render
+from adapters.slack.render import Message, render, review
 from adapters.slack.stream import POSTED_EVENT, SlackStream, posted_metadata
 from core.models import ChatTask, Reply
 
@@ -166,6 +166,55 @@ class SlackPoster:
                 raise ResponseUrlError(f"response_url answered {response.status_code}: {response.body[:200]}")
         return f"{channel}:response_url"
 
+    def react(self, task: ChatTask, emoji: str) -> None:
+        """An emoji on the question (a support channel's "seen, not sure": worker/modes.py)."""
+        if task.reply_target.get("message_ts"):
+            self._react(task, "reactions_add", task.reply_target["message_ts"], emoji)
+
+    def review(self, task: ChatTask, reply: Reply, channel: str) -> str:
+        """Put a drafted answer before the reviewers in `channel`."""
+        target = task.reply_target
+        message = review(reply, task_id=str(task.id), trace_id=str(task.trace_id), asked_by=task.user,
+                         channel=target["channel"], message_ts=target.get("message_ts") or "", question=task.text)
+        self.pace(f"slack:{channel}")
+        response = self._client(task).chat_postMessage(channel=channel, text=message.text, blocks=message.blocks,
+                                                       unfurl_links=False, unfurl_media=False)
+        return f"{channel}:{response['ts']}"
+
+    # --- what only Slack can tell about a channel's settings (worker/channels.py: Platforms) ---
+
+    def cannot_post(self, channel: str, near: dict[str, Any]) -> str | None:
+        """Why the bot could not post in `channel`, asked with the token of `near`'s team."""
+        try:
+            found = web_client(self.api_url, self.token_for(near)).conversations_info(channel=channel)["channel"]
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error == "channel_not_found":
+                return f"MorningAI cannot see channel {channel}: invite it there (/invite @MorningAI), or check the id"
+            return f"Slack would not say whether MorningAI can post in {channel}: {error}"
+        if not found.get("is_member") and not found.get("is_im"):
+            return f"MorningAI is not in #{found.get('name', channel)}: /invite @MorningAI there first"
+        return None
+
+    def unknown_people(self, people: list[str], near: dict[str, Any]) -> str | None:
+        """Which of `people` (user group ids S…, user ids U… / W…) Slack does not know in `near`'s team."""
+        client = web_client(self.api_url, self.token_for(near))
+        person = "user groups"
+        try:
+            groups = ({group["id"] for group in client.usergroups_list()["usergroups"]}
+                      if any(person.startswith("S") for person in people) else set())
+            for person in people:
+                if person.startswith("S") and person not in groups:
+                    return f"{person} is not a user group of this Slack workspace (see People → User groups)"
+                if not person.startswith("S"):
+                    client.users_info(user=person)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error == "user_not_found":
+                return f"{person} is not a member of this Slack workspace"
+            return f"Slack would not tell about {person}: {error}"
+        return None
+
     def _thread(self, task: ChatTask, method: str, **arguments) -> None:
         # Like the reaction, a courtesy: an app without the agent experience refuses it.
         try:
@@ -174,11 +223,10 @@ class SlackPoster:
         except SlackApiError as exc:
             log.info("no %s for task %s: %s", method, task.id, exc.response.get("error"))
 
-    def _react(self, task: ChatTask, method: str, message_ts: str) -> None:
-        # Progress is a courtesy: a missing scope or a deleted message must not fail the answer.
+    def _react(self, task: ChatTask, method: str, message_ts: str, emoji: str = PROGRESS_EMOJI) -> None:
+        # A courtesy: a missing scope or a deleted message must not fail the answer.
         try:
             getattr(self._client(task), method)(channel=task.reply_target["channel"], timestamp=message_ts,
-                                                name=PROGRESS_EMOJI)
+                                                name=emoji)
         except SlackApiError as exc:
-            log.info("no :%s: on %s for task %s: %s", PROGRESS_EMOJI, message_ts, task.id,
-                     exc.response.get("error"))
+            log.info("no :%s: on %s for task %s: %s", emoji, message_ts, task.id, exc.response.get("error"))

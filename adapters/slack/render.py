@@ -180,3 +180,27 @@ def in_progress(markdown: str, status: str) -> Message:
         body.pop()
     blocks = [*body, _context([f"_{escape(status)}_"])]
     return Message(text=_fallback(blocks) if body else status, blocks=blocks)
+
+
+def review(reply: Reply, *, task_id: str, trace_id: str, asked_by: str, channel: str, message_ts: str,
+           question: str) -> Message:
+    """A drafted answer put before reviewers: whose question, where (with a link to it), the draft
+    as it would be posted, and Publish / Dismiss. A draft too long for one message is shown cut:
+    the dashboard has all of it, and Publish posts all of it."""
+    link = f"https://slack.com/archives/{channel}/p{message_ts.replace('.', '')}"
+    head = [_context([f"Draft answer to <@{asked_by}> in <#{channel}> · <{link}|the question>"]),
+            _section(f">{escape(question)[:SECTION_CHARS - 1]}")]
+    answer = [_section(text) for text in sections(reply.text)] or [_section("(no answer)")]
+    tail = []
+    if reply.citations:
+        tail.append(_context([_citation(n, c) for n, c in enumerate(reply.citations, 1)][:CONTEXT_ELEMENTS]))
+    tail += [_context([f"confidence {reply.metadata.get('confidence', 0):.2f} · trace `{escape(trace_id)}`"]),
+             ActionsBlock(block_id="draft_review", elements=[
+                 ButtonElement(text="Publish", action_id="draft_publish", value=task_id, style="primary"),
+                 ButtonElement(text="Dismiss", action_id="draft_dismiss", value=task_id),
+             ]).to_dict()]
+    room = MAX_BLOCKS - len(head) - len(tail)
+    while len(answer) > room or sum(map(_chars, answer)) > MESSAGE_CHARS:
+        answer.pop()
+    blocks = [*head, *answer, *tail]
+    return Message(text=f"Draft answer for review: {question[:FALLBACK_CHARS - 30]}", blocks=blocks)

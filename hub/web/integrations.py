@@ -47,6 +47,9 @@ class Connectors:
     revoke_slack_token: Callable[[str], str | None]
     leave_discord_guild: Callable[[str], str | None] | None  # None: no bot token to leave with
     discord_invite_url: str | None  # None: no application id to invite
+    # What only the platforms can tell about a channel's settings: can the bot post in a review
+    # channel, do the people "Ask a person" calls on exist.
+    channel_checks: channels.Platforms
 
 
 def _connectors() -> Connectors:
@@ -223,7 +226,8 @@ def set_channel(platform: str, channel: str):
     is checked before anything is stored."""
     _platform(platform)
     db = common.runtime().db
-    changes = channels.validate(db, platform, channel, request.get_json(silent=True))
+    changes = channels.validate(db, platform, channel, request.get_json(silent=True),
+                                platforms=_connectors().channel_checks)
     return jsonify(platform=platform, **channels.update(db, platform, channel, changes))
 
 

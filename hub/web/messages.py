@@ -1,6 +1,6 @@
 """The message API: the `web` platform's way in (`POST /api/messages`, through
 adapters/web/inbound.py), and the tasks: a filterable list, one task with its trace, its live
-events as it runs, and a retry of a failed one."""
+events as it runs, a retry of a failed one, and the review of a drafted answer."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from adapters.web import inbound
 from core.models import FINISHED, KINDS, PLATFORMS, STATUSES
 from hub.web import common
-from tasks import events, lifecycle, stats
+from tasks import events, lifecycle, stats, support
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -50,13 +50,15 @@ def get_task(task_id: uuid.UUID):
         platform=row["platform"], workspace=row["workspace"], thread=row["thread"],
         channel=row["channel"], user=row["user_id"], worker=row["worker"],
         trace_id=str(row["trace_id"]), attempts=row["attempts"], error=row["error"],
-        reply=row["reply"] if row["status"] in ("posted", "failed") else None,
+        reply=row["reply"] if row["status"] in ("posted", "failed", "drafted", "withheld") else None,
         times={k: row[k].isoformat() if row[k] else None
                for k in ("received_at", "queued_at", "started_at", "posted_at", "failed_at")},
         # The trace: each graph node the last run went through, with its milliseconds.
         steps=lifecycle.steps(db, task_id),
         tokens={"prompt": row["prompt_tokens"], "completion": row["completion_tokens"]},
         cost_usd=float(row["cost_usd"]) if row["cost_usd"] is not None else None,
+        # Reviewed, handed over to a person, resolved: what happened after the answer.
+        support=support.of_task(db, task_id),
     )
 
 
@@ -155,3 +157,33 @@ def retry_task(task_id: uuid.UUID):
     location = url_for("api.get_task", task_id=task_id)
     return jsonify(id=str(task_id), status=status, url=location), 202, {"Location": location}
 
+
+
+@bp.post("/tasks/<uuid:task_id>/publish")
+def publish_draft(task_id: uuid.UUID):
+    """Post a drafted answer in the question's thread, as the bot; `text` replaces the draft's."""
+    body = request.get_json(silent=True)
+    if body is not None and not isinstance(body, dict):
+        return jsonify(error='send a JSON object, {"text": "…"} to post an edited answer, or nothing to post the draft'), 400
+    text = (body or {}).get("text")
+    if text is not None and (not isinstance(text, str) or not text.strip()):
+        return jsonify(error="text: the answer to post, a non-empty string (or leave it out to post the draft as it is)"), 400
+    return _review(task_id, "publish", text=text)
+
+
+@bp.post("/tasks/<uuid:task_id>/dismiss")
+def dismiss_draft(task_id: uuid.UUID):
+    """Drop a drafted answer: nothing is posted."""
+    return _review(task_id, "dismiss")
+
+
+def _review(task_id: uuid.UUID, action: str, text: str | None = None):
+    rt = common.runtime()
+    if lifecycle.get(rt.db, task_id) is None:
+        return jsonify(error=f"no task with id {task_id}"), 404
+    try:
+        words = support.review(rt, task_id, g.user.email, action, text=text)
+    except support.NotReviewable as exc:
+        return jsonify(error=f"only a drafted answer can be reviewed: {exc}"), 409
+    row = lifecycle.get(rt.db, task_id)
+    return jsonify(id=str(task_id), status=row["status"], result=words), 202 if action == "publish" else 200

@@ -48,7 +48,8 @@ class FakeSlack:
     METHODS = ("auth.test", "auth.revoke", "chat.postMessage", "chat.update", "reactions.add", "reactions.remove",
                "oauth.v2.access", "conversations.replies", "conversations.history",
                "chat.startStream", "chat.appendStream", "chat.stopStream",
-               "assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle")
+               "assistant.threads.setStatus", "assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle",
+               "conversations.info", "usergroups.list", "users.info")
 
     def __init__(self, signing_secret: str = "fake-signing-secret", client_id: str = "1111.2222",
                  client_secret: str = "fake-client-secret"):
@@ -56,6 +57,9 @@ class FakeSlack:
         self.client_id, self.client_secret = client_id, client_secret
         self.requests: list[Request] = []
         self.not_member: set[str] = set()  # channels where chat.postMessage says not_in_channel
+        self.channels: dict[str, dict] = {}  # channel id -> what conversations.info says of it
+        self.usergroups: set[str] = set()  # user group ids usergroups.list lists
+        self.users: set[str] = set()  # user ids users.info knows
         self._tokens: dict[str, dict[str, str]] = {}  # token -> team, bot user, bot id
         self._codes: dict[str, str] = {}  # OAuth code -> team id
         self.issued: dict[str, str] = {}  # team id -> the bot token oauth.v2.access gave it
@@ -96,6 +100,10 @@ class FakeSlack:
                "bot_id": f"BB{team_id}", "url": f"https://{team_id.lower()}.slack.com/"}
         self._tokens[token] = bot
         return bot
+
+    def add_channel(self, channel: str, name: str, member: bool = True) -> None:
+        """A channel conversations.info knows; `member`: the bot is in it."""
+        self.channels[channel] = {"id": channel, "name": name, "is_channel": True, "is_member": member}
 
     def oauth_code(self, team_id: str) -> str:
         """A code the OAuth redirect will carry; oauth.v2.access trades it for a new bot token."""
@@ -241,6 +249,18 @@ class FakeSlack:
                 message["metadata"] = body["metadata"]
                 message.setdefault("settled_at", time.monotonic())
         return Reply.json({"ok": True, "channel": body["channel"], "ts": body["ts"], "text": body.get("text", "")})
+
+    def conversations_info(self, body: dict, bot: dict) -> Reply:
+        found = self.channels.get(body.get("channel") or "")
+        return Reply.json({"ok": True, "channel": found}) if found else _error("channel_not_found")
+
+    def usergroups_list(self, body: dict, bot: dict) -> Reply:
+        return Reply.json({"ok": True, "usergroups": [{"id": group, "handle": group.lower()}
+                                                      for group in sorted(self.usergroups)]})
+
+    def users_info(self, body: dict, bot: dict) -> Reply:
+        user = body.get("user") or ""
+        return Reply.json({"ok": True, "user": {"id": user}}) if user in self.users else _error("user_not_found")
 
     def chat_startStream(self, body: dict, bot: dict) -> Reply:
         channel = body.get("channel") or ""

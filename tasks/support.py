@@ -1,0 +1,60 @@
+"""What happens to a question after the bot answers it, in a support channel: a drafted answer
+reviewed (published or dismissed), the question handed over to a person, resolved. The
+`task_support` table, one row per task that has any of it; the task's own status stays
+tasks/lifecycle.py's.
+
+Who did something is kept as the platform says it (`slack:U0123`, `discord:1234…`, or the
+dashboard user's email), so the dashboard can show it and analytics can tell people from the bot.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from core.db import Database
+from core.runtime import Runtime
+from tasks import lifecycle
+
+REVIEWS = ("publish", "dismiss")
+
+
+class NotReviewable(LookupError):
+    """The task is not a draft of that platform (any more): published, dismissed or unknown."""
+
+
+def review(rt: Runtime, task_id: uuid.UUID, by: str, action: str, *, platform: str | None = None,
+           text: str | None = None) -> str:
+    """Publish (optionally edited to `text`) or dismiss a drafted answer; what became of it, in
+    words for the reviewer. `platform`: the review came from that platform's buttons, which may
+    only act on its own tasks."""
+    if action not in REVIEWS:
+        raise ValueError(f"action: {action!r} is not one of {', '.join(REVIEWS)}")
+    row = lifecycle.get(rt.db, task_id)
+    if row is None or (platform is not None and row["platform"] != platform):
+        raise NotReviewable(f"no drafted answer {task_id}")
+    done = (lifecycle.publish(rt.db, rt.queue, task_id, by, text) if action == "publish"
+            else lifecycle.dismiss(rt.db, task_id, by))
+    if not done:
+        raise NotReviewable(f"the draft was already {_reviewed(rt.db, task_id) or 'settled'}")
+    with rt.db.connection() as conn:
+        conn.execute(
+            """INSERT INTO task_support (task_id, reviewed_at, reviewed_by, review) VALUES (%s, now(), %s, %s)
+               ON CONFLICT (task_id) DO UPDATE SET reviewed_at = now(), reviewed_by = excluded.reviewed_by,
+                   review = excluded.review, updated_at = now()""",
+            (task_id, by, "published" if action == "publish" else "dismissed"))
+    return "published: it is being posted in the question's thread" if action == "publish" else "dismissed"
+
+
+def _reviewed(db: Database, task_id: uuid.UUID) -> str | None:
+    with db.connection() as conn:
+        row = conn.execute("SELECT review, reviewed_by FROM task_support WHERE task_id = %s", (task_id,)).fetchone()
+    return f"{row['review']} by {row['reviewed_by']}" if row and row["review"] else None
+
+
+def of_task(db: Database, task_id: uuid.UUID) -> dict[str, Any] | None:
+    """The task's support row, as the API shows it."""
+    with db.connection() as conn:
+        row = conn.execute("SELECT * FROM task_support WHERE task_id = %s", (task_id,)).fetchone()
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value
+            for key, value in row.items() if key != "task_id"} if row else None

@@ -1,0 +1,141 @@
+"""Slack support channels through the whole hub (gunicorn, a worker, the fake Slack, a fake
+model): `auto` mode answers questions nobody tagged the bot in only when sure enough, and leaves
+conversation alone; `draft` mode holds answers for a reviewer, whose Publish posts the answer
+in the question's thread once; settings the platform would refuse are refused up front."""
+
+import uuid
+
+from slack_support import (  # noqa: F401
+    TEAM,
+    answered,
+    envelope,
+    hub,
+    interaction,
+    section_texts,
+    send,
+    slack,
+    tasks_for,
+)
+from support import wait_for
+
+ASKER = "U0ASKS"
+
+
+def _said(channel: str, text: str, ts: str, **extra) -> dict:
+    """Someone writes in a channel without mentioning the bot."""
+    return envelope({"type": "message", "channel_type": "channel", "channel": channel, "user": ASKER, "text": text,
+                     "ts": ts, "event_ts": ts, **extra})
+
+
+def _settings(hub, channel: str, **changes):
+    return hub["admin"].put(f"{hub['url']}/api/channels/slack/{channel}", json=changes, timeout=10)
+
+
+def test_auto_mode_answers_unasked_questions_only_when_sure(hub, slack):
+    assert _settings(hub, "CAUTO", mode="auto", unsure_reaction=":thinking_face:").json()["mode"] == "auto"
+
+    sure = _said("CAUTO", "how do we deploy once the checks pass?", "1700000100.000100")
+    send(hub, slack, sure)
+    task = answered(hub, sure["event_id"])
+    assert task["status"] == "posted" and task["reply_target"]["unasked"] is True
+    [answer] = wait_for(lambda: slack.answers("CAUTO"), what="the answer")
+    assert answer["thread_ts"] == "1700000100.000100" and "make deploy" in section_texts(answer)[0]
+
+    unsure = _said("CAUTO", "what is the parental leave policy for contractors in Lisbon?", "1700000101.000100")
+    send(hub, slack, unsure)
+    task = answered(hub, unsure["event_id"])
+    assert task["status"] == "withheld" and task["error"].startswith("withheld: confidence")
+    wait_for(lambda: slack.reactions_on("CAUTO", "1700000101.000100") == {"thinking_face"}, what="the unsure sign")
+    assert len(slack.answers("CAUTO")) == 1  # nothing posted for it, and no :eyes: promised an answer
+    assert not [r for r in slack.calls("reactions.add") if r.body["name"] == "eyes" and r.body["channel"] == "CAUTO"]
+
+    chatter = [_said("CAUTO", "thanks everyone!", "1700000102.000100"),
+               _said("CAUTO", "How do we deploy on Fridays?", "1700000103.000100", bot_id="BOTHER"),
+               _said("CAUTO", "anyone know how to deploy?", "1700000104.000100", thread_ts="1700000100.000100")]
+    for payload in chatter:
+        assert send(hub, slack, payload).status_code == 200
+    assert [tasks_for(hub, p["event_id"]) for p in chatter] == [[], [], []]
+
+
+def test_draft_mode_holds_the_answer_until_a_reviewer_publishes_it_once(hub, slack):
+    slack.add_channel("CREVIEW", "support-review")
+    assert _settings(hub, "CDRAFT", mode="draft", review_channel="CREVIEW").status_code == 200
+
+    asked = _said("CDRAFT", "how do we deploy once the checks pass?", "1700000200.000100")
+    send(hub, slack, asked)
+    task = answered(hub, asked["event_id"])
+    assert task["status"] == "drafted" and slack.answers("CDRAFT") == []
+    [review] = wait_for(lambda: slack.posted("CREVIEW"), what="the draft in the review channel")
+    assert "make deploy" in str(review["blocks"]) and "p1700000200000100" in str(review["blocks"])
+    publish = next(e for b in review["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"] == "draft_publish")
+
+    def click() -> None:
+        body = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": "U0REVIEWER"}, "api_app_id": "AFAKE",
+                "trigger_id": f"trig-{uuid.uuid4().hex[:6]}", "channel": {"id": "CREVIEW"},
+                "container": {"type": "message", "message_ts": "1"}, "response_url": slack.response_url("CREVIEW"),
+                "message": {"ts": "1", "blocks": review["blocks"]},
+                "actions": [{"type": "button", "block_id": "draft_review", "action_id": "draft_publish",
+                             "value": publish["value"], "action_ts": "1"}]}
+        assert send(hub, slack, interaction(body), form=True).status_code == 200
+
+    click()
+    [answer] = wait_for(lambda: slack.answers("CDRAFT"), what="the published answer")
+    assert answer["thread_ts"] == "1700000200.000100" and "make deploy" in section_texts(answer)[0]
+    done = hub["admin"].get(f"{hub['url']}/api/tasks/{task['id']}", timeout=5).json()
+    assert done["status"] == "posted" and done["support"]["review"] == "published"
+    assert done["support"]["reviewed_by"] == "slack:U0REVIEWER"
+    responses = wait_for(lambda: slack.responses("CREVIEW"), what="the review message updated")
+    assert "published" in responses[0]["text"] and "draft_review" not in str(responses[0]["blocks"])
+
+    click()  # a second click, or a second reviewer: nothing more is posted
+    wait_for(lambda: len(slack.responses("CREVIEW")) == 2, what="the second click's answer")
+    assert "nothing done" in slack.responses("CREVIEW")[1]["text"] and len(slack.answers("CDRAFT")) == 1
+
+
+def test_a_draft_is_edited_and_published_or_dismissed_from_the_dashboard(hub, slack):
+    assert _settings(hub, "CDASH", mode="draft").status_code == 200  # no review channel: the dashboard only
+    first, second = (_said("CDASH", "how do we deploy once the checks pass?", f"17000003{n}0.000100") for n in (0, 1))
+    for payload in (first, second):
+        send(hub, slack, payload)
+    drafted = [answered(hub, payload["event_id"]) for payload in (first, second)]
+    assert [task["status"] for task in drafted] == ["drafted", "drafted"]
+    admin, url = hub["admin"], hub["url"]
+    listed = admin.get(f"{url}/api/tasks?status=drafted", timeout=5).json()["tasks"]
+    assert {str(task["id"]) for task in drafted} <= {task["id"] for task in listed}
+    assert "make deploy" in admin.get(f"{url}/api/tasks/{drafted[0]['id']}", timeout=5).json()["reply"]["text"]
+
+    published = admin.post(f"{url}/api/tasks/{drafted[0]['id']}/publish", timeout=5,
+                           json={"text": "Run `make deploy` once CI is green."})
+    assert published.status_code == 202
+    [answer] = wait_for(lambda: slack.answers("CDASH"), what="the edited answer")
+    assert section_texts(answer)[0].startswith("Run `make deploy` once CI is green.")
+    assert admin.post(f"{url}/api/tasks/{drafted[0]['id']}/publish", timeout=5).status_code == 409
+
+    assert admin.post(f"{url}/api/tasks/{drafted[1]['id']}/dismiss", timeout=5).status_code == 200
+    dismissed = admin.get(f"{url}/api/tasks/{drafted[1]['id']}", timeout=5).json()
+    assert dismissed["status"] == "skipped" and dismissed["error"] == f"draft dismissed by {hub['env']['MORNINGAI_ADMIN_EMAIL']}"
+    assert admin.post(f"{url}/api/tasks/{drafted[0]['id']}/publish", json="yes", timeout=5).status_code == 400
+
+
+def test_settings_the_platform_would_refuse_are_refused_with_the_reason(hub, slack):
+    slack.add_channel("CNOTIN", "elsewhere", member=False)
+    slack.usergroups.add("S0SUPPORT")
+    slack.users.add("U0LEAD")
+
+    def refused(**changes) -> str:
+        response = _settings(hub, "CSETS", **changes)
+        assert response.status_code == 400, response.text
+        return response.json()["error"]
+
+    assert refused(threshold=1.5).startswith("threshold: 1.5 is not a confidence between 0 and 1")
+    assert refused(mode="sometimes").startswith("mode: 'sometimes' is not one of mention, auto, draft")
+    assert refused(review_channel="CNOTIN") == "review_channel: MorningAI is not in #elsewhere: /invite @MorningAI there first"
+    assert refused(review_channel="CGONE").startswith("review_channel: MorningAI cannot see channel CGONE")
+    assert refused(people=["S0NOBODY"]).startswith("people: S0NOBODY is not a user group of this Slack workspace")
+    assert refused(people=["U0GHOST"]) == "people: U0GHOST is not a member of this Slack workspace"
+    assert refused(follow_up_minutes=0).startswith("follow_up_minutes: 0 is not a whole number of minutes")
+    assert _settings(hub, "CSETS", mode="auto").json()["mode"] == "auto"  # nothing of the refused was kept
+
+    kept = _settings(hub, "CSETS", people=["S0SUPPORT", "U0LEAD"], threshold=0.4, follow_up_minutes=60).json()
+    assert (kept["people"], kept["threshold"], kept["follow_up_minutes"]) == (["S0SUPPORT", "U0LEAD"], 0.4, 60)

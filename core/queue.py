@@ -60,6 +60,13 @@ class TaskQueue:
             retry=Retry(max=retries, interval=RETRY_BACKOFF[:retries]) if retries > 0 else None,
         )
 
+    def enqueue_hand_over(self, task_id: uuid.UUID, by: str) -> Job:
+        """Call the task's channel's people to its thread ("Ask a person"): once per task (the
+        job id), retried like a run, since someone is waiting for a person."""
+        return self.rq.enqueue("worker.jobs.hand_over", str(task_id), by, job_id=f"hand-over-{task_id}",
+                               job_timeout=60, result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600,
+                               retry=Retry(max=len(RETRY_BACKOFF), interval=RETRY_BACKOFF))
+
     def enqueue_ingest(self, workspace: str, targets: list[str], **options) -> Job:
         return self.ingest.enqueue("worker.jobs.ingest_sources", workspace, targets, **options,
                                    job_timeout=6 * 3600, result_ttl=7 * 24 * 3600,

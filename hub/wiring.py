@@ -4,8 +4,11 @@ the hub. Everything else is handed these parts; nothing below `hub` picks its ow
 
 from __future__ import annotations
 
+import logging
+
 import requests
 from redis import Redis
+from redis.exceptions import RedisError
 from slack_sdk.errors import SlackClientError
 
 from adapters.discord import guilds
@@ -38,6 +41,8 @@ from tasks import feedback, lifecycle, stats, support
 from worker import channels
 from worker.jobs import Wiring
 from worker.posters import NoPoster, PosterRegistry
+
+log = logging.getLogger(__name__)
 
 
 def runtime(settings: Settings, database_url: str, redis_url: str, services: EmbeddedServices | None = None,
@@ -122,6 +127,9 @@ def slack_hub(rt: Runtime) -> SlackHub:
         answered_in_thread=lambda channel, thread: lifecycle.answered_in_thread(rt.db, "slack", channel, thread),
         record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "slack", task_id, user, vote),
         review_draft=lambda task_id, user, action: _review_draft(rt, "slack", task_id, f"slack:{user}", action),
+        escalate=lambda task_id, user: escalate(rt, "slack", task_id, f"slack:{user}"),
+        resolve=lambda task_id, user, how: resolve(rt, "slack", task_id, f"slack:{user}", how),
+        answered_at=lambda channel, ts: lifecycle.answered_at(rt.db, "slack", channel, ts),
         suggested_questions=lambda workspace: _suggested_questions(rt.db, workspace),
         remember_view=views.remember, viewed=views.viewed,
         max_chars=rt.settings.max_message_chars)
@@ -152,6 +160,27 @@ class PlatformChecks:
                 return (f"the hub cannot tell yet which {platform} team or server {near} belongs to: "
                         "ask the bot something there first")
             return str(exc)
+
+
+def escalate(rt: Runtime, platform: str | None, task_id, by: str) -> str:
+    """"Ask a person" on an answer: recorded, and the channel's people called to the thread by a
+    worker (once); in words for whoever asked."""
+    if not support.escalate(rt.db, task_id, by, platform):
+        return "Someone already asked for a person here; they have been called."
+    try:
+        rt.queue.enqueue_hand_over(task_id, by)
+    except RedisError:
+        # Recorded: the dashboard lists it with the other escalations, whoever calls the people.
+        log.warning("could not queue the hand-over of task %s; it waits in the dashboard's escalations", task_id)
+        return "Asked for a person: they will see it on the MorningAI dashboard."
+    return "Asked for a person: the people who help in this channel are called to the thread."
+
+
+def resolve(rt: Runtime, platform: str | None, task_id, by: str, how: str) -> str:
+    """Someone marked an answer's thread resolved; in words for them."""
+    if not support.resolve(rt.db, task_id, by, how, platform):
+        return "This was already marked resolved."
+    return "Marked resolved. Thanks!"
 
 
 def _review_draft(rt: Runtime, platform: str, task_id, by: str, action: str) -> str:

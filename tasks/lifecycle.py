@@ -390,6 +390,17 @@ def answered_in_thread(db: Database, platform: str, channel: str, thread: str) -
                             " AS found", (platform, channel, thread)).fetchone()["found"]
 
 
+def answered_at(db: Database, platform: str, channel: str, ts: str) -> uuid.UUID | None:
+    """The latest task whose question is the message `ts` (a thread's first message) or whose
+    answer it is: what a ✅ on either resolves."""
+    with db.connection() as conn:
+        row = conn.execute(
+            """SELECT id FROM tasks WHERE (platform = %s AND channel = %s AND thread = %s) OR posted_id = %s
+               ORDER BY received_at DESC LIMIT 1""",
+            (platform, channel, ts, f"{channel}:{ts}")).fetchone()
+    return row["id"] if row else None
+
+
 def thread_conversation(db: Database, platform: str, channel: str, thread: str) -> str | None:
     """The conversation a message in `thread` goes on with, when the bot took part in the thread:
     the thread's own, where the bot answered, or, for a thread opened on one of the bot's answers

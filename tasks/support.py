@@ -17,6 +17,7 @@ from core.runtime import Runtime
 from tasks import lifecycle
 
 REVIEWS = ("publish", "dismiss")
+RESOLVED_HOW = ("button", "reaction", "follow_up", "dashboard")
 
 
 class NotReviewable(LookupError):
@@ -44,6 +45,52 @@ def review(rt: Runtime, task_id: uuid.UUID, by: str, action: str, *, platform: s
                    review = excluded.review, updated_at = now()""",
             (task_id, by, "published" if action == "publish" else "dismissed"))
     return "published: it is being posted in the question's thread" if action == "publish" else "dismissed"
+
+
+def escalate(db: Database, task_id: uuid.UUID, by: str, platform: str | None = None) -> bool:
+    """Someone asked for a person on the task's answer. True the first time: the channel's
+    people are called once, however often the button is pressed. `platform`: the press came from
+    that platform, whose buttons may only act on its own tasks."""
+    with db.connection() as conn:
+        row = conn.execute(
+            """INSERT INTO task_support (task_id, escalated_at, escalated_by)
+               SELECT id, now(), %s FROM tasks WHERE id = %s AND (%s::text IS NULL OR platform = %s)
+               ON CONFLICT (task_id) DO UPDATE SET escalated_at = now(), escalated_by = excluded.escalated_by,
+                   updated_at = now()
+               WHERE task_support.escalated_at IS NULL
+               RETURNING task_id""",
+            (by, task_id, platform, platform)).fetchone()
+    return row is not None
+
+
+def resolve(db: Database, task_id: uuid.UUID, by: str, how: str, platform: str | None = None) -> bool:
+    """Someone marked the task's thread resolved. True the first time."""
+    if how not in RESOLVED_HOW:
+        raise ValueError(f"how: {how!r} is not one of {', '.join(RESOLVED_HOW)}")
+    with db.connection() as conn:
+        row = conn.execute(
+            """INSERT INTO task_support (task_id, resolved_at, resolved_by, resolved_how)
+               SELECT id, now(), %s, %s FROM tasks WHERE id = %s AND (%s::text IS NULL OR platform = %s)
+               ON CONFLICT (task_id) DO UPDATE SET resolved_at = now(), resolved_by = excluded.resolved_by,
+                   resolved_how = excluded.resolved_how, updated_at = now()
+               WHERE task_support.resolved_at IS NULL
+               RETURNING task_id""",
+            (by, how, task_id, platform, platform)).fetchone()
+    return row is not None
+
+
+def escalations(db: Database, workspace: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Questions handed over to a person and not resolved yet, oldest first, with how long they
+    have waited."""
+    with db.connection() as conn:
+        return conn.execute(
+            """SELECT t.id, t.platform, t.channel, t.text, t.user_id, w.name AS workspace, s.escalated_at,
+                      s.escalated_by, extract(epoch FROM now() - s.escalated_at)::int AS waiting_seconds
+               FROM task_support s JOIN tasks t ON t.id = s.task_id JOIN workspaces w ON w.id = t.workspace_id
+               WHERE s.escalated_at IS NOT NULL AND s.resolved_at IS NULL
+                 AND (%s::text IS NULL OR w.name = %s)
+               ORDER BY s.escalated_at LIMIT %s""",
+            (workspace, workspace, limit)).fetchall()
 
 
 def _reviewed(db: Database, task_id: uuid.UUID) -> str | None:

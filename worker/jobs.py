@@ -33,7 +33,7 @@ from memory.embedders import Embedder
 from memory.ingest import Progress, ingest
 from tasks import events, lifecycle, usage
 from worker import channels, limits, modes, progress
-from worker.posters import AnswerStream, NoPoster, Poster, PosterRegistry, Streams
+from worker.posters import AnswerStream, HandsOver, NoPoster, Poster, PosterRegistry, Streams
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,21 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             events.publish(rt.queue.redis, task.id, {"type": "done", "status": "failed"})
             announce_failure(rt, posters, lifecycle.load(rt.db, task.id))
         raise
+
+
+def hand_over(task_id: str, by: str) -> str:
+    """Call the people of the task's channel to its thread: someone pressed "Ask a person"."""
+    rt, posters = _context()
+    task = lifecycle.load(rt.db, uuid.UUID(task_id))
+    if task is None:
+        return "no such task"
+    poster = posters.for_task(task)
+    if not isinstance(poster, HandsOver):
+        return f"{task.platform} cannot call people to a thread"
+    people = channels.of_task(rt.db, task).people
+    posted = poster.hand_over(task, people, by.split(":", 1)[-1])
+    log.info("handed task %s over to %s", task.id, ", ".join(people) or "nobody (none set up)")
+    return posted
 
 
 def _skip(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> str:

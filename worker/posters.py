@@ -89,6 +89,15 @@ class Reviews(Protocol):
     def review(self, task: ChatTask, reply: Reply, channel: str) -> str: ...
 
 
+@runtime_checkable
+class HandsOver(Protocol):
+    """A poster that can call people to a question's thread ("Ask a person"): `people` as the
+    channel's settings name them (worker/channels.py: PEOPLE), `asked_by` the platform's user id
+    of who asked for them; none named: the thread is told nobody is set up to be called."""
+
+    def hand_over(self, task: ChatTask, people: Sequence[str], asked_by: str) -> str: ...
+
+
 class NoPoster(LookupError):
     pass
 

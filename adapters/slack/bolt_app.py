@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # Exactly the manifest's bot scopes (adapters/slack/manifest.yml).
 SCOPES = ["app_mentions:read", "assistant:write", "channels:history", "groups:history", "im:history",
           "chat:write", "commands", "reactions:write", "channels:read", "groups:read", "usergroups:read",
-          "users:read"]
+          "users:read", "reactions:read"]
 
 FindBot = Callable[..., Bot | None]
 

@@ -32,6 +32,9 @@ SHORTCUT_ID = "ask_morningai"  # the message shortcut's callback_id, as in manif
 COMMAND = "/morningai"
 FEEDBACK_ACTION = re.compile(r"^feedback_(up|down)$")
 REVIEW_ACTION = re.compile(r"^draft_(publish|dismiss)$")  # a drafted answer's buttons (render.review)
+SUPPORT_ACTION = re.compile(r"^(escalate|resolve)$")  # "Ask a person" and "Resolved" under an answer
+# A ✅ on a question or its answer resolves it, as the "Resolved" button does.
+RESOLVING = {"white_check_mark", "heavy_check_mark", "ballot_box_with_check"}
 
 HELP = (f"*MorningAI* answers from your team's knowledge.\n"
         f"• `{COMMAND} your question` (or `{COMMAND} ask …`): an answer with its sources\n"
@@ -55,6 +58,9 @@ class Hub:
     answered_in_thread: Callable[[str, str], bool]  # (channel, thread ts) -> the bot answered there
     record_feedback: Callable[[uuid.UUID, str, int], bool]  # (task id, user, +1 / -1)
     review_draft: Callable[[uuid.UUID, str, str], str]  # (task id, user, publish|dismiss) -> what became of it
+    escalate: Callable[[uuid.UUID, str], str]  # (task id, user) "Ask a person" -> what happens now
+    resolve: Callable[[uuid.UUID, str, str], str]  # (task id, user, button|reaction) -> what became of it
+    answered_at: Callable[[str, str], uuid.UUID | None]  # (channel, message ts) -> the task asked or answered there
     suggested_questions: Callable[[str], list[str]]  # workspace -> questions to suggest, best first
     remember_view: Callable[[str, str, str | None], None]  # (team, user, channel they look at or None)
     viewed: Callable[[str, str], str | None]  # (team, user) -> the channel they were last looking at
@@ -184,6 +190,27 @@ def register(app: App, hub: Hub) -> None:
         vote = 1 if action["action_id"] == "feedback_up" else -1
         if not hub.record_feedback(task_id, body["user"]["id"], vote):
             log.warning("feedback on unknown task %s", task_id)
+
+    @app.action(SUPPORT_ACTION)
+    def on_support(ack: Ack, body: dict, action: dict, respond) -> None:
+        """"Ask a person" or "Resolved" under an answer."""
+        ack()
+        task_id = _task_of(action, action["action_id"])
+        if task_id is None:
+            return
+        user = body["user"]["id"]
+        words = hub.escalate(task_id, user) if action["action_id"] == "escalate" else hub.resolve(task_id, user, "button")
+        # Only whoever pressed it sees this; people called are told in the thread.
+        respond(response_type="ephemeral", replace_original=False, text=words)
+
+    @app.event("reaction_added")
+    def on_reaction(event: dict) -> None:
+        item = event.get("item") or {}
+        if event.get("reaction") not in RESOLVING or item.get("type") != "message" or not event.get("user"):
+            return
+        task_id = hub.answered_at(item.get("channel", ""), item.get("ts", ""))
+        if task_id is not None:
+            hub.resolve(task_id, event["user"], "reaction")
 
     @app.action(REVIEW_ACTION)
     def on_review(ack: Ack, body: dict, action: dict, respond) -> None:

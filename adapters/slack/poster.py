@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -165,6 +165,18 @@ class SlackPoster:
             if response.status_code != 200:
                 raise ResponseUrlError(f"response_url answered {response.status_code}: {response.body[:200]}")
         return f"{channel}:response_url"
+
+    def hand_over(self, task: ChatTask, people: Sequence[str], asked_by: str) -> str:
+        """Call `people` (user groups S…, users U…) to the question's thread, as a mention."""
+        target = task.reply_target
+        called = " ".join(f"<!subteam^{person}>" if person.startswith("S") else f"<@{person}>" for person in people)
+        text = (f"{called} <@{asked_by}> asked for a person to help with this." if called else
+                f"<@{asked_by}> asked for a person, but nobody is set up to be called in this channel yet: an admin "
+                "can name people for it on the MorningAI dashboard's Integrations page.")
+        self.pace(f"slack:{target['channel']}")
+        response = self._client(task).chat_postMessage(channel=target["channel"], thread_ts=target.get("thread_ts"),
+                                                       text=text, unfurl_links=False, unfurl_media=False)
+        return f"{target['channel']}:{response['ts']}"
 
     def react(self, task: ChatTask, emoji: str) -> None:
         """An emoji on the question (a support channel's "seen, not sure": worker/modes.py)."""

@@ -131,8 +131,8 @@ def render(reply: Reply, *, task_id: str, trace_id: str, asked_by: str = "", que
 
 
 def closing_blocks(reply: Reply, *, task_id: str, trace_id: str) -> list[dict]:
-    """What ends an answer's last message: its sources, then the trace footer and 👍 / 👎 (an
-    error: the trace id to give an admin)."""
+    """What ends an answer's last message: its sources, then the trace footer, 👍 / 👎, "Ask a
+    person" and "Resolved" (an error: the trace id to give an admin)."""
     tail: list[dict] = []
     if reply.citations:
         lines = [_citation(n, c) for n, c in enumerate(reply.citations, 1)]
@@ -145,6 +145,8 @@ def closing_blocks(reply: Reply, *, task_id: str, trace_id: str) -> list[dict]:
         tail += [DividerBlock().to_dict(), _context([footer]), ActionsBlock(block_id="feedback", elements=[
             ButtonElement(text="👍 Helpful", action_id="feedback_up", value=task_id),
             ButtonElement(text="👎 Not helpful", action_id="feedback_down", value=task_id),
+            ButtonElement(text="🙋 Ask a person", action_id="escalate", value=task_id),
+            ButtonElement(text="✅ Resolved", action_id="resolve", value=task_id),
         ]).to_dict()]
     return tail
 

@@ -187,3 +187,20 @@ def _review(task_id: uuid.UUID, action: str, text: str | None = None):
         return jsonify(error=f"only a drafted answer can be reviewed: {exc}"), 409
     row = lifecycle.get(rt.db, task_id)
     return jsonify(id=str(task_id), status=row["status"], result=words), 202 if action == "publish" else 200
+
+
+@bp.post("/tasks/<uuid:task_id>/resolve")
+def resolve_task(task_id: uuid.UUID):
+    """Mark the task's thread resolved (the support desk's state; nothing is posted)."""
+    rt = common.runtime()
+    if lifecycle.get(rt.db, task_id) is None:
+        return jsonify(error=f"no task with id {task_id}"), 404
+    first = support.resolve(rt.db, task_id, g.user.email, "dashboard")
+    return jsonify(id=str(task_id), resolved=True, already=not first, support=support.of_task(rt.db, task_id))
+
+
+@bp.get("/escalations")
+def list_escalations():
+    """Questions handed over to a person and not resolved yet, oldest first, with their wait."""
+    rows = support.escalations(common.runtime().db, request.args.get("workspace") or None)
+    return jsonify(escalations=[common.row_json(row) for row in rows])

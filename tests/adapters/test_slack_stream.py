@@ -92,7 +92,7 @@ def test_an_answer_streams_into_one_message_that_closes_with_its_sources_and_but
     assert not message["streaming"]
     blocks = message["blocks"]
     assert "Sources" in str(blocks) and "deploy.md" in str(blocks)
-    assert [e["action_id"] for e in blocks[-1]["elements"]] == ["feedback_up", "feedback_down"]
+    assert [e["action_id"] for e in blocks[-1]["elements"]] == ["feedback_up", "feedback_down", "escalate", "resolve"]
     assert message["metadata"]["event_payload"] == {"task_id": str(task.id), "kind": "answer", "part": 0}
 
 

@@ -139,3 +139,52 @@ def test_settings_the_platform_would_refuse_are_refused_with_the_reason(hub, sla
 
     kept = _settings(hub, "CSETS", people=["S0SUPPORT", "U0LEAD"], threshold=0.4, follow_up_minutes=60).json()
     assert (kept["people"], kept["threshold"], kept["follow_up_minutes"]) == (["S0SUPPORT", "U0LEAD"], 0.4, 60)
+
+
+def _click(hub, slack, channel: str, action_id: str, task_id, user: str = "U0ASKS") -> None:
+    body = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user}, "api_app_id": "AFAKE",
+            "trigger_id": f"trig-{uuid.uuid4().hex[:6]}", "channel": {"id": channel},
+            "container": {"type": "message", "message_ts": "1"}, "response_url": slack.response_url(channel),
+            "actions": [{"type": "button", "block_id": "feedback", "action_id": action_id,
+                         "value": str(task_id), "action_ts": "1"}]}
+    assert send(hub, slack, interaction(body), form=True).status_code == 200
+
+
+def test_ask_a_person_calls_the_channels_people_once_and_a_check_mark_resolves(hub, slack):
+    slack.usergroups.add("S0HELPERS")
+    slack.users.add("U0LEAD")
+    assert _settings(hub, "CHELP", people=["S0HELPERS", "U0LEAD"]).status_code == 200
+    asked = envelope({"type": "app_mention", "user": ASKER, "text": "<@UBT1> how do we deploy?",
+                      "ts": "1700000400.000100", "channel": "CHELP", "event_ts": "1700000400.000100"})
+    send(hub, slack, asked)
+    task = answered(hub, asked["event_id"])
+    [answer] = wait_for(lambda: slack.answers("CHELP"), what="the answer")
+    assert [e["action_id"] for e in answer["blocks"][-1]["elements"]] == [
+        "feedback_up", "feedback_down", "escalate", "resolve"]
+
+    _click(hub, slack, "CHELP", "escalate", task["id"])
+    [called] = wait_for(lambda: [m for m in slack.posted("CHELP") if "asked for a person" in m["text"]],
+                        what="the people called")
+    assert called["text"] == f"<!subteam^S0HELPERS> <@U0LEAD> <@{ASKER}> asked for a person to help with this."
+    assert called["thread_ts"] == "1700000400.000100"
+    _click(hub, slack, "CHELP", "escalate", task["id"], user="U0OTHER")  # pressed again: called once
+    responses = wait_for(lambda: len(slack.responses("CHELP")) == 2 and slack.responses("CHELP"), what="answers")
+    assert [r["response_type"] for r in responses] == ["ephemeral", "ephemeral"]
+    assert responses[1]["text"].startswith("Someone already asked for a person")
+    admin, url = hub["admin"], hub["url"]
+    [waiting] = [e for e in admin.get(f"{url}/api/escalations", timeout=5).json()["escalations"]
+                 if e["id"] == str(task["id"])]
+    assert waiting["escalated_by"] == f"slack:{ASKER}" and waiting["waiting_seconds"] >= 0
+
+    # A ✅ on the question resolves it: off the list of escalations, and said how.
+    reacted = envelope({"type": "reaction_added", "user": "U0LEAD", "reaction": "white_check_mark",
+                        "item": {"type": "message", "channel": "CHELP", "ts": "1700000400.000100"},
+                        "event_ts": "1700000401.000100"})
+    assert send(hub, slack, reacted).status_code == 200
+    state = wait_for(lambda: admin.get(f"{url}/api/tasks/{task['id']}", timeout=5).json()["support"]["resolved_at"]
+                     and admin.get(f"{url}/api/tasks/{task['id']}", timeout=5).json()["support"], what="resolved")
+    assert (state["resolved_by"], state["resolved_how"]) == ("slack:U0LEAD", "reaction")
+    assert str(task["id"]) not in {e["id"] for e in admin.get(f"{url}/api/escalations", timeout=5).json()["escalations"]}
+    _click(hub, slack, "CHELP", "resolve", task["id"])
+    assert wait_for(lambda: len(slack.responses("CHELP")) == 3 and slack.responses("CHELP"),
+                    what="the resolve answer")[2]["text"] == "This was already marked resolved."

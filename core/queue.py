@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import timedelta, timezone
 
 from redis import Redis
 from rq import Queue, Retry, Worker
@@ -63,9 +63,15 @@ class TaskQueue:
     def enqueue_hand_over(self, task_id: uuid.UUID, by: str) -> Job:
         """Call the task's channel's people to its thread ("Ask a person"): once per task (the
         job id), retried like a run, since someone is waiting for a person."""
-        return self.rq.enqueue("worker.jobs.hand_over", str(task_id), by, job_id=f"hand-over-{task_id}",
+        return self.rq.enqueue("worker.desk.hand_over", str(task_id), by, job_id=f"hand-over-{task_id}",
                                job_timeout=60, result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600,
                                retry=Retry(max=len(RETRY_BACKOFF), interval=RETRY_BACKOFF))
+
+    def enqueue_follow_up(self, task_id: uuid.UUID, minutes: int) -> Job:
+        """Ask in the task's thread, `minutes` from now, whether its answer helped (once: the job id)."""
+        return self.rq.enqueue_in(timedelta(minutes=minutes), "worker.desk.follow_up", str(task_id),
+                                  job_id=f"follow-up-{task_id}", job_timeout=60, result_ttl=24 * 3600,
+                                  failure_ttl=7 * 24 * 3600)
 
     def enqueue_ingest(self, workspace: str, targets: list[str], **options) -> Job:
         return self.ingest.enqueue("worker.jobs.ingest_sources", workspace, targets, **options,

@@ -17,7 +17,7 @@ from core.runtime import Runtime
 from tasks import lifecycle
 
 REVIEWS = ("publish", "dismiss")
-RESOLVED_HOW = ("button", "reaction", "follow_up", "dashboard")
+RESOLVED_HOW = ("button", "reaction", "follow_up", "dashboard")  # as the table's check allows
 
 
 class NotReviewable(LookupError):
@@ -76,6 +76,22 @@ def resolve(db: Database, task_id: uuid.UUID, by: str, how: str, platform: str |
                WHERE task_support.resolved_at IS NULL
                RETURNING task_id""",
             (by, how, task_id, platform, platform)).fetchone()
+    return row is not None
+
+
+def claim_follow_up(db: Database, task_id: uuid.UUID) -> bool:
+    """Whether to ask now if the task's answer helped: once, and only if nobody has said so yet
+    (no vote, not resolved, no person asked for)."""
+    with db.connection() as conn:
+        row = conn.execute(
+            """INSERT INTO task_support (task_id, followed_up_at)
+               SELECT id, now() FROM tasks t WHERE id = %s AND status = 'posted'
+                 AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.task_id = t.id)
+               ON CONFLICT (task_id) DO UPDATE SET followed_up_at = now(), updated_at = now()
+               WHERE task_support.followed_up_at IS NULL AND task_support.resolved_at IS NULL
+                 AND task_support.escalated_at IS NULL
+               RETURNING task_id""",
+            (task_id,)).fetchone()
     return row is not None
 
 

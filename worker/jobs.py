@@ -32,8 +32,8 @@ from core.runtime import Runtime
 from memory.embedders import Embedder
 from memory.ingest import Progress, ingest
 from tasks import events, lifecycle, usage
-from worker import channels, limits, modes, progress
-from worker.posters import AnswerStream, HandsOver, NoPoster, Poster, PosterRegistry, Streams
+from worker import channels, desk, limits, modes, progress
+from worker.posters import AnswerStream, NoPoster, Poster, PosterRegistry, Streams
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,8 @@ def install(wiring: Wiring) -> None:
     _wiring = wiring
 
 
-def _context() -> tuple[Runtime, PosterRegistry]:
+def context() -> tuple[Runtime, PosterRegistry]:
+    """This process's runtime and posters, as `install` was handed them."""
     if _wiring is None:
         raise RuntimeError("no worker wiring in this process: run jobs with `morningai worker` (or `morningai up`), "
                            "which hands them the platforms' posters and the agent")
@@ -79,7 +80,7 @@ def _agent() -> Agent:
 
 
 def run_task(task_id: str) -> str:
-    rt, posters = _context()
+    rt, posters = context()
     job = get_current_job()
     worker_name = job.worker_name if job and job.worker_name else socket.gethostname()
     with logs.context(task_id=task_id):
@@ -132,6 +133,7 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
         lifecycle.mark_posted(rt.db, task.id, posted_id)
         events.publish(rt.queue.redis, task.id, {"type": "done", "status": "posted"})  # wakes watchers at once
         progress.finished(posters, task)
+        desk.plan_follow_up(rt, task, rules, reply)
         log.info("posted as %s", posted_id)
         return posted_id
     except Exception as exc:
@@ -144,21 +146,6 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             events.publish(rt.queue.redis, task.id, {"type": "done", "status": "failed"})
             announce_failure(rt, posters, lifecycle.load(rt.db, task.id))
         raise
-
-
-def hand_over(task_id: str, by: str) -> str:
-    """Call the people of the task's channel to its thread: someone pressed "Ask a person"."""
-    rt, posters = _context()
-    task = lifecycle.load(rt.db, uuid.UUID(task_id))
-    if task is None:
-        return "no such task"
-    poster = posters.for_task(task)
-    if not isinstance(poster, HandsOver):
-        return f"{task.platform} cannot call people to a thread"
-    people = channels.of_task(rt.db, task).people
-    posted = poster.hand_over(task, people, by.split(":", 1)[-1])
-    log.info("handed task %s over to %s", task.id, ", ".join(people) or "nobody (none set up)")
-    return posted
 
 
 def _skip(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> str:
@@ -174,7 +161,7 @@ def _skip(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> str:
 def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,
                    include: list[str] = (), exclude: list[str] = ()) -> dict:
     """The ingest job the dashboard starts; its progress is kept in the job's meta for polling."""
-    rt, _ = _context()
+    rt, _ = context()
     job = get_current_job()
     last_saved = 0.0
 
@@ -197,7 +184,7 @@ def ingest_sources(workspace: str, targets: list[str], *, reembed: bool = False,
 
 def generate_faqs(workspace: str) -> dict:
     """The FAQ generation job the dashboard starts."""
-    rt, _ = _context()
+    rt, _ = context()
     report = draft_faqs(rt.db, rt.embedder, _agent(), rt.settings, workspace)
     return {**dataclasses.asdict(report), "summary": report.summary()}
 

@@ -98,6 +98,14 @@ class HandsOver(Protocol):
     def hand_over(self, task: ChatTask, people: Sequence[str], asked_by: str) -> str: ...
 
 
+@runtime_checkable
+class FollowsUp(Protocol):
+    """A poster that can ask in a question's thread whether its answer helped, with a way to say
+    "yes, resolved" and "no, ask a person"."""
+
+    def follow_up(self, task: ChatTask) -> str: ...
+
+
 class NoPoster(LookupError):
     pass
 

@@ -32,7 +32,8 @@ SHORTCUT_ID = "ask_morningai"  # the message shortcut's callback_id, as in manif
 COMMAND = "/morningai"
 FEEDBACK_ACTION = re.compile(r"^feedback_(up|down)$")
 REVIEW_ACTION = re.compile(r"^draft_(publish|dismiss)$")  # a drafted answer's buttons (render.review)
-SUPPORT_ACTION = re.compile(r"^(escalate|resolve)$")  # "Ask a person" and "Resolved" under an answer
+# "Ask a person" and "Resolved" under an answer, and the follow-up's "Yes, resolved".
+SUPPORT_ACTION = re.compile(r"^(escalate|resolve|follow_up_resolve)$")
 # A ✅ on a question or its answer resolves it, as the "Resolved" button does.
 RESOLVING = {"white_check_mark", "heavy_check_mark", "ballot_box_with_check"}
 
@@ -109,7 +110,7 @@ def register(app: App, hub: Hub) -> None:
         new = from_message(context, body, event)
         if new is None:
             return None
-        target = {**new.reply_target, "agent": True}
+        target = {**new.reply_target, "agent": True, "direct": True}
         viewing = (viewed_channel(event.get("app_context"))
                    or hub.viewed(context.team_id or context.enterprise_id, new.user))
         if viewing:
@@ -199,7 +200,9 @@ def register(app: App, hub: Hub) -> None:
         if task_id is None:
             return
         user = body["user"]["id"]
-        words = hub.escalate(task_id, user) if action["action_id"] == "escalate" else hub.resolve(task_id, user, "button")
+        pressed = action["action_id"]
+        words = (hub.escalate(task_id, user) if pressed == "escalate" else
+                 hub.resolve(task_id, user, "follow_up" if pressed == "follow_up_resolve" else "button"))
         # Only whoever pressed it sees this; people called are told in the thread.
         respond(response_type="ephemeral", replace_original=False, text=words)
 

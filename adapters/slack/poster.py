@@ -29,7 +29,7 @@ from slack_sdk.webhook import WebhookClient
 
 from adapters.slack.agent_view import LOADING_MESSAGES, STATUS
 from adapters.slack.bolt_app import web_client
-from adapters.slack.render import Message, render, review
+from adapters.slack.render import Message, follow_up, render, review
 from adapters.slack.stream import POSTED_EVENT, SlackStream, posted_metadata
 from core.models import ChatTask, Reply
 
@@ -176,6 +176,15 @@ class SlackPoster:
         self.pace(f"slack:{target['channel']}")
         response = self._client(task).chat_postMessage(channel=target["channel"], thread_ts=target.get("thread_ts"),
                                                        text=text, unfurl_links=False, unfurl_media=False)
+        return f"{target['channel']}:{response['ts']}"
+
+    def follow_up(self, task: ChatTask) -> str:
+        """Ask in the thread whether the answer helped: "Yes, resolved" or "No, ask a person"."""
+        target = task.reply_target
+        message = follow_up(task_id=str(task.id), asked_by=task.user)
+        self.pace(f"slack:{target['channel']}")
+        response = self._client(task).chat_postMessage(channel=target["channel"], thread_ts=target.get("thread_ts"),
+                                                       text=message.text, blocks=message.blocks)
         return f"{target['channel']}:{response['ts']}"
 
     def react(self, task: ChatTask, emoji: str) -> None:

@@ -206,3 +206,12 @@ def review(reply: Reply, *, task_id: str, trace_id: str, asked_by: str, channel:
         answer.pop()
     blocks = [*head, *answer, *tail]
     return Message(text=f"Draft answer for review: {question[:FALLBACK_CHARS - 30]}", blocks=blocks)
+
+
+def follow_up(*, task_id: str, asked_by: str) -> Message:
+    """Asked in an answer's thread a while after it, when nobody said whether it helped."""
+    question = f"<@{asked_by}>, did this answer your question?" if asked_by else "Did this answer the question?"
+    return Message(text=question, blocks=[_section(question), ActionsBlock(block_id="follow_up", elements=[
+        ButtonElement(text="✅ Yes, resolved", action_id="follow_up_resolve", value=task_id, style="primary"),
+        ButtonElement(text="🙋 No, ask a person", action_id="escalate", value=task_id),
+    ]).to_dict()])

@@ -188,3 +188,14 @@ def test_ask_a_person_calls_the_channels_people_once_and_a_check_mark_resolves(h
     _click(hub, slack, "CHELP", "resolve", task["id"])
     assert wait_for(lambda: len(slack.responses("CHELP")) == 3 and slack.responses("CHELP"),
                     what="the resolve answer")[2]["text"] == "This was already marked resolved."
+
+
+def test_yes_resolved_on_the_follow_up_resolves_and_says_so(hub, slack):
+    asked = envelope({"type": "app_mention", "user": ASKER, "text": "<@UBT1> how do we deploy?",
+                      "ts": "1700000500.000100", "channel": "CFOLLOW", "event_ts": "1700000500.000100"})
+    send(hub, slack, asked)
+    task = answered(hub, asked["event_id"])
+    _click(hub, slack, "CFOLLOW", "follow_up_resolve", task["id"])
+    state = wait_for(lambda: (hub["admin"].get(f"{hub['url']}/api/tasks/{task['id']}", timeout=5).json()["support"]
+                              or {}).get("resolved_how"), what="resolved")
+    assert state == "follow_up"

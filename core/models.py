@@ -70,6 +70,9 @@ class Listening:
     worker/channels.py), as an adapter needs to know on the way in."""
     follow_ups: bool = False  # replies in threads it answered
     unasked: bool = False  # questions nobody tagged it in (answer mode auto or draft)
+    # A support channel (a mode other than mention, or people to hand over to): what people
+    # reply in the bot's threads is kept, to learn from once a thread is resolved.
+    support: bool = False
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,8 @@ def slack_hub(rt: Runtime) -> SlackHub:
         escalate=lambda task_id, user: escalate(rt, "slack", task_id, f"slack:{user}"),
         resolve=lambda task_id, user, how: resolve(rt, "slack", task_id, f"slack:{user}", how),
         answered_at=lambda channel, ts: lifecycle.answered_at(rt.db, "slack", channel, ts),
+        record_reply=lambda channel, thread, ts, user, text, link: _record_reply(
+            rt, "slack", channel, thread, ts, f"slack:{user}", text, link),
         suggested_questions=lambda workspace: _suggested_questions(rt.db, workspace),
         remember_view=views.remember, viewed=views.viewed,
         max_chars=rt.settings.max_message_chars)
@@ -177,10 +179,22 @@ def escalate(rt: Runtime, platform: str | None, task_id, by: str) -> str:
 
 
 def resolve(rt: Runtime, platform: str | None, task_id, by: str, how: str) -> str:
-    """Someone marked an answer's thread resolved; in words for them."""
+    """Someone marked an answer's thread resolved; in words for them. A worker then looks for an
+    answer a person gave in the thread, to draft an FAQ from."""
     if not support.resolve(rt.db, task_id, by, how, platform):
         return "This was already marked resolved."
+    try:
+        rt.queue.enqueue_learning(task_id)
+    except RedisError as exc:  # the resolution is recorded; only the FAQ draft is missed
+        log.warning("could not queue learning from the thread of task %s: %s", task_id, exc)
     return "Marked resolved. Thanks!"
+
+
+def _record_reply(rt: Runtime, platform: str, channel: str, thread: str, ts: str, user: str, text: str,
+                  link: str) -> None:
+    task_id = lifecycle.answered_at(rt.db, platform, channel, thread)
+    if task_id is not None:
+        support.record_reply(rt.db, task_id, ts, user, text, link)
 
 
 def _review_draft(rt: Runtime, platform: str, task_id, by: str, action: str) -> str:

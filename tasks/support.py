@@ -95,6 +95,25 @@ def claim_follow_up(db: Database, task_id: uuid.UUID) -> bool:
     return row is not None
 
 
+def record_reply(db: Database, task_id: uuid.UUID, ts: str, user: str, text: str, link: str) -> None:
+    """A person's reply in the thread of the task's answer (a redelivery of it is kept once)."""
+    with db.connection() as conn:
+        conn.execute("INSERT INTO thread_replies (task_id, ts, user_id, text, link) VALUES (%s, %s, %s, %s, %s) "
+                     "ON CONFLICT DO NOTHING", (task_id, ts, user, text, link))
+
+
+def person_answer(db: Database, task_id: uuid.UUID) -> dict[str, Any] | None:
+    """What someone other than the asker last wrote in the task's thread before it was resolved:
+    the answer a person gave, if one did."""
+    with db.connection() as conn:
+        return conn.execute(
+            """SELECT r.user_id, r.text, r.link FROM thread_replies r JOIN tasks t ON t.id = r.task_id
+               LEFT JOIN task_support s ON s.task_id = r.task_id
+               WHERE r.task_id = %s AND r.user_id <> t.user_id AND (s.resolved_at IS NULL OR r.at <= s.resolved_at)
+               ORDER BY r.at DESC LIMIT 1""",
+            (task_id,)).fetchone()
+
+
 def escalations(db: Database, workspace: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Questions handed over to a person and not resolved yet, oldest first, with how long they
     have waited."""

@@ -87,9 +87,12 @@ def follow_ups(db: Database, platform: str, channel: str) -> bool:
 def listening(db: Database, platform: str, channel: str) -> Listening:
     """What the bot listens for in `channel` beyond what is addressed to it."""
     with db.connection() as conn:
-        row = conn.execute("SELECT follow_ups, mode FROM channel_settings WHERE platform = %s AND channel = %s",
+        row = conn.execute("SELECT follow_ups, mode, people FROM channel_settings WHERE platform = %s AND channel = %s",
                            (platform, channel)).fetchone()
-    return Listening(follow_ups=row["follow_ups"], unasked=row["mode"] != "mention") if row else Listening()
+    if row is None:
+        return Listening()
+    return Listening(follow_ups=row["follow_ups"], unasked=row["mode"] != "mention",
+                     support=row["mode"] != "mention" or bool(row["people"]))
 
 
 def for_task(db: Database, platform: str, channel: str, parent: str | None = None) -> ChannelSettings:

@@ -1,6 +1,7 @@
 """The support desk's jobs, after an answer is posted: calling the channel's people to a thread
-when someone asks for a person, and asking a while later whether an answer helped. Each goes
-through the platform's poster, where it can (worker/posters.py: HandsOver, FollowsUp)."""
+when someone asks for a person, asking a while later whether an answer helped (each through the
+platform's poster, where it can: worker/posters.py: HandsOver, FollowsUp), and learning from a
+resolved thread in which a person gave the answer: a draft FAQ for review, linked to it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from redis.exceptions import RedisError
 
 from core.models import ChatTask, Reply
 from core.runtime import Runtime
+from memory import faqs
 from tasks import lifecycle, support
 from worker import channels, jobs
 from worker.posters import FollowsUp, HandsOver
@@ -47,6 +49,27 @@ def follow_up(task_id: str) -> str:
     if not support.claim_follow_up(rt.db, task.id):
         return "no follow-up: someone voted, resolved it or asked for a person already"
     return poster.follow_up(task)
+
+
+LEARNED_TOPIC = "Answered by people"
+
+
+def learn(task_id: str) -> str:
+    """Draft an FAQ from a resolved thread's question and the answer a person gave in it."""
+    rt, _ = jobs.context()
+    task = lifecycle.load(rt.db, uuid.UUID(task_id))
+    answer = support.person_answer(rt.db, task.id) if task else None
+    if answer is None:
+        return "nothing to learn: no person answered in the thread"
+    draft = faqs.Draft(question=task.text, answer=answer["text"], topic=LEARNED_TOPIC,
+                       sources=[{"title": f"{task.platform.capitalize()} thread, answered by "
+                                          f"{answer['user_id'].split(':', 1)[-1]}", "location": answer["link"],
+                                 "snippet": answer["text"][:300]}],
+                       confidence=1.0,  # a person's answer; a reviewer approves it or not
+                       task_ids=[task.id], askers=[f"{task.platform}:{task.user}"])
+    faq = faqs.add(rt.db, rt.embedder, task.workspace, draft, rt.embedder.embed([task.text])[0])
+    log.info("drafted FAQ %s from the thread of task %s", faq.id, task.id)
+    return f"drafted FAQ {faq.id}"
 
 
 def _poster_of(task_id: str, able: type, what: str):

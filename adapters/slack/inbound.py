@@ -62,6 +62,7 @@ class Hub:
     escalate: Callable[[uuid.UUID, str], str]  # (task id, user) "Ask a person" -> what happens now
     resolve: Callable[[uuid.UUID, str, str], str]  # (task id, user, button|reaction) -> what became of it
     answered_at: Callable[[str, str], uuid.UUID | None]  # (channel, message ts) -> the task asked or answered there
+    record_reply: Callable[[str, str, str, str, str, str], None]  # (channel, thread, ts, user, text, link)
     suggested_questions: Callable[[str], list[str]]  # workspace -> questions to suggest, best first
     remember_view: Callable[[str, str, str | None], None]  # (team, user, channel they look at or None)
     viewed: Callable[[str, str], str | None]  # (team, user) -> the channel they were last looking at
@@ -143,11 +144,17 @@ def register(app: App, hub: Hub) -> None:
     def on_channel_message(context: BoltContext, body: dict, event: dict) -> None:
         thread = event.get("thread_ts")
         if thread and thread != event.get("ts"):
-            # A reply in a thread the bot answered, where the channel wants follow-ups answered.
-            if hub.listening(event["channel"]).follow_ups and hub.answered_in_thread(event["channel"], thread):
+            listening = hub.listening(event["channel"])
+            if not (listening.follow_ups or listening.support) or not hub.answered_in_thread(event["channel"], thread):
+                return
+            if listening.follow_ups:  # the channel wants replies in the bot's threads answered
                 follow_up = from_message(context, body, event)
                 if follow_up is not None:
                     hub.submit(follow_up)
+            if listening.support and event.get("user") and event.get("text"):
+                # A support channel: what people answer there is kept, to learn from once resolved.
+                hub.record_reply(event["channel"], thread, event["ts"], event["user"],
+                                 question_text(event["text"], context.bot_user_id), _permalink(event))
         elif hub.listening(event["channel"]).unasked:
             # A support channel: a question nobody tagged the bot in (answered or drafted per the
             # channel's mode, by the worker).
@@ -227,6 +234,12 @@ def register(app: App, hub: Hub) -> None:
         message = body.get("message") or {}
         blocks = [b for b in message.get("blocks", []) if b.get("block_id") != "draft_review"]
         respond(replace_original=True, text=words, blocks=blocks + _review_result(user, words))
+
+
+def _permalink(event: dict) -> str:
+    """Where a reply can be read in its thread (Slack redirects this to the workspace's own host)."""
+    return (f"https://slack.com/archives/{event['channel']}/p{event['ts'].replace('.', '')}"
+            f"?thread_ts={event['thread_ts']}&cid={event['channel']}")
 
 
 def _task_of(action: dict, what: str) -> uuid.UUID | None:

@@ -40,3 +40,17 @@ CREATE TABLE task_support (
 );
 CREATE INDEX task_support_escalated ON task_support (escalated_at) WHERE escalated_at IS NOT NULL AND resolved_at IS NULL;
 GRANT SELECT, INSERT, UPDATE ON task_support TO morningai_app;
+
+-- What people (not the bot) wrote in the threads of a support channel's answers, captured as it
+-- is posted: when such a thread is resolved, the question and the person's answer become a draft
+-- FAQ for review, linked to the thread (worker/desk.py: learn).
+CREATE TABLE thread_replies (
+    task_id  uuid NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    ts       text NOT NULL,  -- the reply's platform id
+    user_id  text NOT NULL,
+    text     text NOT NULL,
+    link     text NOT NULL,  -- where the reply can be read, in its thread
+    at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (task_id, ts)
+);
+GRANT SELECT, INSERT ON thread_replies TO morningai_app;

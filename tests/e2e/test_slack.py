@@ -51,7 +51,7 @@ def test_a_mention_is_answered_once_in_its_thread_with_sources(hub, slack):
     assert "*Sources*" in contexts and any("Deploying" in text and "deploy.md" in text for text in contexts)
     assert any(str(task["trace_id"]) in text for text in contexts)
     buttons = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
-    assert [b["value"] for b in buttons] == [str(task["id"])] * 2
+    assert [b["value"] for b in buttons] == [str(task["id"])] * 4  # 👍, 👎, Ask a person, Resolved
     assert task["posted_id"].startswith("CMENTION:1700")
     # Progress: :eyes: on the question once it is queued, taken off once answered (by the worker,
     # or by whoever put it up, should the answer have been quicker: worker/progress.py).

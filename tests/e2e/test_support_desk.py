@@ -21,9 +21,9 @@ from support import wait_for
 ASKER = "U0ASKS"
 
 
-def _said(channel: str, text: str, ts: str, **extra) -> dict:
+def _said(channel: str, text: str, ts: str, user: str = ASKER, **extra) -> dict:
     """Someone writes in a channel without mentioning the bot."""
-    return envelope({"type": "message", "channel_type": "channel", "channel": channel, "user": ASKER, "text": text,
+    return envelope({"type": "message", "channel_type": "channel", "channel": channel, "user": user, "text": text,
                      "ts": ts, "event_ts": ts, **extra})
 
 
@@ -199,3 +199,26 @@ def test_yes_resolved_on_the_follow_up_resolves_and_says_so(hub, slack):
     state = wait_for(lambda: (hub["admin"].get(f"{hub['url']}/api/tasks/{task['id']}", timeout=5).json()["support"]
                               or {}).get("resolved_how"), what="resolved")
     assert state == "follow_up"
+
+
+def test_a_resolved_thread_a_person_answered_becomes_a_draft_faq_linked_to_it(hub, slack):
+    slack.users.add("U0LEAD")
+    assert _settings(hub, "CLEARN", people=["U0LEAD"]).status_code == 200  # a support channel
+    asked = envelope({"type": "app_mention", "user": ASKER, "text": "<@UBT1> how do we rotate the VPN keys?",
+                      "ts": "1700000600.000100", "channel": "CLEARN", "event_ts": "1700000600.000100"})
+    send(hub, slack, asked)
+    task = answered(hub, asked["event_id"])
+    thread = {"channel": "CLEARN", "thread_ts": "1700000600.000100"}
+    for user, text, ts in ((ASKER, "that did not help, anyone?", "1700000601.000100"),
+                           ("U0LEAD", "Run `vpn-rotate --all` from the ops box, then restart the gateway.",
+                            "1700000602.000100")):
+        send(hub, slack, _said("CLEARN", text, ts, user=user, **{"thread_ts": thread["thread_ts"]}))
+    _click(hub, slack, "CLEARN", "resolve", task["id"], user=ASKER)
+
+    admin, url = hub["admin"], hub["url"]
+    [draft] = wait_for(lambda: [f for f in admin.get(f"{url}/api/faqs?workspace=default", timeout=5).json()["faqs"]
+                                if str(task["id"]) in map(str, f.get("task_ids") or [])], what="the learned draft")
+    assert (draft["status"], draft["question"]) == ("draft", "how do we rotate the VPN keys?")
+    assert draft["answer"] == "Run `vpn-rotate --all` from the ops box, then restart the gateway."
+    assert draft["sources"][0]["location"] == (
+        "https://slack.com/archives/CLEARN/p1700000602000100?thread_ts=1700000600.000100&cid=CLEARN")

@@ -33,7 +33,7 @@ from memory.embedders import Embedder
 from memory.ingest import Progress, ingest
 from tasks import events, lifecycle, usage
 from worker import channels, desk, limits, modes, progress
-from worker.posters import AnswerStream, NoPoster, Poster, PosterRegistry, Streams
+from worker.posters import AnswerStream, NoPoster, PosterRegistry, Streams
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +113,12 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             # The sign of work went up when the task was first queued (worker/progress.py); an
             # earlier run that died may have taken it down again.
             progress.show(posters, task)
-        poster = posters.for_task(task)
         stream = None
         unasked = modes.unasked(task)
         reply = lifecycle.stored_reply(rt.db, task.id)
         if reply is None:
             # An unasked question's answer may never be posted: nothing shows before that is known.
-            stream = None if unasked else _stream(rt, poster, task)
+            stream = None if unasked else _stream(rt, posters, task)
             reply = _answer(rt, task, rules, stream)
             lifecycle.record_reply(rt.db, task.id, reply)
         held = modes.serve(rt, posters, task, rules, reply) if unasked else None
@@ -129,7 +128,7 @@ def _run(rt: Runtime, posters: PosterRegistry, job, task: ChatTask) -> str:
             return held.reason
         # A reply recorded by an earlier run goes through `post`, which replaces the message
         # that run streamed into (task.streamed_id), if any.
-        posted_id = stream.finish(reply) if stream else poster.post(task, reply)
+        posted_id = stream.finish(reply) if stream else posters.for_task(task).post(task, reply)
         lifecycle.mark_posted(rt.db, task.id, posted_id)
         events.publish(rt.queue.redis, task.id, {"type": "done", "status": "posted"})  # wakes watchers at once
         progress.finished(posters, task)
@@ -205,8 +204,14 @@ def draft_faqs(db: Database, embedder: Embedder, agent: Agent, settings: Setting
     return report
 
 
-def _stream(rt: Runtime, poster: Poster, task: ChatTask) -> AnswerStream | None:
+def _stream(rt: Runtime, posters: PosterRegistry, task: ChatTask) -> AnswerStream | None:
     """Where the platform can show the answer as it is written, the stream it is shown in."""
+    try:
+        poster = posters.for_task(task)
+    except NoPoster:
+        # Answered all the same: posting then says why it cannot, and a retry once the platform
+        # is set up posts the recorded reply without asking again.
+        return None
     if not isinstance(poster, Streams):
         return None
     return poster.stream(task, started=lambda message_id: lifecycle.record_streamed(rt.db, task.id, message_id))

@@ -1,5 +1,5 @@
 """The rest of the admin API the dashboard uses: health with workers and queues, failed jobs
-and their requeue, the overview's analytics (tasks and votes over time), workspaces, settings
+and their requeue, workspaces, settings
 and secrets."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from core.config import variable
 from hub.admin import secrets as admin_secrets
 from hub.admin import settings as admin_settings
 from hub.web import common, health
-from tasks import feedback, lifecycle, stats
+from tasks import lifecycle
 
 bp = Blueprint("admin", __name__, url_prefix="/api")
 
@@ -52,21 +52,6 @@ def requeue(job_id: str):
     if not rt.queue.requeue_failed(job_id):
         return jsonify(error=f"no failed job {job_id}"), 404
     return jsonify(id=job_id, status="queued"), 202
-
-
-@bp.get("/analytics")
-def analytics():
-    """The overview's numbers over the last `hours` (1 to 720, default 24)."""
-    try:
-        hours = common.whole("hours", 24, 1, 720)
-    except common.BadQuery as exc:
-        return common.error(str(exc))
-    db = common.runtime().db
-    votes = feedback.over_time(db, hours)
-    return jsonify(hours=hours, totals=stats.totals(db, hours),
-                   per_hour=[{**row, "hour": row["hour"].isoformat()} for row in stats.per_hour(db, hours)],
-                   top_questions=stats.top_questions(db, hours),
-                   feedback={**votes, "series": [common.row_json(row) for row in votes["series"]]})
 
 
 @bp.get("/workspaces")

@@ -24,6 +24,7 @@ from core.runtime import Runtime
 from hub import wiring
 from hub.web import (
     admin,
+    analytics,
     auth,
     faqs,
     feedback,
@@ -68,6 +69,7 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(integrations.bp)
     app.config["MORNINGAI_CONNECTORS"] = wiring.connectors(rt)
     app.register_blueprint(feedback.bp)
+    app.register_blueprint(analytics.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(openapi.bp)
     _mount_slack(app, rt)

@@ -73,11 +73,12 @@ class TaskQueue:
                                   job_id=f"follow-up-{task_id}", job_timeout=60, result_ttl=24 * 3600,
                                   failure_ttl=7 * 24 * 3600)
 
-    def enqueue_learning(self, task_id: uuid.UUID) -> Job:
-        """Draft an FAQ from the answer a person gave in a resolved thread (on the ingest queue:
-        it embeds, and nobody waits on it)."""
-        return self.ingest.enqueue("worker.desk.learn", str(task_id), job_id=f"learn-{task_id}", job_timeout=300,
-                                   result_ttl=7 * 24 * 3600, failure_ttl=7 * 24 * 3600)
+    def enqueue_resolved(self, task_id: uuid.UUID) -> Job:
+        """What follows a thread marked resolved: the platform told (a forum post's Solved tag),
+        and an FAQ drafted from the answer a person gave there (on the ingest queue: it embeds,
+        and nobody waits on it)."""
+        return self.ingest.enqueue("worker.desk.resolved", str(task_id), job_id=f"resolved-{task_id}",
+                                   job_timeout=300, result_ttl=7 * 24 * 3600, failure_ttl=7 * 24 * 3600)
 
     def enqueue_ingest(self, workspace: str, targets: list[str], **options) -> Job:
         return self.ingest.enqueue("worker.jobs.ingest_sources", workspace, targets, **options,

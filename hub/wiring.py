@@ -179,14 +179,14 @@ def escalate(rt: Runtime, platform: str | None, task_id, by: str) -> str:
 
 
 def resolve(rt: Runtime, platform: str | None, task_id, by: str, how: str) -> str:
-    """Someone marked an answer's thread resolved; in words for them. A worker then looks for an
-    answer a person gave in the thread, to draft an FAQ from."""
+    """Someone marked an answer's thread resolved; in words for them. A worker then tells the
+    platform (where it shows resolution) and drafts an FAQ from an answer a person gave there."""
     if not support.resolve(rt.db, task_id, by, how, platform):
         return "This was already marked resolved."
     try:
-        rt.queue.enqueue_learning(task_id)
-    except RedisError as exc:  # the resolution is recorded; only the FAQ draft is missed
-        log.warning("could not queue learning from the thread of task %s: %s", task_id, exc)
+        rt.queue.enqueue_resolved(task_id)
+    except RedisError as exc:  # the resolution is recorded; only what follows it is missed
+        log.warning("could not queue what follows the resolution of task %s: %s", task_id, exc)
     return "Marked resolved. Thanks!"
 
 

@@ -15,7 +15,7 @@ from core.runtime import Runtime
 from memory import faqs
 from tasks import lifecycle, support
 from worker import channels, jobs
-from worker.posters import FollowsUp, HandsOver
+from worker.posters import FollowsUp, HandsOver, MarksResolved
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,25 @@ def follow_up(task_id: str) -> str:
 LEARNED_TOPIC = "Answered by people"
 
 
-def learn(task_id: str) -> str:
-    """Draft an FAQ from a resolved thread's question and the answer a person gave in it."""
-    rt, _ = jobs.context()
+def resolved(task_id: str) -> str:
+    """A thread was marked resolved: the platform is told, where it shows it, and an FAQ is
+    drafted from the answer a person gave there, if one did."""
+    rt, posters = jobs.context()
     task = lifecycle.load(rt.db, uuid.UUID(task_id))
-    answer = support.person_answer(rt.db, task.id) if task else None
+    if task is None:
+        return "no such task"
+    try:
+        poster = posters.for_task(task)
+        if isinstance(poster, MarksResolved):
+            poster.mark_resolved(task)
+    except Exception:  # a courtesy; the FAQ draft matters more
+        log.warning("could not show task %s resolved on %s", task.id, task.platform, exc_info=True)
+    return learn(rt, task)
+
+
+def learn(rt: Runtime, task: ChatTask) -> str:
+    """Draft an FAQ from a resolved thread's question and the answer a person gave in it."""
+    answer = support.person_answer(rt.db, task.id)
     if answer is None:
         return "nothing to learn: no person answered in the thread"
     draft = faqs.Draft(question=task.text, answer=answer["text"], topic=LEARNED_TOPIC,

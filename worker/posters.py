@@ -106,6 +106,14 @@ class FollowsUp(Protocol):
     def follow_up(self, task: ChatTask) -> str: ...
 
 
+@runtime_checkable
+class MarksResolved(Protocol):
+    """A poster whose platform shows that a question was resolved (a Discord forum post's Solved
+    tag); a courtesy: its failure fails nothing."""
+
+    def mark_resolved(self, task: ChatTask) -> None: ...
+
+
 class NoPoster(LookupError):
     pass
 

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api } from "../api";
+import { CoverageGaps, type Support, SupportFigures } from "../components/SupportNumbers";
 import { Button, Card, EmptyState, ErrorNote, PageHeader, StatusBadge } from "../components/ui";
 
 interface Health {
@@ -19,6 +20,7 @@ interface Analytics {
   per_hour: { hour: string; slack: number; discord: number; web: number; p50_seconds: number | null; p95_seconds: number | null }[];
   top_questions: { text: string; count: number; askers: number }[];
   feedback: Votes;
+  support: Support;
 }
 
 interface Votes {
@@ -180,6 +182,12 @@ export function Overview() {
           </Card>
           <Card title="👍/👎 over time">
             <VotesChart votes={analytics.feedback} />
+          </Card>
+          <Card title="Support desk">
+            <SupportFigures support={analytics.support} />
+          </Card>
+          <Card title="Coverage gaps">
+            <CoverageGaps gaps={analytics.support.gaps} />
           </Card>
           <Card title="Top questions">
             <ol className="list-decimal space-y-1 pl-5 text-sm">

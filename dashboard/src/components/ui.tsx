@@ -36,10 +36,12 @@ const STATUS_COLOURS: Record<string, string> = {
   ok: "bg-green-100 text-green-900",
   connected: "bg-green-100 text-green-900",
   skipped: "bg-slate-200 text-slate-900",
+  withheld: "bg-slate-200 text-slate-900",
   failed: "bg-red-100 text-red-900",
   rejected: "bg-red-100 text-red-900",
   error: "bg-red-100 text-red-900",
   draft: "bg-amber-100 text-amber-900",
+  drafted: "bg-amber-100 text-amber-900",
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -66,6 +66,8 @@ export interface TaskSummary {
   id: string;
   platform: string;
   workspace: string;
+  channel: string | null;
+  user_id: string | null;
   kind: string;
   status: string;
   text: string;
@@ -107,6 +109,19 @@ export interface FeedbackItem {
   down: number;
   last_vote_at: string;
   reviewed_at: string | null;
+}
+
+/** A question someone pressed "Ask a person" on, not resolved yet (GET /api/escalations). */
+export interface Escalation {
+  id: string;
+  platform: string;
+  channel: string | null;
+  text: string;
+  user_id: string | null;
+  workspace: string;
+  escalated_at: string;
+  escalated_by: string;
+  waiting_seconds: number;
 }
 
 export interface Job {

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api } from "../api";
 import { deskChanges, deskForm, SupportDesk, type DeskSettings } from "./SupportDesk";
-import { Button, EmptyState, ErrorNote, inputClass } from "./ui";
+import { Button, EmptyState, ErrorNote, HeadWithActions, inputClass } from "./ui";
 
 export const KINDS = ["ask", "code", "docs", "faq", "help"];
 
@@ -79,16 +79,7 @@ export function ChannelSettings({ platform }: { platform: string }) {
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm">
             <caption className="sr-only">{name} channel settings</caption>
-            <thead>
-              <tr className="border-b border-slate-200 text-slate-600">
-                <th scope="col" className="py-2 pr-3">Channel</th>
-                <th scope="col" className="py-2 pr-3">Answers</th>
-                <th scope="col" className="py-2 pr-3">Replies</th>
-                <th scope="col" className="py-2 pr-3">Knowledge sources</th>
-                <th scope="col" className="py-2 pr-3">Kinds</th>
-                <th scope="col" className="py-2"><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
+            <HeadWithActions columns={["Channel", "Answers", "Replies", "Knowledge sources", "Kinds"]} />
             <tbody>
               {channels.map((channel) => (
                 <ChannelRow key={channel.channel} platform={platform} channel={channel}

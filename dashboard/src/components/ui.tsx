@@ -44,6 +44,18 @@ const STATUS_COLOURS: Record<string, string> = {
   drafted: "bg-amber-100 text-amber-900",
 };
 
+/** A table's column headings, then one for the buttons each row ends with. */
+export function HeadWithActions({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr className="border-b border-slate-200 text-slate-600">
+        {columns.map((column) => <th key={column} scope="col" className="py-2 pr-3">{column}</th>)}
+        <th scope="col" className="py-2"><span className="sr-only">Actions</span></th>
+      </tr>
+    </thead>
+  );
+}
+
 export function StatusBadge({ status }: { status: string }) {
   const colour = STATUS_COLOURS[status] ?? "bg-blue-100 text-blue-900";
   return <span className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${colour}`}>{status}</span>;

@@ -218,11 +218,12 @@ function ChannelRow({ platform, channel, sources, onSaved }: {
             )}
           </div>
           <div aria-live="polite" className="text-xs">{saved && "Saved"}</div>
-          <ErrorNote error={error} />
         </td>
       </tr>
       <tr className="border-b border-slate-100">
         <td colSpan={6}>
+          {/* Under the whole row, so a long refusal does not squeeze its columns. */}
+          <ErrorNote error={error} />
           <SupportDesk platform={platform} channel={channel.channel} form={desk} onChange={setDesk} />
         </td>
       </tr>

@@ -134,7 +134,7 @@ export function SupportDesk({ platform, channel, form, onChange }: {
                    onChange={(e) => set({ follow_up_minutes: e.target.value })} />
           </DeskField>
           {form.follow_up_minutes.trim() !== "" && (
-            <label className="flex items-center gap-2 self-end">
+            <label className="flex items-center gap-2 sm:col-span-2">
               <input type="checkbox" checked={form.follow_up_dms} onChange={(e) => set({ follow_up_dms: e.target.checked })} />
               Also ask after answers in DMs
             </label>

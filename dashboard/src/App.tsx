@@ -11,6 +11,7 @@ const Knowledge = lazy(() => import("./pages/Knowledge").then((m) => ({ default:
 const Playground = lazy(() => import("./pages/Playground").then((m) => ({ default: m.Playground })));
 const Tasks = lazy(() => import("./pages/Tasks").then((m) => ({ default: m.Tasks })));
 const TaskDetail = lazy(() => import("./pages/TaskDetail").then((m) => ({ default: m.TaskDetail })));
+const Support = lazy(() => import("./pages/Support").then((m) => ({ default: m.Support })));
 const Faqs = lazy(() => import("./pages/Faqs").then((m) => ({ default: m.Faqs })));
 const Feedback = lazy(() => import("./pages/Feedback").then((m) => ({ default: m.Feedback })));
 const Integrations = lazy(() => import("./pages/Integrations").then((m) => ({ default: m.Integrations })));
@@ -21,6 +22,7 @@ const PAGES = [
   ["/knowledge", "Knowledge"],
   ["/playground", "Playground"],
   ["/tasks", "Tasks"],
+  ["/support", "Support"],
   ["/faqs", "FAQs"],
   ["/feedback", "Feedback"],
   ["/integrations", "Integrations"],
@@ -71,6 +73,7 @@ export function App() {
             <Route path="/playground" element={<Playground />} />
             <Route path="/tasks" element={<Tasks />} />
             <Route path="/tasks/:id" element={<TaskDetail />} />
+            <Route path="/support" element={<Support />} />
             <Route path="/faqs" element={<Faqs />} />
             <Route path="/feedback" element={<Feedback />} />
             <Route path="/integrations" element={<Integrations />} />

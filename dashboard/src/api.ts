@@ -66,6 +66,8 @@ export interface TaskSummary {
   id: string;
   platform: string;
   workspace: string;
+  channel: string | null;
+  user_id: string | null;
   kind: string;
   status: string;
   text: string;
@@ -109,6 +111,19 @@ export interface FeedbackItem {
   reviewed_at: string | null;
 }
 
+/** A question someone pressed "Ask a person" on, not resolved yet (GET /api/escalations). */
+export interface Escalation {
+  id: string;
+  platform: string;
+  channel: string | null;
+  text: string;
+  user_id: string | null;
+  workspace: string;
+  escalated_at: string;
+  escalated_by: string;
+  waiting_seconds: number;
+}
+
 export interface Job {
   id: string;
   status: string;
@@ -117,7 +132,10 @@ export interface Job {
   error: string | null;
 }
 
-export const FINISHED = ["posted", "failed", "skipped"];
+/** Statuses no worker changes by itself, so nobody need follow the task any longer: its outcome
+ * is recorded (the hub's FINISHED: posted, failed, skipped, withheld), or its answer is drafted
+ * and waits for a person to publish or dismiss it. */
+export const FINISHED = ["posted", "failed", "skipped", "withheld", "drafted"];
 
 /** Poll `read` every `ms` until `done` says so; returns the last value. */
 export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, onUpdate?: (value: T) => void,
@@ -141,8 +159,8 @@ export interface LiveHandlers {
 }
 
 /** Follow a task's live events (GET /api/tasks/<id>/events, Server-Sent Events) until it is
- * finished. Rejects when live events are not to be had (no EventSource, or the server refused
- * the stream), so the caller can poll instead, or when `signal` aborts. */
+ * finished or drafted. Rejects when live events are not to be had (no EventSource, or the server
+ * refused the stream), so the caller can poll instead, or when `signal` aborts. */
 export function follow(taskId: string, handlers: LiveHandlers, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (typeof EventSource === "undefined") {
@@ -155,7 +173,16 @@ export function follow(taskId: string, handlers: LiveHandlers, signal?: AbortSig
       reject(signal.reason);
     });
     const data = (event: Event) => JSON.parse((event as MessageEvent<string>).data);
-    source.addEventListener("task", (event) => handlers.onTask?.(data(event).status));
+    source.addEventListener("task", (event) => {
+      const { status } = data(event);
+      handlers.onTask?.(status);
+      if (status === "drafted") {
+        // The hub ends the stream with a `reply` only once the task is finished; a draft waits
+        // for a person, however long that takes.
+        source.close();
+        resolve();
+      }
+    });
     source.addEventListener("status", (event) => handlers.onStatus?.(data(event).text));
     source.addEventListener("text", (event) => handlers.onText?.(data(event).text));
     source.addEventListener("reply", () => {

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api } from "../api";
-import { Button, EmptyState, ErrorNote, inputClass } from "./ui";
+import { deskChanges, deskForm, SupportDesk, type DeskSettings } from "./SupportDesk";
+import { Button, EmptyState, ErrorNote, HeadWithActions, inputClass } from "./ui";
 
 export const KINDS = ["ask", "code", "docs", "faq", "help"];
 
-export interface Channel {
+export interface Channel extends DeskSettings {
   channel: string;
   enabled: boolean;
   follow_ups: boolean;
@@ -58,6 +59,8 @@ export function ChannelSettings({ platform }: { platform: string }) {
     if (!id || channels?.some((c) => c.channel === id)) return;
     // Shown with the defaults until it is saved: nothing is stored for it yet.
     setChannels([...(channels ?? []), { channel: id, enabled: true, follow_ups: false, sources: null, kinds: null,
+                                        mode: "mention", threshold: null, unsure_reaction: null, review_channel: null,
+                                        people: [], follow_up_minutes: null, follow_up_dms: false,
                                         custom: false, workspace: null, last_task_at: null }]);
     setAdding("");
   }
@@ -76,16 +79,7 @@ export function ChannelSettings({ platform }: { platform: string }) {
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm">
             <caption className="sr-only">{name} channel settings</caption>
-            <thead>
-              <tr className="border-b border-slate-200 text-slate-600">
-                <th scope="col" className="py-2 pr-3">Channel</th>
-                <th scope="col" className="py-2 pr-3">Answers</th>
-                <th scope="col" className="py-2 pr-3">Replies</th>
-                <th scope="col" className="py-2 pr-3">Knowledge sources</th>
-                <th scope="col" className="py-2 pr-3">Kinds</th>
-                <th scope="col" className="py-2"><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
+            <HeadWithActions columns={["Channel", "Answers", "Replies", "Knowledge sources", "Kinds"]} />
             <tbody>
               {channels.map((channel) => (
                 <ChannelRow key={channel.channel} platform={platform} channel={channel}
@@ -112,9 +106,13 @@ function ChannelRow({ platform, channel, sources, onSaved }: {
   platform: string; channel: Channel; sources: Source[]; onSaved: () => Promise<void>;
 }) {
   const [draft, setDraft] = useState(channel);
+  const [desk, setDesk] = useState(() => deskForm(channel));
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
-  useEffect(() => setDraft(channel), [channel]);
+  useEffect(() => {
+    setDraft(channel);
+    setDesk(deskForm(channel));
+  }, [channel]);
   const id = `${platform}-${channel.channel}`;
   const kinds = draft.kinds ?? KINDS;
 
@@ -137,7 +135,8 @@ function ChannelRow({ platform, channel, sources, onSaved }: {
     try {
       await api(`/api/channels/${platform}/${encodeURIComponent(channel.channel)}`, {
         method: "PUT",
-        json: { enabled: draft.enabled, follow_ups: draft.follow_ups, sources: draft.sources, kinds: draft.kinds },
+        json: { enabled: draft.enabled, follow_ups: draft.follow_ups, sources: draft.sources, kinds: draft.kinds,
+                ...deskChanges(desk) },
       });
       setSaved(true);
       await onSaved();
@@ -157,69 +156,77 @@ function ChannelRow({ platform, channel, sources, onSaved }: {
   }
 
   return (
-    <tr className="border-b border-slate-100 align-top">
-      <th scope="row" className="py-2 pr-3 font-mono font-normal">
-        {channel.channel}
-        <span className="block font-sans text-xs text-slate-600">
-          {channel.workspace ? `workspace ${channel.workspace}` : "not asked yet"}
-        </span>
-      </th>
-      <td className="py-2 pr-3">
-        <label className="flex items-center gap-1">
-          <input type="checkbox" checked={draft.enabled} aria-label={`Enabled in ${channel.channel}`}
-                 onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })} />
-          Enabled
-        </label>
-      </td>
-      <td className="py-2 pr-3">
-        <label htmlFor={`${id}-replies`} className="sr-only">Replies in {channel.channel}</label>
-        <select id={`${id}-replies`} className={`${inputClass} w-auto`} value={draft.follow_ups ? "threads" : "mentions"}
-                onChange={(e) => setDraft({ ...draft, follow_ups: e.target.value === "threads" })}>
-          <option value="mentions">Mentions only</option>
-          <option value="threads">Mentions and thread follow-ups</option>
-        </select>
-      </td>
-      <td className="py-2 pr-3">
-        <label className="flex items-center gap-1">
-          <input type="checkbox" checked={draft.sources === null} aria-label={`All sources in ${channel.channel}`}
-                 onChange={(e) => setDraft({ ...draft, sources: e.target.checked ? null : sources.map((s) => s.id) })} />
-          All sources
-        </label>
-        {draft.sources !== null && (
-          sources.length === 0 ? (
-            <p className="text-xs text-slate-600">This workspace has no sources yet: add some on Knowledge.</p>
-          ) : (
-            <>
-              <label htmlFor={`${id}-sources`} className="sr-only">Sources for {channel.channel}</label>
-              <select id={`${id}-sources`} multiple className={`${inputClass} mt-1`} value={draft.sources}
-                      onChange={(e) => setDraft({ ...draft, sources: Array.from(e.target.selectedOptions, (o) => o.value) })}>
-                {sources.map((source) => <option key={source.id} value={source.id}>{source.location}</option>)}
-              </select>
-            </>
-          )
-        )}
-      </td>
-      <td className="py-2 pr-3">
-        <fieldset>
-          <legend className="sr-only">Kinds taken in {channel.channel}</legend>
-          {KINDS.map((kind) => (
-            <label key={kind} className="mr-2 inline-flex items-center gap-1">
-              <input type="checkbox" checked={kinds.includes(kind)} onChange={() => toggleKind(kind)} />
-              {kind}
-            </label>
-          ))}
-        </fieldset>
-      </td>
-      <td className="py-2">
-        <div className="flex gap-2">
-          <Button onClick={() => void save()} aria-label={`Save ${channel.channel}`}>Save</Button>
-          {channel.custom && (
-            <Button variant="secondary" onClick={() => void reset()} aria-label={`Reset ${channel.channel}`}>Reset</Button>
+    <>
+      <tr className="align-top">
+        <th scope="row" className="py-2 pr-3 font-mono font-normal">
+          {channel.channel}
+          <span className="block font-sans text-xs text-slate-600">
+            {channel.workspace ? `workspace ${channel.workspace}` : "not asked yet"}
+          </span>
+        </th>
+        <td className="py-2 pr-3">
+          <label className="flex items-center gap-1">
+            <input type="checkbox" checked={draft.enabled} aria-label={`Enabled in ${channel.channel}`}
+                   onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })} />
+            Enabled
+          </label>
+        </td>
+        <td className="py-2 pr-3">
+          <label htmlFor={`${id}-replies`} className="sr-only">Replies in {channel.channel}</label>
+          <select id={`${id}-replies`} className={`${inputClass} w-auto`} value={draft.follow_ups ? "threads" : "mentions"}
+                  onChange={(e) => setDraft({ ...draft, follow_ups: e.target.value === "threads" })}>
+            <option value="mentions">Mentions only</option>
+            <option value="threads">Mentions and thread follow-ups</option>
+          </select>
+        </td>
+        <td className="py-2 pr-3">
+          <label className="flex items-center gap-1">
+            <input type="checkbox" checked={draft.sources === null} aria-label={`All sources in ${channel.channel}`}
+                   onChange={(e) => setDraft({ ...draft, sources: e.target.checked ? null : sources.map((s) => s.id) })} />
+            All sources
+          </label>
+          {draft.sources !== null && (
+            sources.length === 0 ? (
+              <p className="text-xs text-slate-600">This workspace has no sources yet: add some on Knowledge.</p>
+            ) : (
+              <>
+                <label htmlFor={`${id}-sources`} className="sr-only">Sources for {channel.channel}</label>
+                <select id={`${id}-sources`} multiple className={`${inputClass} mt-1`} value={draft.sources}
+                        onChange={(e) => setDraft({ ...draft, sources: Array.from(e.target.selectedOptions, (o) => o.value) })}>
+                  {sources.map((source) => <option key={source.id} value={source.id}>{source.location}</option>)}
+                </select>
+              </>
+            )
           )}
-        </div>
-        <div aria-live="polite" className="text-xs">{saved && "Saved"}</div>
-        <ErrorNote error={error} />
-      </td>
-    </tr>
+        </td>
+        <td className="py-2 pr-3">
+          <fieldset>
+            <legend className="sr-only">Kinds taken in {channel.channel}</legend>
+            {KINDS.map((kind) => (
+              <label key={kind} className="mr-2 inline-flex items-center gap-1">
+                <input type="checkbox" checked={kinds.includes(kind)} onChange={() => toggleKind(kind)} />
+                {kind}
+              </label>
+            ))}
+          </fieldset>
+        </td>
+        <td className="py-2">
+          <div className="flex gap-2">
+            <Button onClick={() => void save()} aria-label={`Save ${channel.channel}`}>Save</Button>
+            {channel.custom && (
+              <Button variant="secondary" onClick={() => void reset()} aria-label={`Reset ${channel.channel}`}>Reset</Button>
+            )}
+          </div>
+          <div aria-live="polite" className="text-xs">{saved && "Saved"}</div>
+        </td>
+      </tr>
+      <tr className="border-b border-slate-100">
+        <td colSpan={6}>
+          {/* Under the whole row, so a long refusal does not squeeze its columns. */}
+          <ErrorNote error={error} />
+          <SupportDesk platform={platform} channel={channel.channel} form={desk} onChange={setDesk} />
+        </td>
+      </tr>
+    </>
   );
 }

@@ -36,11 +36,25 @@ const STATUS_COLOURS: Record<string, string> = {
   ok: "bg-green-100 text-green-900",
   connected: "bg-green-100 text-green-900",
   skipped: "bg-slate-200 text-slate-900",
+  withheld: "bg-slate-200 text-slate-900",
   failed: "bg-red-100 text-red-900",
   rejected: "bg-red-100 text-red-900",
   error: "bg-red-100 text-red-900",
   draft: "bg-amber-100 text-amber-900",
+  drafted: "bg-amber-100 text-amber-900",
 };
+
+/** A table's column headings, then one for the buttons each row ends with. */
+export function HeadWithActions({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr className="border-b border-slate-200 text-slate-600">
+        {columns.map((column) => <th key={column} scope="col" className="py-2 pr-3">{column}</th>)}
+        <th scope="col" className="py-2"><span className="sr-only">Actions</span></th>
+      </tr>
+    </thead>
+  );
+}
 
 export function StatusBadge({ status }: { status: string }) {
   const colour = STATUS_COLOURS[status] ?? "bg-blue-100 text-blue-900";

@@ -4,7 +4,7 @@ import { api, type TaskSummary } from "../api";
 import { EmptyState, ErrorNote, PageHeader, StatusBadge, inputClass } from "../components/ui";
 
 const FILTERS = {
-  status: ["received", "queued", "running", "posted", "failed", "skipped"],
+  status: ["received", "queued", "running", "drafted", "posted", "withheld", "failed", "skipped"],
   platform: ["web", "slack", "discord"],
   kind: ["ask", "code", "docs", "faq", "help"],
 } as const;

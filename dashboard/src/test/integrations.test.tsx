@@ -18,6 +18,9 @@ const discord = (configured: boolean) => ({
   settings: [{ variable: "DISCORD_BOT_TOKEN", set: configured }],
 });
 const web = { platform: "web", name: "Web playground", configured: true, settings: [], connect_url: null };
+// A channel's support-desk settings as the hub lists a channel that has none of its own.
+const desk = { mode: "mention", threshold: null, unsure_reaction: null, review_channel: null, people: [],
+               follow_up_minutes: null, follow_up_dms: false };
 const sentBody = (fetch: ReturnType<typeof fakeApi>, method: string, path: string) => {
   const call = fetch.mock.calls.find(([url, init]) => String(url) === path && init?.method === method);
   return call && JSON.parse(String(call[1]!.body));
@@ -65,8 +68,8 @@ describe("integrations", () => {
   });
 
   it("edits a channel's settings and saves them together, showing the hub's refusal", async () => {
-    const channel = { channel: "900000000000000004", enabled: true, follow_ups: false, sources: null, kinds: null, custom: false,
-                      workspace: "default", last_task_at: "2024-05-01T10:00:00+00:00" };
+    const channel = { channel: "900000000000000004", enabled: true, follow_ups: false, sources: null, kinds: null, ...desk,
+                      custom: false, workspace: "default", last_task_at: "2024-05-01T10:00:00+00:00" };
     let answer: { status: number; body: object } = { status: 400, body: { error: "sources: 's1' is not a source of workspace 'default'" } };
     const fetch = fakeApi({
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(false), discord(true)] } }),
@@ -89,11 +92,59 @@ describe("integrations", () => {
     await userEvent.click(screen.getByRole("button", { name: "Save 900000000000000004" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("is not a source of workspace 'default'");
     expect(sentBody(fetch, "PUT", "/api/channels/discord/900000000000000004")).toEqual(
-      { enabled: false, follow_ups: true, sources: ["s1"], kinds: ["ask", "docs"] });
+      { enabled: false, follow_ups: true, sources: ["s1"], kinds: ["ask", "docs"], mode: "mention", people: null,
+        follow_up_minutes: null, follow_up_dms: false });
 
     answer = { status: 200, body: { ...channel } };
     await userEvent.click(screen.getByRole("button", { name: "Save 900000000000000004" }));
     expect(await screen.findByText("Saved")).toBeInTheDocument();
+  });
+
+  it("sets a channel's answer mode with the settings that apply to it, showing the platform's refusal", async () => {
+    const channel = { channel: "C0HELP", enabled: true, follow_ups: false, sources: null, kinds: null, ...desk,
+                      custom: false, workspace: "default", last_task_at: null };
+    let answer: { status: number; body: object } = {
+      status: 400, body: { error: "review_channel: MorningAI is not in #elsewhere: /invite @MorningAI there first" } };
+    const fetch = fakeApi({
+      "GET /api/integrations": () => ({ body: { integrations: [web, slack(true), discord(false)] } }),
+      "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
+      "GET /api/integrations/slack/teams": () => ({ body: { teams: [], single_workspace: { workspace: "default" }, connect_url: null } }),
+      "GET /api/channels/slack": () => ({ body: { channels: [channel] } }),
+      "GET /api/knowledge/sources": () => ({ body: { sources: [] } }),
+      "PUT /api/channels/slack/C0HELP": () => answer,
+    });
+    const put = () => fetch.mock.calls.filter(([url, init]) => String(url) === "/api/channels/slack/C0HELP" && init?.method === "PUT")
+      .map(([, init]) => JSON.parse(String(init!.body)));
+    show();
+    await userEvent.click(await screen.findByText("Support desk in C0HELP:"));
+    const mode = screen.getByRole("group", { name: "Answer mode in C0HELP" });
+    expect(within(mode).getByRole("radio", { name: /Mentions/ })).toBeChecked();
+    expect(screen.queryByLabelText("Review channel")).toBeNull(); // draft mode only
+
+    await userEvent.click(within(mode).getByRole("radio", { name: /Draft/ }));
+    await userEvent.type(screen.getByLabelText("Review channel"), "C0ELSEWHERE");
+    await userEvent.type(screen.getByLabelText("People to ask"), "S0SUPPORT, U0LEAD");
+    expect(screen.getByLabelText("People to ask")).toHaveAccessibleDescription(/Slack user group ids \(S0123ABCD\)/);
+    await userEvent.type(screen.getByLabelText("Ask if it helped after (minutes)"), "60");
+    await userEvent.click(screen.getByRole("checkbox", { name: "Also ask after answers in DMs" }));
+    await userEvent.click(screen.getByRole("button", { name: "Save C0HELP" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "review_channel: MorningAI is not in #elsewhere: /invite @MorningAI there first");
+    expect(put()).toEqual([{ enabled: true, follow_ups: false, sources: null, kinds: null, mode: "draft",
+                             review_channel: "C0ELSEWHERE", people: ["S0SUPPORT", "U0LEAD"], follow_up_minutes: 60,
+                             follow_up_dms: true }]);
+
+    // Auto: the threshold and the unsure reaction instead; the review channel is kept as stored.
+    await userEvent.click(within(mode).getByRole("radio", { name: /Auto/ }));
+    expect(screen.queryByLabelText("Review channel")).toBeNull();
+    await userEvent.type(screen.getByLabelText("Confidence needed"), "0.7");
+    await userEvent.type(screen.getByLabelText("Reaction when unsure"), "thinking_face");
+    answer = { status: 200, body: { ...channel, mode: "auto", custom: true } };
+    await userEvent.click(screen.getByRole("button", { name: "Save C0HELP" }));
+    expect(await screen.findByText("Saved")).toBeInTheDocument();
+    expect(put()[1]).toEqual({ enabled: true, follow_ups: false, sources: null, kinds: null, mode: "auto", threshold: 0.7,
+                               unsure_reaction: "thinking_face", people: ["S0SUPPORT", "U0LEAD"], follow_up_minutes: 60,
+                               follow_up_dms: true });
   });
 
   it("refuses to save a channel that takes no kind at all", async () => {

@@ -63,6 +63,14 @@ describe("tasks", () => {
     expect(await screen.findByText("No tasks match")).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Playground" })).toHaveAttribute("href", "/playground");
   });
+
+  it("filters by the support desk's statuses too", async () => {
+    const fetch = fakeApi({ "GET /api/tasks": () => ({ body: { total: 0, tasks: [] } }) });
+    inRouter(<Tasks />);
+    await userEvent.selectOptions(screen.getByLabelText("status"), "withheld");
+    await waitFor(() => expect(fetch).toHaveBeenLastCalledWith("/api/tasks?status=withheld", expect.anything()));
+    expect(screen.getByRole("option", { name: "drafted" })).toBeInTheDocument();
+  });
 });
 
 describe("playground", () => {
@@ -182,6 +190,34 @@ describe("task, live", () => {
     events.emit("reply", { status: "posted" });
     expect(await screen.findByText("Run make deploy.")).toBeInTheDocument();
     expect(events.readyState).toBe(FakeEventSource.CLOSED);
+  });
+});
+
+describe("task, drafted", () => {
+  const task = { id: "t5", text: "How do we deploy?", platform: "slack", workspace: "default", kind: "ask", attempts: 1,
+    trace_id: "tr", tokens: { prompt: 0, completion: 0 }, cost_usd: null, error: null, steps: [] };
+  const draft = { ...task, status: "drafted", reply: { text: "Run make deploy.", citations: [], metadata: {} } };
+  const open = () =>
+    render(<MemoryRouter initialEntries={["/tasks/t5"]}><Routes><Route path="/tasks/:id" element={<TaskDetail />} /></Routes></MemoryRouter>);
+
+  it("shows a drafted answer without following the task: it waits for a person", async () => {
+    const opened = liveEvents();
+    fakeApi({ "GET /api/tasks/t5": () => ({ body: draft }) });
+    open();
+    expect(await screen.findByText("Run make deploy.")).toBeInTheDocument();
+    expect(screen.getByText("drafted")).toBeInTheDocument();
+    expect(opened).toHaveLength(0);
+  });
+
+  it("stops following a running task once its answer is drafted", async () => {
+    const opened = liveEvents();
+    let reads = 0;
+    fakeApi({ "GET /api/tasks/t5": () => ({ body: ++reads === 1 ? { ...task, status: "running", reply: null } : draft }) });
+    open();
+    await waitFor(() => expect(opened).toHaveLength(1));
+    opened[0].emit("task", { status: "drafted" }); // the hub sends no `reply` for a draft
+    expect(await screen.findByText("Run make deploy.")).toBeInTheDocument();
+    expect(opened[0].readyState).toBe(FakeEventSource.CLOSED);
   });
 });
 

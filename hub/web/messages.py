@@ -108,7 +108,8 @@ def _task_events(rt, task_id: uuid.UUID, after: str):
         ends, status = time.monotonic() + LIVE_SECONDS, None
         while True:
             row = lifecycle.get(rt.db, task_id)
-            finished = row["status"] in FINISHED
+            # A draft waits for a person: its run said all it will.
+            finished = row["status"] in FINISHED or row["status"] == "drafted"
             if row["status"] != status:
                 status = row["status"]
                 yield _sse("task", {"status": status})

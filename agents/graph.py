@@ -209,8 +209,8 @@ class Agent:
                 f"so I can't answer “{shorten(question)}” from your team's knowledge, and I "
                 "won't guess. Add documents with `morningai ingest PATH`.")).to_dict()}
         hits = self.search(workspace, query, K, sources)
-        # Judged against the question as asked: a follow-up's query repeats the earlier turn.
-        assessment = assess(question, hits, self.embed, self.embedder_name)
+        # Judged on what was searched for: a follow-up ("and in staging?") alone says too little.
+        assessment = assess(query, hits, self.embed, self.embedder_name)
         return {"query": query, "hits": [asdict(hit) for hit in hits], "empty": False,
                 "assessment": asdict(assessment)}
 
@@ -264,7 +264,7 @@ class Agent:
         """The model's verdict on whether the passages answer the question: one word, asked only
         when the retrieval score alone would give up (see agents/confidence.py)."""
         _tell(status_event("Checking whether your docs answer this"))
-        completion = self.model.complete(prompts.messages(prompts.JUDGE, state["question"], hits),
+        completion = self.model.complete(prompts.messages(prompts.JUDGE, state["query"], hits),
                                          max_tokens=2, temperature=0)
         word = completion.text.strip().lower().strip(".!")
         verdict = True if word.startswith("yes") else False if word.startswith("no") else None

@@ -209,8 +209,11 @@ class Agent:
                 f"so I can't answer “{shorten(question)}” from your team's knowledge, and I "
                 "won't guess. Add documents with `morningai ingest PATH`.")).to_dict()}
         hits = self.search(workspace, query, K, sources)
-        # Judged on what was searched for: a follow-up ("and in staging?") alone says too little.
-        assessment = assess(query, hits, self.embed, self.embedder_name)
+        # With a model, a follow-up's query is its standalone rewording. Offline it is the earlier
+        # question and this one run together, which would lend this one the earlier one's
+        # confidence; the offline answer quotes for the question as asked, so that is judged.
+        judged = query if self.model is not None else question
+        assessment = assess(judged, hits, self.embed, self.embedder_name)
         return {"query": query, "hits": [asdict(hit) for hit in hits], "empty": False,
                 "assessment": asdict(assessment)}
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
-from agents import prompts
+from agents import confidence, prompts
 from agents.graph import Agent
 from agents.offline import LABEL
 from memory import faqs
@@ -87,6 +87,8 @@ def generate(db: Database, embedder: Embedder, agent: Agent, workspace: str,
              asked: Sequence[Asked]) -> Report:
     """Cluster `asked` and draft, refresh or count FAQs in `workspace` (see the module's doc)."""
     limits = faqs.thresholds(embedder.name)
+    # What the answer was held to: below it, it said it was not sure (agents/confidence.py).
+    unsure_below = confidence.threshold(embedder.name)
     existing, known = faqs.with_vectors(db, embedder, workspace)
     report = Report(workspace, questions=len(asked))
     if not asked:
@@ -110,7 +112,7 @@ def generate(db: Database, embedder: Embedder, agent: Agent, workspace: str,
                 report.refreshed += faqs.refresh_draft(db, embedder, workspace, faq.id, draft, vector)
                 report.spent(usage)
             continue
-        unsure = any(q.confidence is not None and q.confidence < limits.low_confidence for q in group)
+        unsure = any(q.confidence is not None and q.confidence < unsure_below for q in group)
         if len(askers) < MIN_ASKERS and not unsure:
             continue
         draft, vector, usage = _draft(agent, embedder, workspace, group, group_vectors)

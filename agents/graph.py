@@ -32,6 +32,7 @@ from langgraph.graph import END, START, StateGraph
 
 from agents import prompts
 from agents.check import MARKER, CheckedStream, check_code, check_reply, citation_for
+from agents.confidence import Assessment, assess, unsure_reply
 from agents.llm import ChatModel
 from agents.offline import offline_answer, offline_code, offline_docs, shorten
 from core.models import ChatTask, Citation, Reply
@@ -65,6 +66,7 @@ class State(TypedDict, total=False):
     route: str
     query: str
     hits: list[dict[str, Any]]
+    assessment: dict[str, Any] | None  # how likely the hits answer the question (agents/confidence.py)
     empty: bool  # the workspace has no knowledge at all
     cached: dict[str, Any] | None  # the approved FAQ that answers the question
     reply: dict[str, Any]
@@ -99,8 +101,11 @@ _DOCS_REQUEST = re.compile(r"^\W*(write|draft|document|create)\b.*\b(doc|docs|do
 class Agent:
     def __init__(self, search: Search, has_knowledge: HasKnowledge, embed: Embed,
                  model: ChatModel | None = None, checkpointer=None, faq_answer: FaqAnswer | None = None,
-                 faq_topic: FaqTopic | None = None):
+                 faq_topic: FaqTopic | None = None, *, embedder_name: str):
+        """`embedder_name` is the name of the embedder behind `search` and `embed`: how close
+        is close, and so how sure an answer can be, depends on it (agents/confidence.py)."""
         self.search, self.has_knowledge, self.embed, self.model = search, has_knowledge, embed, model
+        self.embedder_name = embedder_name
         self.faq_answer, self.faq_topic = faq_answer, faq_topic
         graph = StateGraph(State)
         for name, node in (("route", self._route), ("retrieve", self._retrieve), ("answer", self._answer),
@@ -135,7 +140,8 @@ class Agent:
                  "sources": None if sources is None else [str(source) for source in sources],
                  "refusal": None if refusal is None else refusal.to_dict(),
                  "kinds": None if kinds is None else list(kinds),
-                 "query": None, "hits": [], "empty": False, "cached": None, "reply": {}, "steps": [], "usage": {},
+                 "query": None, "hits": [], "assessment": None, "empty": False, "cached": None, "reply": {},
+                 "steps": [], "usage": {},
                  "streamed": on_event is not None}
         config = {"configurable": {"thread_id": thread}, "recursion_limit": RECURSION_LIMIT}
         if on_event is None:
@@ -203,7 +209,13 @@ class Agent:
                 f"so I can't answer “{shorten(question)}” from your team's knowledge, and I "
                 "won't guess. Add documents with `morningai ingest PATH`.")).to_dict()}
         hits = self.search(workspace, query, K, sources)
-        return {"query": query, "hits": [asdict(hit) for hit in hits], "empty": False}
+        # With a model, a follow-up's query is its standalone rewording. Offline it is the earlier
+        # question and this one run together, which would lend this one the earlier one's
+        # confidence; the offline answer quotes for the question as asked, so that is judged.
+        judged = query if self.model is not None else question
+        assessment = assess(judged, hits, self.embed, self.embedder_name)
+        return {"query": query, "hits": [asdict(hit) for hit in hits], "empty": False,
+                "assessment": asdict(assessment)}
 
     def draft(self, question: str, workspace: str) -> Reply:
         """A grounded answer to `question` on its own, for a FAQ draft: search, answer, check.
@@ -215,7 +227,7 @@ class Agent:
             state.update(self._check(state))
         reply = Reply.from_dict(state["reply"])
         return Reply(text=reply.text, citations=reply.citations, metadata={
-            **reply.metadata, "confidence": _confidence(state), "tokens": _tokens(state)})
+            **reply.metadata, **_confidence(state), "tokens": _tokens(state)})
 
     def _standalone_query(self, state: State) -> tuple[str, dict[str, int]]:
         history = state.get("history") or []
@@ -233,10 +245,15 @@ class Agent:
 
     def _answer(self, state: State) -> State:
         hits = _hits(state)
+        assessment, usage = Assessment(**state["assessment"]), state.get("usage") or {}
+        if not assessment.sure and self.model is not None and hits:
+            assessment, usage = self._judge(state, hits, assessment)
+        if not assessment.sure:
+            provider = self.model.name if self.model else "offline"
+            return {"reply": unsure_reply(state["question"], hits, assessment, provider).to_dict(),
+                    "assessment": asdict(assessment), "usage": usage}
         if self.model is None:
             return {"reply": offline_answer(state["question"], hits, self.embed).to_dict()}
-        if not hits:
-            return {"reply": Reply(text=_nothing_found(state)).to_dict()}
         _tell(status_event("Writing the answer"))
         shown = CheckedStream(hits)
         completion = self.model.complete(prompts.messages(prompts.SYSTEM, state["question"], hits,
@@ -244,7 +261,17 @@ class Agent:
                                          on_delta=_shown_as_written(state, shown))
         _tell(text_event(shown.close()))
         return {"reply": _cited_reply(completion.text, hits, self.model.name).to_dict(),
-                "usage": _add_usage(state, completion)}
+                "usage": _add_usage({"usage": usage}, completion), "assessment": asdict(assessment)}
+
+    def _judge(self, state: State, hits: Sequence[Hit], assessment: Assessment) -> tuple[Assessment, dict[str, int]]:
+        """The model's verdict on whether the passages answer the question: one word, asked only
+        when the retrieval score alone would give up (see agents/confidence.py)."""
+        _tell(status_event("Checking whether your docs answer this"))
+        completion = self.model.complete(prompts.messages(prompts.JUDGE, state["query"], hits),
+                                         max_tokens=2, temperature=0)
+        word = completion.text.strip().lower().strip(".!")
+        verdict = True if word.startswith("yes") else False if word.startswith("no") else None
+        return assessment.judged(verdict), _add_usage(state, completion)
 
     def _code(self, state: State) -> State:
         hits = _hits(state)
@@ -324,7 +351,7 @@ class Agent:
         reply = Reply.from_dict(state["reply"])
         metadata = {**reply.metadata, **state["meta"], "route": state["route"],
                     "model": self.model.name if self.model else "offline", "query": state.get("query"),
-                    "steps": state["steps"], "tokens": _tokens(state), "confidence": _confidence(state)}
+                    "steps": state["steps"], "tokens": _tokens(state), **_confidence(state)}
         history = _bounded([*(state.get("history") or []), {"role": "user", "content": state["question"]},
                             {"role": "assistant", "content": reply.text}])
         return {"reply": {**reply.to_dict(), "metadata": metadata}, "history": history}
@@ -404,11 +431,6 @@ def _hits(state: State) -> list[Hit]:
     return [Hit(**hit) for hit in state.get("hits") or []]
 
 
-def _nothing_found(state: State) -> str:
-    return (f"I don't know from your team's knowledge: searching workspace `{state['workspace']}` "
-            f"for “{state.get('query') or state['question']}” found nothing relevant.")
-
-
 def _cited_reply(text: str, hits: Sequence[Hit], model: str) -> Reply:
     return Reply(text=text, citations=tuple(citation_for(hit) for hit in hits), metadata={"provider": model})
 
@@ -419,16 +441,21 @@ def _faq_reply(faq: dict[str, Any]) -> Reply:
                  metadata={"provider": "faq", "faq": faq["id"]})
 
 
-def _confidence(state: State) -> float:
-    """How sure the reply is: the served FAQ's similarity to the question, else the best
-    passage's; 0 when the answer said it does not know. FAQ generation drafts FAQs for
-    questions answered with low confidence."""
+def _confidence(state: State) -> dict[str, Any]:
+    """How sure the reply is: the served FAQ's similarity to the question, else how likely the
+    passages answer it (agents/confidence.py), with the threshold it was held to and whether
+    the answer gave up (it did, too, when the offline answerer found no sentence to quote).
+    FAQ generation drafts FAQs for the questions answered unsurely."""
     if state.get("cached"):
-        return round(state["cached"]["similarity"], 4)
-    hits = state.get("hits") or []
-    if not hits or state["reply"].get("metadata", {}).get("grounded") is False:
-        return 0.0
-    return max(hit.get("similarity", 0.0) for hit in hits)
+        return {"confidence": round(state["cached"]["similarity"], 4), "abstained": False}
+    if not state.get("assessment"):  # nothing was searched: help, small talk, or no knowledge at all
+        return {"confidence": 0.0, "abstained": True} if state.get("empty") else {"confidence": 0.0}
+    found = Assessment(**state["assessment"]).metadata()
+    if state.get("route") in ("code", "docs"):  # they show what they found: no answer to give up
+        del found["abstained"]
+    elif state["reply"].get("metadata", {}).get("grounded") is False:
+        found["abstained"] = True
+    return found
 
 
 def _tokens(state: State) -> dict[str, int]:

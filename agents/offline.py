@@ -66,6 +66,16 @@ def offline_answer(question: str, hits: Sequence[Hit], embed: Embed, *, max_sent
     return _reply(paragraphs, _citations(hits, cite))
 
 
+def closest_sentence(question: str, hits: Sequence[Hit], embed: Embed) -> float:
+    """The cosine of the hits' sentence closest to `question` (0 with no prose), scored as
+    offline_answer scores the sentences it may quote."""
+    sentences, _ = _read(hits)
+    if not sentences:
+        return 0.0
+    _, similarity, _ = _score(question, hits, [(s.rank, s.text) for s in sentences], embed)
+    return float(similarity.max())
+
+
 def offline_code(question: str, hits: Sequence[Hit], embed: Embed, *,
                  min_similarity: float = ON_TOPIC) -> Reply:
     """Up to three retrieved code snippets most relevant to `question`, each with its source."""
@@ -221,7 +231,7 @@ def _sentences(paragraph: str) -> list[str]:
 
 # --- choosing ----------------------------------------------------------------------------------
 
-_STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset("""
     a about all also an and any are as at be been being both but by can could did do does done for from
     get gets got had has have he her here his how i if in into is it its just me mean means might more
     most must my no not of on once only or other our out over she should so some such than that the
@@ -244,7 +254,7 @@ def _scoring_text(text: str, heading: str = "") -> str:
     """What is embedded to judge relevance (the reply quotes the original): the heading, which
     says what "Book them two weeks ahead" is about, and the content words, since "how do I ...
     the ..." would otherwise dominate a short sentence's vector for a lexical embedder."""
-    content = " ".join(w for w in _WORDS.findall(text) if w.lower() not in _STOP_WORDS) or text
+    content = " ".join(w for w in _WORDS.findall(text) if w.lower() not in STOP_WORDS) or text
     return f"{heading}: {content}" if heading else content
 
 

@@ -22,6 +22,9 @@ DOCS = """Write a structured Markdown document about the topic, from the team's 
 `## Related` (only links or paths that appear in the sources), `## Troubleshooting`. Do not add \
 a metadata footer; it is added for you."""
 
+JUDGE = """Do the numbered sources answer the request? Reply with one word: yes if they state \
+the answer, no if they only touch its topic or do not answer it."""
+
 ROUTE = """Classify the user's message for a team knowledge bot. Answer with exactly one word: \
 ask (a question about the team's systems or processes), code (a request to write or change \
 code), docs (a request to write documentation), faq (a request for frequently asked questions), \

@@ -89,7 +89,7 @@ def build_agent(db: Database, embedder: Embedder, settings: Settings, checkpoint
     return Agent(
         search=lambda workspace, query, k, sources: search(db, embedder, workspace, query, k=k, sources=sources),
         has_knowledge=lambda workspace: _has_knowledge(db, workspace),
-        embed=embedder.embed, model=choose_chat_model(settings), checkpointer=checkpointer,
+        embed=embedder.embed, embedder_name=embedder.name, model=choose_chat_model(settings), checkpointer=checkpointer,
         faq_answer=lambda workspace, question: faqs.serving(db, embedder, workspace, question),
         faq_topic=lambda workspace, topic: faqs.about(db, embedder, workspace, topic))
 

@@ -68,7 +68,6 @@ class Thresholds:
     cluster: float  # mean similarity at which asked questions are one question (or an existing FAQ's)
     serve: float  # an approved FAQ answers a question at least this close, with no model call
     topic: float  # an approved FAQ is "about" a topic (`faq <topic>`) at least this close
-    low_confidence: float  # an answer whose best passage is less similar than this was a guess
 
 
 # Calibrated on paraphrase sets and on near misses that need another answer ("roll back
@@ -81,14 +80,11 @@ class Thresholds:
 #   clusters cleanly; near misses reach 0.82, so serving needs 0.88.
 # - others (OpenAI's models): not calibrated here (no key in tests); their cosines sit higher
 #   and closer together, so these are deliberately strict: a miss only costs a model call.
-# low_confidence is on the best passage's similarity to the question: on a small deploy /
-# staging / on-call corpus, questions it answers score 0.37-0.50 (hash) and 0.40-0.78 (local),
-# questions it does not cover (VPN, vacation policy, credentials) 0.09-0.18 and 0.03-0.14.
 THRESHOLDS = {
-    "hash": Thresholds(cluster=0.5, serve=0.78, topic=0.3, low_confidence=0.25),
-    "local": Thresholds(cluster=0.6, serve=0.88, topic=0.4, low_confidence=0.3),
+    "hash": Thresholds(cluster=0.5, serve=0.78, topic=0.3),
+    "local": Thresholds(cluster=0.6, serve=0.88, topic=0.4),
 }
-UNCALIBRATED = Thresholds(cluster=0.7, serve=0.92, topic=0.5, low_confidence=0.3)
+UNCALIBRATED = Thresholds(cluster=0.7, serve=0.92, topic=0.5)
 
 
 def thresholds(embedder_name: str) -> Thresholds:

@@ -51,9 +51,9 @@ def summary(db: Database, workspace: str | None, hours: int) -> dict[str, Any]:
     return numbers
 
 
-def weak_questions(db: Database, workspace: str | None, hours: int, low_confidence: float,
+def weak_questions(db: Database, workspace: str | None, hours: int, sure: float,
                    limit: int = 2000) -> list[dict[str, Any]]:
-    """Questions the knowledge served badly: answered below `low_confidence`, withheld, or handed
+    """Questions the knowledge served badly: answered less sure than `sure`, withheld, or handed
     over to a person; newest first."""
     with db.connection() as conn:
         return conn.execute(
@@ -65,4 +65,4 @@ def weak_questions(db: Database, workspace: str | None, hours: int, low_confiden
                   AND ((t.reply->'metadata'->>'confidence')::real < %(low)s OR t.status = 'withheld'
                        OR s.escalated_at IS NOT NULL)
                 ORDER BY t.received_at DESC LIMIT %(limit)s""",
-            {"hours": hours, "workspace": workspace, "low": low_confidence, "limit": limit}).fetchall()
+            {"hours": hours, "workspace": workspace, "low": sure, "limit": limit}).fetchall()

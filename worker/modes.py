@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from agents import confidence
 from core.models import ChatTask, Reply
 from core.runtime import Runtime
-from memory import faqs
 from tasks import lifecycle
 from worker.channels import ChannelSettings
 from worker.posters import PosterRegistry, Reacts, Reviews
@@ -35,8 +35,8 @@ def unasked(task: ChatTask) -> bool:
 
 def threshold(rt: Runtime, rules: ChannelSettings) -> float:
     """The confidence an unasked question's answer needs in `auto` mode: the channel's, else the
-    one calibrated for the embedder its knowledge is searched with."""
-    return rules.threshold if rules.threshold is not None else faqs.thresholds(rt.embedder.name).low_confidence
+    one calibrated for the embedder its knowledge is searched with (agents/confidence.py)."""
+    return rules.threshold if rules.threshold is not None else confidence.threshold(rt.embedder.name)
 
 
 def serve(rt: Runtime, posters: PosterRegistry, task: ChatTask, rules: ChannelSettings, reply: Reply) -> Held | None:

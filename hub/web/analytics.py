@@ -12,7 +12,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, jsonify, request
 
-from agents import gaps
+from agents import confidence, gaps
 from core import workspaces
 from hub.web import common
 from memory import faqs
@@ -37,9 +37,9 @@ def _scope() -> tuple[str | None, int]:
 
 def _support(workspace: str | None, hours: int) -> tuple[dict, list[gaps.Gap]]:
     rt = common.runtime()
-    limits = faqs.thresholds(rt.embedder.name)
-    weak = analytics.weak_questions(rt.db, workspace, hours, limits.low_confidence)
-    return analytics.summary(rt.db, workspace, hours), gaps.gaps(rt.embedder, weak, limits.cluster)
+    weak = analytics.weak_questions(rt.db, workspace, hours, confidence.threshold(rt.embedder.name))
+    return (analytics.summary(rt.db, workspace, hours),
+            gaps.gaps(rt.embedder, weak, faqs.thresholds(rt.embedder.name).cluster))
 
 
 @bp.get("")

@@ -3,16 +3,15 @@
 import uuid
 
 import pytest
+from agent_support import agent, ingested
 from fakes import FakeOpenAI
 
 from agents import prompts, threads
 from agents.check import check_reply
-from agents.graph import Agent
 from agents.llm import OpenAIChat
 from core.models import ChatTask, Citation, Reply
 from memory.embedders import HashEmbedder
-from memory.ingest import ingest
-from memory.search import Hit, search
+from memory.search import Hit
 
 GUIDE = """# Deploy guide
 
@@ -53,19 +52,11 @@ def embedder():
 
 @pytest.fixture
 def knowledge(rt, tmp_path, embedder):
-    folder = tmp_path / "kb"
-    folder.mkdir()
-    (folder / "deploy.md").write_text(GUIDE)
-    (folder / "staging.md").write_text(STAGING)
-    (folder / "rotation.py").write_text(CODE)
-    ingest(rt.db, embedder, [str(folder)])
-    return folder
+    return ingested(rt, embedder, tmp_path / "kb", {"deploy.md": GUIDE, "staging.md": STAGING, "rotation.py": CODE})
 
 
 def _agent(rt, embedder, model=None):
-    return Agent(search=lambda ws, q, k, sources: search(rt.db, embedder, ws, q, k=k, sources=sources),
-                 has_knowledge=lambda ws: True, embed=embedder.embed, model=model,
-                 checkpointer=threads.checkpointer(rt.db.pool()))
+    return agent(rt, embedder, model, threads.checkpointer(rt.db.pool()))
 
 
 def _task(text, kind="ask", thread=None):
@@ -117,10 +108,13 @@ def test_in_a_channel_that_takes_questions_only_a_request_for_code_is_answered_a
     assert reply.metadata["route"] == "ask" and reply.code == ()
 
 
-def test_weak_retrieval_says_it_does_not_know_and_what_it_searched(rt, knowledge, embedder):
+def test_weak_retrieval_says_it_is_not_sure_and_shows_what_it_found(rt, knowledge, embedder):
     reply = _agent(rt, embedder).run(_task("What is the airspeed velocity of an unladen swallow?"))
-    assert "don't know" in reply.text or "do not know" in reply.text
-    assert "unladen swallow" in reply.text and reply.citations == ()
+    assert "not sure" in reply.text and "unladen swallow" in reply.text
+    assert "“unladen”" in reply.text  # the rare word no passage uses is named
+    # What it found is cited, so the asker can judge it, and the reply is marked unsure.
+    assert reply.citations and "[1]" in reply.text
+    assert reply.metadata["abstained"] is True and reply.metadata["confidence"] < reply.metadata["threshold"]
 
 
 def test_a_follow_up_in_a_thread_is_searched_with_the_earlier_turn(rt, knowledge, embedder):

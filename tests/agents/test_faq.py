@@ -8,6 +8,7 @@ import pytest
 from fakes import FakeOpenAI
 from faq_support import ROLLBACK, ask, by_question, generate
 
+from agents import confidence
 from agents.faqs import cluster
 from core import workspaces
 from core.config import load_settings
@@ -49,7 +50,9 @@ def test_questions_asked_by_two_people_or_answered_unsurely_become_drafts_once(r
     assert rollback.sources[0]["location"] == f"{faq_docs.name}/deploy.md"
     assert rollback.topic == "Deploy guide" and rollback.confidence > 0.25
     unanswered = by_question(found, "swallow")
-    assert unanswered.askers == ["web:dave"] and unanswered.confidence == 0 and unanswered.sources == []
+    # Its draft says the documents may not answer it, with the closest passages for the reviewer.
+    assert unanswered.askers == ["web:dave"] and unanswered.confidence < confidence.threshold(HashEmbedder.name)
+    assert "not sure" in unanswered.answer
     assert not any("staging" in faq.question.lower() for faq in found)
 
     again = generate(rt)  # nothing new was asked

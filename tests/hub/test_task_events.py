@@ -47,8 +47,9 @@ def _events(response) -> list[tuple[str | None, str, dict]]:
 
 
 def test_a_running_task_streams_its_steps_and_text_then_its_reply(model, rt, runbook, client):
-    model.reply_with("Roll back with `make rollback VERSION=previous` [1] and then watch the error rate "
-                     "for ten minutes before you call it done.")
+    # "undo" is not the runbook's word: the hash embedder's score asks the model, which says yes.
+    model.reply_with("yes", "Roll back with `make rollback VERSION=previous` [1] and then watch the error rate "
+                            "for ten minutes before you call it done.")
     task = client.post("/api/messages", json={"text": "How do I undo a release?"}).get_json()
     stream = client.get(f"/api/tasks/{task['id']}/events", buffered=False)
     assert stream.status_code == 200 and stream.mimetype == "text/event-stream"

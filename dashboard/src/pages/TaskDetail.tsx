@@ -61,6 +61,7 @@ export function TaskDetail() {
             <dt className="text-slate-600">Kind · route</dt><dd>{task.kind} · {String(meta.route ?? "—")}</dd>
             <dt className="text-slate-600">Attempts</dt><dd>{task.attempts}</dd>
             <dt className="text-slate-600">Model</dt><dd>{String(meta.model ?? "—")}</dd>
+            <dt className="text-slate-600">Confidence</dt><dd><Confidence meta={meta} /></dd>
             <dt className="text-slate-600">Tokens · cost</dt>
             <dd>{task.tokens.prompt + task.tokens.completion} · {task.cost_usd != null ? `$${task.cost_usd.toFixed(4)}` : "—"}</dd>
             <dt className="text-slate-600">Trace id</dt><dd className="font-mono text-xs">{task.trace_id}</dd>
@@ -87,5 +88,24 @@ export function TaskDetail() {
         </Card>
       </div>
     </>
+  );
+}
+
+/** How likely the passages found answer the question (agents/confidence.py), against the
+ * threshold below which the hub says it is not sure rather than answer. */
+export function Confidence({ meta }: { meta: Record<string, unknown> }) {
+  if (typeof meta.confidence !== "number") return <>—</>;
+  const score = meta.confidence.toFixed(2);
+  if (typeof meta.threshold !== "number") return <>{score}</>; // an approved FAQ's match, or no search
+  const unsure = meta.abstained === true;
+  return (
+    <span title={`Below ${meta.threshold.toFixed(2)} the hub says it is not sure and shows what it found`}>
+      {score}{" "}
+      <span className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${
+        unsure ? "bg-amber-100 text-amber-900" : "bg-green-100 text-green-900"}`}>
+        {unsure ? "not sure" : "answered"}
+      </span>{" "}
+      <span className="text-xs text-slate-600">answers at ≥ {meta.threshold.toFixed(2)}</span>
+    </span>
   );
 }

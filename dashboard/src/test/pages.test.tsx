@@ -221,6 +221,35 @@ describe("task, drafted", () => {
   });
 });
 
+describe("task, confidence", () => {
+  const task = { id: "t4", text: "Can RQ use Kafka?", platform: "web", workspace: "default", kind: "ask",
+    status: "posted", attempts: 1, trace_id: "tr", tokens: { prompt: 0, completion: 0 }, cost_usd: null,
+    error: null, steps: [] };
+  const show = (metadata: Record<string, unknown>) => {
+    fakeApi({ "GET /api/tasks/t4": () => ({ body: { ...task, reply: { text: "Reply.", citations: [], metadata } } }) });
+    render(<MemoryRouter initialEntries={["/tasks/t4"]}><Routes><Route path="/tasks/:id" element={<TaskDetail />} /></Routes></MemoryRouter>);
+  };
+
+  it("shows an unsure answer's confidence against its threshold", async () => {
+    show({ confidence: 0.1234, threshold: 0.37, abstained: true });
+    expect(await screen.findByText("not sure")).toBeInTheDocument();
+    expect(screen.getByText("0.12", { exact: false })).toBeInTheDocument();
+    expect(screen.getByText("answers at ≥ 0.37")).toBeInTheDocument();
+  });
+
+  it("shows a confident answer as answered", async () => {
+    show({ confidence: 0.61, threshold: 0.37, abstained: false });
+    expect(await screen.findByText("answered")).toBeInTheDocument();
+    expect(screen.queryByText("not sure")).not.toBeInTheDocument();
+  });
+
+  it("shows a served FAQ's similarity without a threshold", async () => {
+    show({ confidence: 0.93, abstained: false });
+    expect(await screen.findByText("0.93")).toBeInTheDocument();
+    expect(screen.queryByText("answered")).not.toBeInTheDocument();
+  });
+});
+
 describe("FAQs", () => {
   it("offers the approved FAQs of the chosen workspace as a Markdown download", async () => {
     fakeApi({

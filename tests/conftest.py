@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from argon2 import PasswordHasher
 from fakes.slack_server import FakeSlack
 from redis import Redis
+from rq import Worker
 
 from core.config import load_settings
 from core.db import Database
@@ -235,7 +237,19 @@ class Processes:
         return process
 
     def worker(self, **env: str) -> subprocess.Popen:
-        return self.start("-m", "hub", "worker", env={**self.env, **env}, name="worker")
+        """`morningai worker`, once RQ lists it: a loaded machine takes seconds to start one, which
+        a test's wait for an answer must not have to cover."""
+        env = {**self.env, **env}
+        redis = Redis.from_url(env["REDIS_URL"])
+        before = {worker.name for worker in Worker.all(connection=redis)}
+        process = self.start("-m", "hub", "worker", env=env, name="worker")
+        deadline = time.monotonic() + 90
+        while not {worker.name for worker in Worker.all(connection=redis)} - before:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the worker did not start:\n{self.output(process)[-3000:]}")
+            time.sleep(0.1)
+        redis.close()
+        return process
 
     def kill(self, process: subprocess.Popen) -> None:
         """kill -9 the process and everything it started (RQ's work-horse has a session of

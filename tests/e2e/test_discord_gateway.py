@@ -54,7 +54,7 @@ def gateway(processes, env, discord):
 @pytest.fixture
 def bot(processes, env, gateway):
     """The gateway bot with an offline worker."""
-    processes.start("-m", "hub", "worker", env=env, name="worker")
+    processes.worker(**env)
     return gateway
 
 

@@ -54,7 +54,7 @@ def _tasks(owner) -> list:
 
 def test_a_signed_command_is_deferred_at_once_and_answered_by_editing_the_original(hub_url, env, processes,
                                                                                   discord, owner):
-    processes.start("-m", "hub", "worker", env=env, name="worker")
+    processes.worker(**env)
     assert _post(hub_url, {"type": 1}).json() == {"type": 1}
 
     command = discord.command_interaction("ask", "question", "How do we deploy?")

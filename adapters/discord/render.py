@@ -1,7 +1,8 @@
 """A Reply as plain Discord messages: markdown cut into messages of at most 2,000 characters on
 paragraph or code-fence boundaries (a fence cut in two is closed and reopened), sources in an
-embed, 👍 / 👎 buttons, and mentions switched off on every message. Also the message an answer
-grows in while it is written. (The one-message Components V2 form is layout.py.)"""
+embed, the 👍 / 👎, "Ask a person" and "Resolved" buttons, and mentions switched off on every
+message. Also the message an answer grows in while it is written. (The one-message Components
+V2 form is layout.py.)"""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ EMBED_DESCRIPTION_LIMIT = 4096
 NO_MENTIONS: dict[str, Any] = {"parse": [], "replied_user": False}
 FEEDBACK_PREFIX = "feedback"
 VOTES = {"up": 1, "down": -1}
+# The support desk's buttons, `<action>:<task id>` (interactions.parse reads them back): under an
+# answer, on the follow-up, and on a draft before reviewers.
+ESCALATE, RESOLVE, FOLLOW_UP_RESOLVE = "escalate", "resolve", "follow_up_resolve"
+PUBLISH, DISMISS = "draft_publish", "draft_dismiss"
+DESK_ACTIONS = (ESCALATE, RESOLVE, FOLLOW_UP_RESOLVE, PUBLISH, DISMISS)
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)(.*)$")
 # Shown as text even by a client that ignores allowed_mentions: a zero-width space breaks the mention.
@@ -47,7 +53,7 @@ def messages(reply: Reply, task_id: uuid.UUID, limit: int = LIMIT) -> list[dict[
     if reply.citations and not reply.is_error:
         parts[-1]["embeds"] = [sources_embed(reply)]
     if not reply.is_error:
-        parts[-1]["components"] = [feedback_buttons(task_id)]
+        parts[-1]["components"] = [answer_buttons(task_id)]
     return parts
 
 
@@ -75,11 +81,26 @@ def feedback_id(vote: str, task_id: uuid.UUID) -> str:
     return f"{FEEDBACK_PREFIX}:{vote}:{task_id}"
 
 
-def feedback_buttons(task_id: uuid.UUID) -> dict[str, Any]:
-    """An action row of two buttons whose custom ids carry the vote and the task."""
-    return {"type": 1, "components": [
-        {"type": 2, "style": 2, "emoji": {"name": emoji}, "custom_id": feedback_id(vote, task_id)}
-        for vote, emoji in FEEDBACK_EMOJI.items()]}
+def desk_id(action: str, task_id: uuid.UUID) -> str:
+    return f"{action}:{task_id}"
+
+
+def answer_buttons(task_id: uuid.UUID) -> dict[str, Any]:
+    """The action row under an answer: 👍 / 👎, "Ask a person" and "Resolved", whose custom ids
+    carry the task."""
+    return _row(*({"style": 2, "emoji": {"name": emoji}, "custom_id": feedback_id(vote, task_id)}
+                  for vote, emoji in FEEDBACK_EMOJI.items()),
+                {"style": 2, "label": "Ask a person", "emoji": {"name": "🙋"}, "custom_id": desk_id(ESCALATE, task_id)},
+                {"style": 2, "label": "Resolved", "emoji": {"name": "✅"}, "custom_id": desk_id(RESOLVE, task_id)})
+
+
+def _row(*buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"type": 1, "components": [{"type": 2, **button} for button in buttons]}
+
+
+def link(guild_id: str | None, channel_id: str, message_id: str) -> str:
+    """Where a message is read in Discord (a direct message's guild is @me)."""
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
 
 
 def progress(text: str, words: str, sources: Sequence[Citation]) -> dict[str, Any]:

@@ -76,7 +76,8 @@ def test_a_long_answer_edits_original_then_follows_up_and_pings_nobody(discord):
     assert last["embeds"][0]["description"] == ("1. [Runbook](https://wiki.example/runbook)\n"
                                                "2. Deploy — `docs/deploy.md`")
     buttons = last["components"][0]["components"]
-    assert [b["custom_id"] for b in buttons] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}"]
+    assert [b["custom_id"] for b in buttons] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}",
+        f"escalate:{task.id}", f"resolve:{task.id}"]
     assert all(not m["components"] and not m["embeds"] for m in sent[:-1])
 
 
@@ -250,3 +251,4 @@ def test_a_url_source_gets_a_link_button_and_an_answer_past_the_limits_goes_plai
     assert layout.message(Reply(text="x" * 4001), task_id) is None  # 4,000 characters of text at most
     many = tuple(Citation(f"Page {n}", f"https://wiki.example/{n}") for n in range(13))
     assert layout.message(Reply(text="x", citations=many), task_id) is None  # 40 components at most
+

@@ -1,8 +1,9 @@
 """A Reply as plain Discord messages: markdown cut into messages of at most 2,000 characters on
 paragraph or code-fence boundaries (a fence cut in two is closed and reopened), sources in an
 embed, the 👍 / 👎, "Ask a person" and "Resolved" buttons, and mentions switched off on every
-message. Also the message an answer grows in while it is written. (The one-message Components
-V2 form is layout.py.)"""
+message. Also the message an answer grows in while it is written, and the support desk's
+messages: a draft before reviewers, people called to a question, the follow-up asking whether an
+answer helped. (The one-message Components V2 form is layout.py.)"""
 
 from __future__ import annotations
 
@@ -101,6 +102,46 @@ def _row(*buttons: dict[str, Any]) -> dict[str, Any]:
 def link(guild_id: str | None, channel_id: str, message_id: str) -> str:
     """Where a message is read in Discord (a direct message's guild is @me)."""
     return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+def hand_over(people: Sequence[str], asked_by: str) -> dict[str, Any]:
+    """People called to a question ("role:<id>" or "user:<id>", as the channel's settings name
+    them): pinged, and nobody else (the asker is named, not pinged again)."""
+    roles = [p.split(":", 1)[1] for p in people if p.startswith("role:")]
+    users = [p.split(":", 1)[1] for p in people if p.startswith("user:")]
+    called = " ".join([*(f"<@&{role}>" for role in roles), *(f"<@{user}>" for user in users)])
+    content = (f"{called} <@{asked_by}> asked for a person to help with this." if called else
+               f"<@{asked_by}> asked for a person, but nobody is set up to be called in this channel yet: an admin "
+               "can name people for it on the MorningAI dashboard's Integrations page.")
+    return {"content": content, "allowed_mentions": {"parse": [], "roles": roles, "users": users,
+                                                     "replied_user": False}}
+
+
+def follow_up(task_id: uuid.UUID, asked_by: str) -> dict[str, Any]:
+    """A while after an answer: did it help?"""
+    return {"content": f"<@{asked_by}>, did this answer your question?", "allowed_mentions": NO_MENTIONS,
+            "components": [_row(
+                {"style": 3, "label": "Yes, resolved", "emoji": {"name": "✅"},
+                 "custom_id": desk_id(FOLLOW_UP_RESOLVE, task_id)},
+                {"style": 2, "label": "No, ask a person", "emoji": {"name": "🙋"},
+                 "custom_id": desk_id(ESCALATE, task_id)})]}
+
+
+def review(reply: Reply, task_id: uuid.UUID, *, asked_by: str, question: str, where: str | None) -> dict[str, Any]:
+    """A drafted answer before reviewers: whose question, where (a link to it), the draft as it
+    would be posted (cut to an embed's size: the dashboard has all of it, and Publish posts all of
+    it), and Publish / Dismiss."""
+    head = f"**Draft answer** to <@{asked_by}>" + (f" · [the question]({where})" if where else "")
+    quoted = _defused(" ".join(question.split()))[:LIMIT - len(head) - 10]
+    text = answer_text(reply) or "(no answer)"
+    if len(text) > EMBED_DESCRIPTION_LIMIT:
+        text = text[:EMBED_DESCRIPTION_LIMIT - 1] + "…"
+    embeds = [{"description": text}]
+    if reply.citations:
+        embeds.append(sources_embed(reply))
+    return {"content": f"{head}\n> {quoted}", "embeds": embeds, "allowed_mentions": NO_MENTIONS,
+            "components": [_row({"style": 3, "label": "Publish", "custom_id": desk_id(PUBLISH, task_id)},
+                                {"style": 2, "label": "Dismiss", "custom_id": desk_id(DISMISS, task_id)})]}
 
 
 def progress(text: str, words: str, sources: Sequence[Citation]) -> dict[str, Any]:

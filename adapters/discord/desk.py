@@ -6,7 +6,6 @@ Platforms). DiscordPoster has these parts."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -14,8 +13,6 @@ from typing import Any
 from adapters.discord import render
 from adapters.discord.rest import UNKNOWN_WEBHOOK, DiscordError, DiscordREST
 from core.models import ChatTask, Reply
-
-log = logging.getLogger(__name__)
 
 SOLVED = "solved"  # the forum tag a resolved post gets, whatever its case
 MAX_APPLIED_TAGS = 5  # Discord's limit on a thread

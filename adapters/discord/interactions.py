@@ -211,5 +211,7 @@ def _pressed(hub: Hub, press: Press) -> dict[str, Any]:
         how = "follow_up" if press.action == render.FOLLOW_UP_RESOLVE else "button"
         return privately(hub.resolve(press.task_id, press.user, how))
     words = hub.review_draft(press.task_id, press.user, press.action.removeprefix("draft_"))
-    return {"type": UPDATE_MESSAGE, "data": {"content": f"{press.shown}\n\n<@{press.user}>: {words}".strip(),
-                                             "components": [], "allowed_mentions": render.NO_MENTIONS}}
+    said = f"\n\n<@{press.user}>: {words}"
+    shown = press.shown[:render.LIMIT - len(said)]  # the message's 2,000 characters hold both
+    return {"type": UPDATE_MESSAGE, "data": {"content": (shown + said).strip(), "components": [],
+                                             "allowed_mentions": render.NO_MENTIONS}}

@@ -219,7 +219,13 @@ def discord_hub(rt: Runtime) -> DiscordHub:
         submit=lambda task: lifecycle.submit(rt.db, rt.queue, task),
         workspace_for_guild=lambda guild_id: guilds.workspace_for_guild(rt.db, guild_id),
         record_feedback=lambda task_id, user, vote: feedback.record(rt.db, "discord", task_id, user, vote),
-        follow_ups=lambda channel: channels.follow_ups(rt.db, "discord", channel),
+        review_draft=lambda task_id, user, action: _review_draft(rt, "discord", task_id, f"discord:{user}", action),
+        escalate=lambda task_id, user: escalate(rt, "discord", task_id, f"discord:{user}"),
+        resolve=lambda task_id, user, how: resolve(rt, "discord", task_id, f"discord:{user}", how),
+        listening=lambda channel: channels.listening(rt.db, "discord", channel),
+        answered_at=lambda channel, message: lifecycle.answered_at(rt.db, "discord", channel, message),
+        record_reply=lambda channel, thread, message, user, text, link: _record_reply(
+            rt, "discord", channel, thread, message, f"discord:{user}", text, link),
         thread_conversation=lambda channel, thread: lifecycle.thread_conversation(rt.db, "discord", channel, thread),
         max_chars=rt.settings.max_message_chars)
 

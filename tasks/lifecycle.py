@@ -392,12 +392,14 @@ def answered_in_thread(db: Database, platform: str, channel: str, thread: str) -
 
 def answered_at(db: Database, platform: str, channel: str, ts: str) -> uuid.UUID | None:
     """The latest task whose question is the message `ts` (a thread's first message) or whose
-    answer it is: what a ✅ on either resolves."""
+    answer it is: what a ✅ on either resolves. `ts` is Slack's message ts or a Discord message
+    id; a posted answer is kept as `<channel>:<ts>` by Slack's poster and as `discord:<id>` by
+    Discord's (its message ids are unique across channels)."""
     with db.connection() as conn:
         row = conn.execute(
             """SELECT id FROM tasks WHERE (platform = %s AND channel = %s AND thread = %s) OR posted_id = %s
                ORDER BY received_at DESC LIMIT 1""",
-            (platform, channel, ts, f"{channel}:{ts}")).fetchone()
+            (platform, channel, ts, f"{channel}:{ts}" if platform == "slack" else f"{platform}:{ts}")).fetchone()
     return row["id"] if row else None
 
 

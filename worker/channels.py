@@ -80,10 +80,6 @@ def check_channel(platform: str, channel: str) -> None:
         raise SettingsError(f"channel: {channel!r} is not a {NAMES[platform]} channel id ({WHERE_TO_FIND[platform]})")
 
 
-def follow_ups(db: Database, platform: str, channel: str) -> bool:
-    return listening(db, platform, channel).follow_ups
-
-
 def listening(db: Database, platform: str, channel: str) -> Listening:
     """What the bot listens for in `channel` beyond what is addressed to it."""
     with db.connection() as conn:

@@ -1,10 +1,14 @@
 """The gateway bot (`morningai discord`): a discord.py client that turns slash commands, "Ask
-MorningAI" on a message, mentions, `!ask` and thread follow-ups into tasks. It never answers itself: the worker does,
-over REST, so answers survive this process restarting or its websocket dropping."""
+MorningAI" on a message, mentions, `!ask` and thread follow-ups into tasks, and, in support
+channels, questions nobody addressed to it (new forum posts among them); it keeps what people
+reply in its threads there, and takes a ✅ on a question or its answer as "resolved". It never
+answers itself: the worker does, over REST, so answers survive this process restarting or its
+websocket dropping."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from typing import Any
@@ -13,16 +17,19 @@ import discord
 import yarl
 from discord.http import Route
 
-from adapters.discord import interactions
+from adapters.discord import interactions, render
 from adapters.discord.commands import sync_commands
 from adapters.discord.interactions import BadInteraction, Command, Hub, Replayed
 from adapters.discord.poster import THINKING
 from adapters.discord.rest import DiscordREST
-from core.models import ChatTask
+from core.models import ChatTask, Listening
+from core.questions import is_question
 
 log = logging.getLogger(__name__)
 
 PREFIX = "!ask"
+# A ✅ on a question or its answer resolves it, as the "Resolved" button does.
+RESOLVING = {"✅", "✔️", "☑️"}
 
 
 def point_at(api_url: str, gateway_url: str | None) -> None:
@@ -82,20 +89,48 @@ class Bot(discord.Client):
             return  # our own answers (and other bots') are never questions
         channel = message.channel
         in_thread = isinstance(channel, discord.Thread)
+        # A forum post is a thread whose first message has the thread's id.
+        post = in_thread and message.id == channel.id
         # A thread goes on with the conversation the bot had there: the thread's own, or the one
         # of the answer it was opened on.
         conversation = (await asyncio.to_thread(self.hub.thread_conversation, str(channel.parent_id), str(channel.id))
-                        if in_thread else None)
-        text = await self._addressed_text(message, conversation)
-        if text is None:
-            return
-        # An uncached guild's channel is a PartialMessageable that still knows its guild.
-        guild = getattr(message.guild, "id", None) or getattr(channel, "guild_id", None)
-        guild_id = str(guild) if guild else None
-        try:
-            await message.add_reaction(THINKING)  # "working on it", removed by the worker's answer
-        except discord.HTTPException as exc:
-            log.info("cannot react in channel %s: %s", channel.id, exc)
+                        if in_thread and not post else None)
+        # A thread may have settings of its own, else its channel's (the forum's, for a post) apply.
+        listening = await asyncio.to_thread(self._listening, channel)
+        asked_us = self._asked_text(message)
+        # A follow-up in a thread we answered in, whose channel answers follow-ups, is for us too.
+        follow_up = message.content.strip() if conversation and listening.follow_ups else None
+        text = asked_us if asked_us is not None else follow_up or None
+        if text is not None:
+            await self._take(message, text, conversation)
+        elif not in_thread or post:
+            asked = _question(message, channel) if listening.unasked else ""
+            if is_question(asked):
+                # A support channel: a question nobody tagged the bot in (answered or drafted per
+                # the channel's mode, by the worker).
+                await self._take(message, asked, conversation, unasked=True)
+        if conversation is not None and listening.support and asked_us is None:
+            # What people answer in the bot's threads is kept, to learn from once resolved.
+            await asyncio.to_thread(
+                self.hub.record_reply, str(channel.parent_id), conversation, str(message.id), str(message.author.id),
+                message.content.strip(), render.link(_guild_id(message), str(channel.id), str(message.id)))
+
+    def _listening(self, channel: Any) -> Listening:
+        if not isinstance(channel, discord.Thread):
+            return self.hub.listening(str(channel.id))
+        own, parent = self.hub.listening(str(channel.id)), self.hub.listening(str(channel.parent_id))
+        return Listening(*(a or b for a, b in zip(dataclasses.astuple(own), dataclasses.astuple(parent), strict=True)))
+
+    async def _take(self, message: discord.Message, text: str, conversation: str | None, *,
+                    unasked: bool = False) -> None:
+        channel = message.channel
+        in_thread = isinstance(channel, discord.Thread)
+        guild_id = _guild_id(message)
+        if not unasked:  # an unasked question may get no answer: nothing promises one
+            try:
+                await message.add_reaction(THINKING)  # "working on it", removed by the worker's answer
+            except discord.HTTPException as exc:
+                log.info("cannot react in channel %s: %s", channel.id, exc)
         try:
             workspace = await asyncio.to_thread(self.hub.workspace_for_guild, guild_id)
             task = ChatTask(
@@ -104,7 +139,8 @@ class Bot(discord.Client):
                 # A conversation is (channel, thread), named as before any thread exists: a
                 # message in a channel is a thread of its own, and a thread opened on it later
                 # has the message's id. So a question and its follow-ups in that thread share
-                # one conversation (and the agent's memory of it).
+                # one conversation (and the agent's memory of it). A forum post is a thread
+                # whose first message has its id: the same holds.
                 channel=str(channel.parent_id) if in_thread else str(channel.id),
                 thread=(conversation or str(channel.id)) if in_thread else str(message.id),
                 user=str(message.author.id),
@@ -113,30 +149,52 @@ class Bot(discord.Client):
                               # A thread may have settings of its own, else its channel's apply.
                               "parent_channel": str(channel.parent_id) if in_thread else None,
                               # Where a long answer may go on in a thread of the question's own.
-                              "can_open_thread": isinstance(channel, discord.TextChannel)})
+                              "can_open_thread": isinstance(channel, discord.TextChannel),
+                              **({"unasked": True} if unasked else {})})
             if len(task.text) > self.hub.max_chars:
                 raise BadInteraction(f"the message is longer than the {self.hub.max_chars} characters allowed")
             await asyncio.to_thread(self.hub.submit, task)
         except Exception as exc:
             log.exception("could not take message %s", message.id)
+            if unasked:
+                return  # nobody asked us: a failure here is ours to log, not theirs to read
             reason = str(exc) if isinstance(exc, BadInteraction) else "I couldn't take this request right now"
             await message.reply(f"Sorry: {reason}. Please try again.", mention_author=False)
 
-    async def _addressed_text(self, message: discord.Message, conversation: str | None) -> str | None:
-        """The question, when the message is for us: `!ask …`, a mention, or a follow-up in a
-        thread we answered in (`conversation`) whose channel answers follow-ups; None when it is
-        not for us."""
+    async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:
+        """A ✅ on a question or on the bot's answer to it resolves it. Raw: the message need
+        not be in discord.py's cache."""
+        if str(event.emoji) not in RESOLVING or event.user_id == self.user.id or (event.member and event.member.bot):
+            return
+        # A question in a thread (a forum post) is kept under the thread's channel.
+        thread = self.get_channel(event.channel_id)
+        channel = thread.parent_id if isinstance(thread, discord.Thread) else event.channel_id
+        task_id = await asyncio.to_thread(self.hub.answered_at, str(channel), str(event.message_id))
+        if task_id is not None:
+            log.info("%s", await asyncio.to_thread(self.hub.resolve, task_id, str(event.user_id), "reaction"))
+
+    def _asked_text(self, message: discord.Message) -> str | None:
+        """The question, when the message asks us by name: `!ask …` or a mention; else None."""
         content = message.content.strip()
         if content == PREFIX or content.startswith(PREFIX + " "):
             return content[len(PREFIX):].strip()
         if self.user in message.mentions:
             return re.sub(rf"<@!?{self.user.id}>", "", content).strip()
-        channel = message.channel
-        if conversation is None or not content:
-            return None
-        thread, parent = str(channel.id), str(channel.parent_id)
-        follows = await asyncio.to_thread(lambda: self.hub.follow_ups(parent) or self.hub.follow_ups(thread))
-        return content if follows else None
+        return None
+
+
+def _question(message: discord.Message, channel: Any) -> str:
+    """What a message asks as a person reads it: a forum post's title goes before its text."""
+    content = message.content.strip()
+    if isinstance(channel, discord.Thread) and message.id == channel.id and channel.name not in content:
+        return f"{channel.name}\n\n{content}".strip()
+    return content
+
+
+def _guild_id(message: discord.Message) -> str | None:
+    # An uncached guild's channel is a PartialMessageable that still knows its guild.
+    guild = getattr(message.guild, "id", None) or getattr(message.channel, "guild_id", None)
+    return str(guild) if guild else None
 
 
 def _wire(interaction: discord.Interaction) -> dict[str, Any]:
@@ -151,6 +209,9 @@ def _wire(interaction: discord.Interaction) -> dict[str, Any]:
         "channel": {"type": channel_type.value, "parent_id": str(parent) if parent else None}
                    if channel_type is not None else {},
         "user": {"id": str(interaction.user.id)},
+        # The message a button is on: a review message says what became of its draft below it.
+        **({"message": {"id": str(interaction.message.id), "content": interaction.message.content}}
+           if interaction.message else {}),
         # Who installed the app for this use (discord.py keeps only these two readings of it).
         "authorizing_integration_owners": {
             **({interactions.GUILD_INSTALL: str(interaction.guild_id)} if interaction.is_guild_integration() else {}),

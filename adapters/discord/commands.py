@@ -11,10 +11,11 @@ from adapters.discord.rest import DiscordREST
 
 # What the bot needs in a channel: see it, read the message it answers, reply (in threads too),
 # open a thread on a question whose answer is long, embed its sources and react with 🤔 while
-# it works. Application commands come with the scope.
+# it works (and with a support channel's unsure emoji). Manage Threads: to tag a resolved forum
+# post Solved, which only its author or that permission may. Application commands come with the scope.
 PERMISSIONS = {"Add Reactions": 1 << 6, "View Channel": 1 << 10, "Send Messages": 1 << 11,
-               "Embed Links": 1 << 14, "Read Message History": 1 << 16, "Create Public Threads": 1 << 35,
-               "Send Messages in Threads": 1 << 38}
+               "Embed Links": 1 << 14, "Read Message History": 1 << 16, "Manage Threads": 1 << 34,
+               "Create Public Threads": 1 << 35, "Send Messages in Threads": 1 << 38}
 SCOPES = ("bot", "applications.commands")
 
 

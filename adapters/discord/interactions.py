@@ -1,5 +1,6 @@
 """Interactions, as both the gateway and the HTTP endpoint receive them: an interaction
-payload as a ChatTask or a vote, acting on it, and the responses Discord expects.
+payload as a ChatTask, a vote or a press of one of the support desk's buttons, acting on it, and
+the responses Discord expects.
 
 Both ways in share this translation, so a slash command means the same thing whether it came
 over the websocket or as a signed POST."""
@@ -13,12 +14,13 @@ from typing import Any
 
 from adapters.discord import render
 from adapters.discord.commands import ASK_MESSAGE, KINDS, MESSAGE
-from core.models import ChatTask, Submitted
+from core.models import ChatTask, Listening, Submitted
 
 # Interaction and callback types (Discord's "Receiving and Responding" docs).
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3
 PONG = {"type": 1}
 DEFERRED = {"type": 5}  # "thinking…", until the worker edits @original
+REPLY, UPDATE_MESSAGE = 4, 7  # callback types: a new message; an edit of the one the button is on
 EPHEMERAL = 64
 THREAD_CHANNEL_TYPES = {10, 11, 12}
 GUILD_INSTALL, USER_INSTALL = "0", "1"  # keys of authorizing_integration_owners
@@ -85,8 +87,18 @@ class Vote:
     vote: int
 
 
-def parse(payload: Any) -> str | Command | Vote:
-    """"ping", a Command or a Vote; BadInteraction for anything else."""
+@dataclass(frozen=True)
+class Press:
+    """A support desk button pressed: render.DESK_ACTIONS, on a task's answer, follow-up or draft.
+    `shown`: what the message it is on says, for a review message to say what became of it."""
+    action: str
+    task_id: uuid.UUID
+    user: str
+    shown: str = ""
+
+
+def parse(payload: Any) -> str | Command | Vote | Press:
+    """"ping", a Command, a Vote or a Press; BadInteraction for anything else."""
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), int):
         raise BadInteraction("send an interaction object with a numeric type")
     kind = payload["type"]
@@ -105,15 +117,23 @@ def parse(payload: Any) -> str | Command | Vote:
             raise BadInteraction(f"data.name: {data.get('name')!r} is not one of our commands")
         return Command(payload)
     if kind == MESSAGE_COMPONENT:
-        prefix, _, rest = str(data.get("custom_id", "")).partition(":")
-        vote, _, task_id = rest.partition(":")
-        if prefix != render.FEEDBACK_PREFIX or vote not in render.VOTES:
-            raise BadInteraction("data.custom_id: not one of our buttons")
-        try:
-            return Vote(uuid.UUID(task_id), user_id(payload), render.VOTES[vote])
-        except ValueError:
-            raise BadInteraction("data.custom_id: not one of our buttons") from None
+        return _button(payload, str(data.get("custom_id", "")))
     raise BadInteraction(f"type: interactions of type {kind} are not handled")
+
+
+def _button(payload: dict[str, Any], custom_id: str) -> Vote | Press:
+    prefix, _, rest = custom_id.partition(":")
+    try:
+        if prefix == render.FEEDBACK_PREFIX:
+            vote, _, task_id = rest.partition(":")
+            if vote in render.VOTES:
+                return Vote(uuid.UUID(task_id), user_id(payload), render.VOTES[vote])
+        elif prefix in render.DESK_ACTIONS:
+            return Press(prefix, uuid.UUID(rest), user_id(payload),
+                         str((payload.get("message") or {}).get("content") or ""))
+    except ValueError:
+        pass
+    raise BadInteraction("data.custom_id: not one of our buttons")
 
 
 def user_id(payload: dict[str, Any]) -> str:
@@ -124,8 +144,12 @@ def user_id(payload: dict[str, Any]) -> str:
 
 def thanks(recorded: bool) -> dict[str, Any]:
     """The answer to a feedback click, seen only by the one who clicked."""
-    content = "Thanks for the feedback." if recorded else "That answer is no longer known here."
-    return {"type": 4, "data": {"content": content, "flags": EPHEMERAL, "allowed_mentions": render.NO_MENTIONS}}
+    return privately("Thanks for the feedback." if recorded else "That answer is no longer known here.")
+
+
+def privately(words: str) -> dict[str, Any]:
+    """A message only whoever pressed the button sees."""
+    return {"type": REPLY, "data": {"content": words, "flags": EPHEMERAL, "allowed_mentions": render.NO_MENTIONS}}
 
 
 def failed_to_accept(trace: str) -> dict[str, Any]:
@@ -145,19 +169,28 @@ class Hub:
     submit: Callable[[ChatTask], Submitted]
     workspace_for_guild: Callable[[str | None], str]
     record_feedback: Callable[[uuid.UUID, str, int], bool]
-    follow_ups: Callable[[str], bool]
+    review_draft: Callable[[uuid.UUID, str, str], str]  # (task id, user, publish|dismiss) -> what became of it
+    escalate: Callable[[uuid.UUID, str], str]  # (task id, user) "Ask a person" -> what happens now
+    resolve: Callable[[uuid.UUID, str, str], str]  # (task id, user, button|reaction|follow_up) -> what became of it
+    listening: Callable[[str], Listening]  # channel -> what it answers there beyond what is addressed to the bot
+    # (channel, message) -> the task asked or answered there; a thread's message is asked by its channel
+    answered_at: Callable[[str, str], uuid.UUID | None]
+    record_reply: Callable[[str, str, str, str, str, str], None]  # (channel, thread, message, user, text, link)
     # (channel, thread) -> the conversation a message in that thread goes on with; None when the
     # bot has not answered there
     thread_conversation: Callable[[str, str], str | None]
     max_chars: int
 
 
-def accept(hub: Hub, interaction: str | Command | Vote) -> dict[str, Any]:
-    """Act on a parsed interaction (submit the task, store the vote) and return the callback."""
+def accept(hub: Hub, interaction: str | Command | Vote | Press) -> dict[str, Any]:
+    """Act on a parsed interaction (submit the task, store the vote, do what a button says) and
+    return the callback."""
     if interaction == "ping":
         return PONG
     if isinstance(interaction, Vote):
         return thanks(hub.record_feedback(interaction.task_id, interaction.user, interaction.vote))
+    if isinstance(interaction, Press):
+        return _pressed(hub, interaction)
     task = interaction.task(hub.workspace_for_guild(interaction.guild_id))
     if task.reply_target.get("parent_channel"):  # in a thread: on with the conversation had there
         task = replace(task, thread=hub.thread_conversation(task.channel, task.thread) or task.thread)
@@ -166,3 +199,19 @@ def accept(hub: Hub, interaction: str | Command | Vote) -> dict[str, Any]:
     if not hub.submit(task).created:
         raise Replayed(f"interaction {task.platform_event_id} was already received")
     return DEFERRED
+
+
+def _pressed(hub: Hub, press: Press) -> dict[str, Any]:
+    """Only whoever pressed "Ask a person" or "Resolved" is told (the people called are told in
+    the thread); a review message says to everyone what became of its draft, and by whom, and
+    loses its buttons."""
+    if press.action == render.ESCALATE:
+        return privately(hub.escalate(press.task_id, press.user))
+    if press.action in (render.RESOLVE, render.FOLLOW_UP_RESOLVE):
+        how = "follow_up" if press.action == render.FOLLOW_UP_RESOLVE else "button"
+        return privately(hub.resolve(press.task_id, press.user, how))
+    words = hub.review_draft(press.task_id, press.user, press.action.removeprefix("draft_"))
+    said = f"\n\n<@{press.user}>: {words}"
+    shown = press.shown[:render.LIMIT - len(said)]  # the message's 2,000 characters hold both
+    return {"type": UPDATE_MESSAGE, "data": {"content": (shown + said).strip(), "components": [],
+                                             "allowed_mentions": render.NO_MENTIONS}}

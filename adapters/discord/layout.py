@@ -1,6 +1,6 @@
 """A Reply as one Components V2 message, built with discord.py's layout components (no client
 needed): a container with the answer, a section per source (with a link button where the source
-is a URL), and the 👍 / 👎 buttons. An answer past what Discord lets such a message hold goes as
+is a URL), and the 👍 / 👎, "Ask a person" and "Resolved" buttons. An answer past what Discord lets such a message hold goes as
 plain messages instead (render.messages), as does one Discord refuses in this form."""
 
 from __future__ import annotations
@@ -32,7 +32,11 @@ def message(reply: Reply, task_id: uuid.UUID) -> dict[str, Any] | None:
     if not reply.is_error:
         box.add_item(ui.ActionRow(*(ui.Button(style=ButtonStyle.secondary, emoji=emoji,
                                               custom_id=render.feedback_id(vote, task_id))
-                                    for vote, emoji in render.FEEDBACK_EMOJI.items())))
+                                    for vote, emoji in render.FEEDBACK_EMOJI.items()),
+                                  ui.Button(style=ButtonStyle.secondary, label="Ask a person", emoji="🙋",
+                                            custom_id=render.desk_id(render.ESCALATE, task_id)),
+                                  ui.Button(style=ButtonStyle.secondary, label="Resolved", emoji="✅",
+                                            custom_id=render.desk_id(render.RESOLVE, task_id))))
     view = ui.LayoutView(timeout=None)
     try:
         view.add_item(box)

@@ -4,7 +4,7 @@ the deferred response (@original), plain ones overflowing into follow-ups; a men
 replies to the user's message, and the 🤔 the bot put on it goes. A plain answer too long for
 one message, to a question in a text channel, goes on in a thread started from the question, so
 the channel keeps one message of it. An answer streamed as it was written (stream.py) settles in
-the message it grew in."""
+the message it grew in. What the support desk posts is desk.py's."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 
 from adapters.discord import layout, render
-from adapters.discord.rest import DiscordError, DiscordREST
+from adapters.discord.desk import SupportDesk
+from adapters.discord.rest import UNKNOWN_WEBHOOK, DiscordError, DiscordREST
 from adapters.discord.stream import DiscordStream
 from core.models import ChatTask, Reply
 
@@ -20,13 +21,14 @@ log = logging.getLogger(__name__)
 
 THINKING = "🤔"
 CONTINUED = "\n\n*(continued in the thread)*"
-_UNKNOWN_WEBHOOK = 10015  # what an interaction token past its 15 minutes gets
 _THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 _THREAD_NAME_LIMIT = 100
 _ARCHIVE_AFTER_MINUTES = 1440  # a day without messages; people come back to an answer
 
 
-class DiscordPoster:
+class DiscordPoster(SupportDesk):
+    """Answers, and the support desk's messages (desk.py)."""
+
     def __init__(self, rest: DiscordREST):
         self.rest = rest
 
@@ -45,7 +47,7 @@ class DiscordPoster:
             posted = self._settled(task, reply,
                                    lambda final: self._put(task, final, into),
                                    lambda: self._plain_reply(task, reply, into))
-            if target.get("message_id"):
+            if target.get("message_id") and not target.get("unasked"):  # an unasked question got no 🤔
                 self._unreact(target["channel_id"], target["message_id"])
             return posted
         try:
@@ -55,7 +57,7 @@ class DiscordPoster:
             # A late answer (the token lasts 15 minutes) still reaches the channel, as a message,
             # when the hub has a bot token to send one with and the bot is there: an app only a
             # user installed is not, and reaches the channel through the interaction alone.
-            if (exc.code != _UNKNOWN_WEBHOOK or not self.rest.bot_token or not target.get("channel_id")
+            if (exc.code != UNKNOWN_WEBHOOK or not self.rest.bot_token or not target.get("channel_id")
                     or target.get("user_install")):
                 raise
             log.warning("interaction token of task %s expired; posting in the channel instead", task.id)

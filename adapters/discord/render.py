@@ -1,7 +1,9 @@
 """A Reply as plain Discord messages: markdown cut into messages of at most 2,000 characters on
 paragraph or code-fence boundaries (a fence cut in two is closed and reopened), sources in an
-embed, 👍 / 👎 buttons, and mentions switched off on every message. Also the message an answer
-grows in while it is written. (The one-message Components V2 form is layout.py.)"""
+embed, the 👍 / 👎, "Ask a person" and "Resolved" buttons, and mentions switched off on every
+message. Also the message an answer grows in while it is written, and the support desk's
+messages: a draft before reviewers, people called to a question, the follow-up asking whether an
+answer helped. (The one-message Components V2 form is layout.py.)"""
 
 from __future__ import annotations
 
@@ -19,6 +21,11 @@ EMBED_DESCRIPTION_LIMIT = 4096
 NO_MENTIONS: dict[str, Any] = {"parse": [], "replied_user": False}
 FEEDBACK_PREFIX = "feedback"
 VOTES = {"up": 1, "down": -1}
+# The support desk's buttons, `<action>:<task id>` (interactions.parse reads them back): under an
+# answer, on the follow-up, and on a draft before reviewers.
+ESCALATE, RESOLVE, FOLLOW_UP_RESOLVE = "escalate", "resolve", "follow_up_resolve"
+PUBLISH, DISMISS = "draft_publish", "draft_dismiss"
+DESK_ACTIONS = (ESCALATE, RESOLVE, FOLLOW_UP_RESOLVE, PUBLISH, DISMISS)
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)(.*)$")
 # Shown as text even by a client that ignores allowed_mentions: a zero-width space breaks the mention.
@@ -47,7 +54,7 @@ def messages(reply: Reply, task_id: uuid.UUID, limit: int = LIMIT) -> list[dict[
     if reply.citations and not reply.is_error:
         parts[-1]["embeds"] = [sources_embed(reply)]
     if not reply.is_error:
-        parts[-1]["components"] = [feedback_buttons(task_id)]
+        parts[-1]["components"] = [answer_buttons(task_id)]
     return parts
 
 
@@ -75,11 +82,66 @@ def feedback_id(vote: str, task_id: uuid.UUID) -> str:
     return f"{FEEDBACK_PREFIX}:{vote}:{task_id}"
 
 
-def feedback_buttons(task_id: uuid.UUID) -> dict[str, Any]:
-    """An action row of two buttons whose custom ids carry the vote and the task."""
-    return {"type": 1, "components": [
-        {"type": 2, "style": 2, "emoji": {"name": emoji}, "custom_id": feedback_id(vote, task_id)}
-        for vote, emoji in FEEDBACK_EMOJI.items()]}
+def desk_id(action: str, task_id: uuid.UUID) -> str:
+    return f"{action}:{task_id}"
+
+
+def answer_buttons(task_id: uuid.UUID) -> dict[str, Any]:
+    """The action row under an answer: 👍 / 👎, "Ask a person" and "Resolved", whose custom ids
+    carry the task."""
+    return _row(*({"style": 2, "emoji": {"name": emoji}, "custom_id": feedback_id(vote, task_id)}
+                  for vote, emoji in FEEDBACK_EMOJI.items()),
+                {"style": 2, "label": "Ask a person", "emoji": {"name": "🙋"}, "custom_id": desk_id(ESCALATE, task_id)},
+                {"style": 2, "label": "Resolved", "emoji": {"name": "✅"}, "custom_id": desk_id(RESOLVE, task_id)})
+
+
+def _row(*buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"type": 1, "components": [{"type": 2, **button} for button in buttons]}
+
+
+def link(guild_id: str | None, channel_id: str, message_id: str) -> str:
+    """Where a message is read in Discord (a direct message's guild is @me)."""
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+def hand_over(people: Sequence[str], asked_by: str) -> dict[str, Any]:
+    """People called to a question ("role:<id>" or "user:<id>", as the channel's settings name
+    them): pinged, and nobody else (the asker is named, not pinged again)."""
+    roles = [p.split(":", 1)[1] for p in people if p.startswith("role:")]
+    users = [p.split(":", 1)[1] for p in people if p.startswith("user:")]
+    called = " ".join([*(f"<@&{role}>" for role in roles), *(f"<@{user}>" for user in users)])
+    content = (f"{called} <@{asked_by}> asked for a person to help with this." if called else
+               f"<@{asked_by}> asked for a person, but nobody is set up to be called in this channel yet: an admin "
+               "can name people for it on the MorningAI dashboard's Integrations page.")
+    return {"content": content, "allowed_mentions": {"parse": [], "roles": roles, "users": users,
+                                                     "replied_user": False}}
+
+
+def follow_up(task_id: uuid.UUID, asked_by: str) -> dict[str, Any]:
+    """A while after an answer: did it help?"""
+    return {"content": f"<@{asked_by}>, did this answer your question?", "allowed_mentions": NO_MENTIONS,
+            "components": [_row(
+                {"style": 3, "label": "Yes, resolved", "emoji": {"name": "✅"},
+                 "custom_id": desk_id(FOLLOW_UP_RESOLVE, task_id)},
+                {"style": 2, "label": "No, ask a person", "emoji": {"name": "🙋"},
+                 "custom_id": desk_id(ESCALATE, task_id)})]}
+
+
+def review(reply: Reply, task_id: uuid.UUID, *, asked_by: str, question: str, where: str | None) -> dict[str, Any]:
+    """A drafted answer before reviewers: whose question, where (a link to it), the draft as it
+    would be posted (cut to an embed's size: the dashboard has all of it, and Publish posts all of
+    it), and Publish / Dismiss."""
+    head = f"**Draft answer** to <@{asked_by}>" + (f" · [the question]({where})" if where else "")
+    quoted = _defused(" ".join(question.split()))[:LIMIT - len(head) - 10]
+    text = answer_text(reply) or "(no answer)"
+    if len(text) > EMBED_DESCRIPTION_LIMIT:
+        text = text[:EMBED_DESCRIPTION_LIMIT - 1] + "…"
+    embeds = [{"description": text}]
+    if reply.citations:
+        embeds.append(sources_embed(reply))
+    return {"content": f"{head}\n> {quoted}", "embeds": embeds, "allowed_mentions": NO_MENTIONS,
+            "components": [_row({"style": 3, "label": "Publish", "custom_id": desk_id(PUBLISH, task_id)},
+                                {"style": 2, "label": "Dismiss", "custom_id": desk_id(DISMISS, task_id)})]}
 
 
 def progress(text: str, words: str, sources: Sequence[Citation]) -> dict[str, Any]:

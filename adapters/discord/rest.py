@@ -16,6 +16,7 @@ import requests
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 5
+UNKNOWN_WEBHOOK = 10015  # Discord's error code for an interaction token past its 15 minutes
 # Parameters that make a route a bucket of its own, as Discord's docs define them.
 _MAJOR = ("channel_id", "guild_id", "webhook_id", "webhook_token")
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from fakes import FakeDiscord
-from fakes.discord_server import APP_ID, CHANNEL_ID, GUILD_ID, IS_COMPONENTS_V2, text_of
+from fakes.discord_server import APP_ID, CHANNEL_ID, FORUM_ID, GUILD_ID, IS_COMPONENTS_V2, text_of
 
 from adapters.discord import interactions, layout, render
 from adapters.discord.commands import command_definitions, sync_commands
@@ -76,7 +76,8 @@ def test_a_long_answer_edits_original_then_follows_up_and_pings_nobody(discord):
     assert last["embeds"][0]["description"] == ("1. [Runbook](https://wiki.example/runbook)\n"
                                                "2. Deploy — `docs/deploy.md`")
     buttons = last["components"][0]["components"]
-    assert [b["custom_id"] for b in buttons] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}"]
+    assert [b["custom_id"] for b in buttons] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}",
+        f"escalate:{task.id}", f"resolve:{task.id}"]
     assert all(not m["components"] and not m["embeds"] for m in sent[:-1])
 
 
@@ -250,3 +251,33 @@ def test_a_url_source_gets_a_link_button_and_an_answer_past_the_limits_goes_plai
     assert layout.message(Reply(text="x" * 4001), task_id) is None  # 4,000 characters of text at most
     many = tuple(Citation(f"Page {n}", f"https://wiki.example/{n}") for n in range(13))
     assert layout.message(Reply(text="x", citations=many), task_id) is None  # 40 components at most
+
+
+def test_the_desks_follow_up_reaction_and_solved_tag_go_where_the_question_is(discord):
+    poster = DiscordPoster(DiscordREST(discord.api_url, "bot-token"))
+    question = discord.user_message("how do we deploy?")["id"]
+    task = _task(via="message", channel_id=CHANNEL_ID, message_id=question, guild_id=GUILD_ID, parent_channel=None)
+    poster.follow_up(task)
+    (asked,) = discord.messages.values()
+    assert asked["message_reference"]["message_id"] == question and asked["mentions"] == []
+    yes, no = (b["custom_id"] for b in asked["components"][0]["components"])
+    assert (yes, no) == (f"follow_up_resolve:{task.id}", f"escalate:{task.id}")
+    pressed = interactions.parse(FakeDiscord.button_interaction(yes))
+    assert (pressed.action, pressed.task_id) == ("follow_up_resolve", task.id)
+
+    poster.react(task, "<:hmm:900000000000000050>")  # a server's own emoji, as Discord's client copies it
+    assert (CHANNEL_ID, question, "hmm:900000000000000050") in discord.reactions
+    poster.mark_resolved(task)  # not a forum post: nothing to tag
+    assert discord.calls("PATCH /channels/{channel_id}") == []
+
+
+def test_an_app_only_a_user_installed_never_posts_with_the_bot_token(discord):
+    discord.expired_tokens.add("tok-user")
+    task = _task(via="interaction", application_id=APP_ID, token="tok-user", channel_id="900000000000000060",
+                 parent_channel=FORUM_ID, user_install=True)
+    poster = DiscordPoster(DiscordREST(discord.api_url, "bot-token"))
+    with pytest.raises(DiscordError, match="Unknown Webhook"):
+        poster.hand_over(task, ["role:900000000000000020"], "900000000000000005")
+    poster.mark_resolved(task)
+    assert discord.calls("POST /channels/{channel_id}/messages") == [] and discord.messages == {}
+    assert not [call for call in discord.requests if call.route.startswith("GET")]

@@ -100,7 +100,8 @@ def _settled(message: dict, task: ChatTask) -> None:
     (container,) = message["components"]
     assert container["type"] == 17 and "make rollback" in text_of(message)
     assert any(c["type"] == 10 and c["content"].startswith("**1.**") for c in container["components"])
-    assert [b["custom_id"] for b in buttons_of(message)] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}"]
+    assert [b["custom_id"] for b in buttons_of(message)] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}",
+        f"escalate:{task.id}", f"resolve:{task.id}"]
 
 
 def test_an_answer_grows_in_one_message_paced_then_settles_into_components(model_rt, discord):
@@ -170,7 +171,8 @@ def test_components_v2_refused_falls_back_to_the_plain_answer_once(offline_rt, d
     (message,) = discord.messages.values()
     assert row["posted_id"] == f"discord:{message['id']}"
     assert "rollback" in message["content"] and message["embeds"][0]["title"] == "Sources"
-    assert [b["custom_id"] for b in buttons_of(message)] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}"]
+    assert [b["custom_id"] for b in buttons_of(message)] == [f"feedback:up:{task.id}", f"feedback:down:{task.id}",
+        f"escalate:{task.id}", f"resolve:{task.id}"]
 
 
 def test_ask_morningai_on_a_message_streams_into_the_interaction_response(model_rt, discord):

@@ -53,8 +53,9 @@ def test_invite_url_asks_for_the_scopes_and_permissions_the_bot_uses(morningai):
     assert query["client_id"] == APP and query["scope"] == "bot applications.commands"
     permissions = int(query["permissions"])
     # View Channel, Send Messages, Read Message History, Add Reactions, Embed Links, Create
-    # Public Threads (a long answer's thread), Send Messages in Threads.
-    for bit in (10, 11, 16, 6, 14, 35, 38):
+    # Public Threads (a long answer's thread), Send Messages in Threads, Manage Threads (a
+    # resolved forum post's Solved tag).
+    for bit in (10, 11, 16, 6, 14, 35, 38, 34):
         assert permissions & (1 << bit), bit
     assert not permissions & (1 << 3)  # never Administrator
 

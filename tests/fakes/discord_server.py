@@ -16,7 +16,12 @@ Everything received is kept in `requests` (REST) and `gateway_log` (opcodes).
 
 Threads: one started from a message has the message's id, as on Discord; starting one (a
 person with `start_thread`, the bot over REST) sends THREAD_CREATE, and messages are posted to
-the thread's id as to a channel.
+the thread's id as to a channel. The guild also has a forum channel (FORUM_ID) with tags, among
+them "Solved": `forum_post` opens a post in it (a thread whose first message has its id) and
+returns that message to dispatch; a post's `applied_tags` are changed with PATCH /channels/{id}.
+GET /channels/{id} answers for the guild's channels, threads and `add_channel`'s (404 for others,
+403 for `hidden` ones); GET /guilds/{id}/roles and /members/{user} answer from `roles` and
+`members`. `react` dispatches a person's MESSAGE_REACTION_ADD.
 
 Messages are stored with `mention_everyone` computed from their content and allowed_mentions
 as Discord documents it, so a test sees whether a ping would have been delivered. An edit
@@ -48,6 +53,8 @@ APP_ID = "900000000000000002"
 GUILD_ID = "900000000000000003"
 CHANNEL_ID = "900000000000000004"
 USER_ID = "900000000000000005"
+FORUM_ID = "900000000000000006"
+SOLVED_TAG, BUG_TAG = "900000000000000007", "900000000000000008"
 IS_COMPONENTS_V2 = 1 << 15
 _ids = itertools.count(int(time.time() * 1000) << 22)
 
@@ -59,6 +66,12 @@ def snowflake() -> str:
 def _user(user_id: str, name: str, bot: bool = False) -> dict[str, Any]:
     return {"id": user_id, "username": name, "discriminator": "0", "global_name": name, "avatar": None,
             "bot": bot}
+
+
+def _channel(channel_id: str, kind: int, name: str) -> dict[str, Any]:
+    return {"id": channel_id, "type": kind, "name": name, "guild_id": GUILD_ID, "position": 0,
+            "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
+            "last_message_id": None, "rate_limit_per_user": 0, "flags": 0}
 
 
 @dataclass
@@ -87,6 +100,10 @@ _ROUTES = [
     ("PUT", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/reactions/(?P<emoji>[^/]+)/@me", "react"),
     ("DELETE", r"/channels/(?P<channel_id>\d+)/messages/(?P<message_id>\d+)/reactions/(?P<emoji>[^/]+)/@me", "react"),
     ("POST", r"/channels/(?P<channel_id>\d+)/typing", "typing"),
+    ("GET", r"/channels/(?P<channel_id>\d+)", "get_channel"),
+    ("PATCH", r"/channels/(?P<channel_id>\d+)", "edit_channel"),
+    ("GET", r"/guilds/(?P<guild_id>\d+)/roles", "roles"),
+    ("GET", r"/guilds/(?P<guild_id>\d+)/members/(?P<user_id>\d+)", "member"),
     ("GET", r"/applications/(?P<app>\d+)(/guilds/(?P<guild>\d+))?/commands", "get_commands"),
     ("PUT", r"/applications/(?P<app>\d+)(/guilds/(?P<guild>\d+))?/commands", "put_commands"),
 ]
@@ -100,6 +117,7 @@ _ROUTE_NAMES = {
     "leave_guild": "DELETE /users/@me/guilds/{guild_id}",
     "create_thread": "POST /channels/{channel_id}/messages/{message_id}/threads",
     "put_commands": "PUT /applications/{application_id}/commands",
+    "edit_channel": "PATCH /channels/{channel_id}",
 }
 
 
@@ -115,6 +133,14 @@ class FakeDiscord:
         self.threads: dict[str, dict[str, Any]] = {}  # thread id -> its channel object
         self.expired_tokens: set[str] = set()  # interaction tokens past their 15 minutes
         self.guilds: set[str] = {GUILD_ID}  # guilds the bot is in
+        self.channels: dict[str, dict[str, Any]] = {  # the guild's channels, by id
+            CHANNEL_ID: _channel(CHANNEL_ID, 0, "general"),
+            FORUM_ID: {**_channel(FORUM_ID, 15, "help-forum"), "available_tags": [
+                {"id": BUG_TAG, "name": "bug", "moderated": False, "emoji_id": None, "emoji_name": None},
+                {"id": SOLVED_TAG, "name": "Solved", "moderated": False, "emoji_id": None, "emoji_name": "✅"}]}}
+        self.hidden: set[str] = set()  # channels the bot may not see (403)
+        self.roles: list[dict[str, Any]] = [{"id": GUILD_ID, "name": "@everyone"}]
+        self.members: set[str] = {USER_ID, BOT_ID}
         self.refuse_v2 = False  # answer every Components V2 payload 400, as for a malformed one
         self._reset_after: float | None = None
         self._closing = False
@@ -221,11 +247,40 @@ class FakeDiscord:
         return payload
 
     @staticmethod
-    def button_interaction(custom_id: str, user_id: str = USER_ID) -> dict[str, Any]:
+    def button_interaction(custom_id: str, user_id: str = USER_ID, message: dict[str, Any] | None = None
+                           ) -> dict[str, Any]:
+        """A button clicked by `user_id`, on `message` (one the bot posted) when given."""
         payload = FakeDiscord.command_interaction("unused")
         payload.update(type=3, data={"custom_id": custom_id, "component_type": 2})
         payload["member"]["user"] = _user(user_id, "bob")
+        if message is not None:
+            payload["channel_id"] = payload["channel"]["id"] = message["channel_id"]
+            payload["message"] = {**FakeDiscord.user_message(message["content"], author=FakeDiscord.bot_author(),
+                                                             channel_id=message["channel_id"]), "id": message["id"]}
         return payload
+
+    def add_channel(self, channel_id: str, name: str, *, hidden: bool = False) -> None:
+        """A text channel of the guild, made after the bot connected (or one it may not see)."""
+        self.channels[channel_id] = _channel(channel_id, 0, name)
+        if hidden:
+            self.hidden.add(channel_id)
+
+    def forum_post(self, title: str, content: str, *, tags: tuple[str, ...] = (BUG_TAG,)) -> dict[str, Any]:
+        """A person opens a post in the forum: THREAD_CREATE is sent; the post's first message
+        (whose id is the thread's) is returned, for the test to dispatch."""
+        post = self._open_thread(FORUM_ID, snowflake(), title, owner=USER_ID)
+        post["applied_tags"] = list(tags)
+        self.dispatch("THREAD_CREATE", {**post, "newly_created": True})
+        return {**self.user_message(content, channel_id=post["id"]), "id": post["id"]}
+
+    def react(self, message: dict[str, Any], emoji: str, user_id: str = USER_ID) -> None:
+        """A person reacts to `message` with a Unicode `emoji`."""
+        self.dispatch("MESSAGE_REACTION_ADD", {
+            "user_id": user_id, "channel_id": message["channel_id"], "message_id": message["id"],
+            "guild_id": GUILD_ID, "emoji": {"id": None, "name": emoji}, "burst": False, "type": 0,
+            "member": {"user": _user(user_id, "carol"), "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
+                       "deaf": False, "mute": False, "flags": 0},
+            "message_author_id": message["author"]["id"]})
 
     @staticmethod
     def user_message(content: str, *, author: dict[str, Any] | None = None, mention_bot: bool = False,
@@ -299,14 +354,12 @@ class FakeDiscord:
 
     def _guild(self) -> dict[str, Any]:
         """The guild as GUILD_CREATE sends it: what the client caches its channels and threads from."""
-        channel = {"id": CHANNEL_ID, "type": 0, "name": "general", "guild_id": GUILD_ID, "position": 0,
-                   "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
-                   "last_message_id": None, "rate_limit_per_user": 0}
         return {"id": GUILD_ID, "name": "Test", "owner_id": USER_ID, "unavailable": False, "member_count": 2,
                 "large": False, "joined_at": "2024-01-01T00:00:00+00:00", "roles": [], "emojis": [],
                 "stickers": [], "features": [], "members": [], "presences": [], "voice_states": [],
                 "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
-                "channels": [channel], "threads": list(self.threads.values())}
+                "channels": [self.channels[CHANNEL_ID], self.channels[FORUM_ID]],
+                "threads": list(self.threads.values())}
 
     def _open_thread(self, channel_id: str, message_id: str, name: str, owner: str) -> dict[str, Any]:
         thread = {"id": message_id, "guild_id": GUILD_ID, "parent_id": channel_id, "owner_id": owner,
@@ -406,6 +459,8 @@ class FakeDiscord:
         return web.Response(status=204)
 
     async def _follow_up(self, request, body, app, token):
+        if token in self.expired_tokens:
+            return _json({"message": "Unknown Webhook", "code": 10015}, 404)
         return _json(self._store(body, channel_id=CHANNEL_ID, author=_user(BOT_ID, "MorningAI", bot=True)))
 
     async def _create_message(self, request, body, channel_id):
@@ -439,6 +494,34 @@ class FakeDiscord:
     async def _typing(self, request, body, channel_id):
         return web.Response(status=204)
 
+    async def _get_channel(self, request, body, channel_id):
+        if channel_id in self.hidden:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        found = self.channels.get(channel_id) or self.threads.get(channel_id)
+        if found is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        return _json(found)
+
+    async def _edit_channel(self, request, body, channel_id):
+        thread = self.threads.get(channel_id)
+        if thread is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        tags = body.get("applied_tags", thread.get("applied_tags", []))
+        known = {tag["id"] for tag in (self.channels.get(thread["parent_id"]) or {}).get("available_tags", [])}
+        if len(tags) > 5 or not set(tags) <= known:
+            return _json({"message": "Invalid Form Body", "code": 50035}, 400)
+        thread["applied_tags"] = list(tags)
+        return _json(thread)
+
+    async def _roles(self, request, body, guild_id):
+        return _json(self.roles if guild_id in self.guilds else {"message": "Unknown Guild", "code": 10004},
+                     200 if guild_id in self.guilds else 404)
+
+    async def _member(self, request, body, guild_id, user_id):
+        if guild_id not in self.guilds or user_id not in self.members:
+            return _json({"message": "Unknown Member", "code": 10007}, 404)
+        return _json({"user": _user(user_id, "member"), "roles": [], "joined_at": "2024-01-01T00:00:00+00:00"})
+
     async def _get_commands(self, request, body, app, guild=None):
         return _json([{**c, "id": snowflake(), "application_id": app, "version": "1"}
                       for c in self.commands.get(guild or "global", [])])
@@ -459,13 +542,15 @@ class FakeDiscord:
         # `parse` (or the users/roles lists) names.
         everyone = bool(re.search(r"@(everyone|here)", content)) and (
             allowed is None or "everyone" in allowed.get("parse", []))
-        users = re.findall(r"<@!?(\d+)>", content)
+        users, roles = re.findall(r"<@!?(\d+)>", content), re.findall(r"<@&(\d+)>", content)
         pinged = users if allowed is None or "users" in allowed.get("parse", []) else \
             [u for u in users if u in (allowed.get("users") or [])]
+        pinged_roles = roles if allowed is None or "roles" in allowed.get("parse", []) else \
+            [r for r in roles if r in (allowed.get("roles") or [])]
         message = {"id": old["id"] if old else snowflake(), "channel_id": channel_id, "author": author,
                    "content": content, "embeds": body.get("embeds") or [], "components": body.get("components") or [],
                    "flags": body.get("flags") or 0,
-                   "mention_everyone": everyone, "mentions": pinged, "nonce": body.get("nonce"),
+                   "mention_everyone": everyone, "mentions": pinged, "mention_roles": pinged_roles, "nonce": body.get("nonce"),
                    "message_reference": body.get("message_reference"), "allowed_mentions": allowed,
                    "timestamp": "2024-01-01T00:00:00+00:00", "type": 0}
         self.messages[message["id"]] = message

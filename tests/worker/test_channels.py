@@ -345,7 +345,7 @@ def test_channels_are_set_listed_and_reset_from_the_command_line(rt, hub_env, tw
     assert channels.for_task(rt.db, "slack", SLACK_CHANNEL) == channels.ChannelSettings()
 
     assert runner.invoke(main.app, ["discord", "follow-ups", DISCORD_CHANNEL, "on"]).exit_code == 0
-    assert channels.follow_ups(rt.db, "discord", DISCORD_CHANNEL)
+    assert channels.listening(rt.db, "discord", DISCORD_CHANNEL).follow_ups
     refused = runner.invoke(main.app, ["discord", "follow-ups", "general", "on"])
     assert "is not a Discord channel id" in str(refused.exception)
 

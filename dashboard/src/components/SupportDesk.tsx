@@ -95,7 +95,8 @@ export function SupportDesk({ platform, channel, form, onChange }: {
           ))}
           {platform === "discord" && (
             <p className="text-xs text-slate-600">
-              The Discord bot answers mentions only so far: auto and draft take effect in Slack channels.
+              Auto and draft need the gateway bot (<code>morningai discord</code>), which reads the channel; a forum's
+              new posts count as questions.
             </p>
           )}
         </fieldset>

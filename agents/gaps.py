@@ -16,10 +16,13 @@ from memory.embedders import Embedder
 
 EXAMPLES = 5
 # Words a question starts with that a document's title does not: "How do we rotate the VPN
-# keys?" suggests "Rotate the VPN keys".
+# keys?" suggests "Rotate the VPN keys". A question word that is the subject stays ("Who
+# reviews the release notes").
+_QUESTION = r"(?:how|what|why|where|when|who|which)"
+_AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|to)"
 _ASKING = re.compile(
-    r"^(?:(?:how|what|why|where|when|who|which|can|could|should|would|will|is|are|do|does|did|has|have)"
-    r"(?:['’]s)?\s+)+(?:(?:i|we|you|they|one|someone|anyone)\s+)?(?:(?:to|do|does|can|should|get|the)\s+)?",
+    rf"^(?:{_QUESTION}['’]s\s+|{_QUESTION}\s+{_AUX}\s+|{_AUX}\s+)"
+    r"(?:(?:i|we|you|they|one|someone|anyone)\s+)?(?:(?:to|get)\s+)?(?:the\s+)?",
     re.IGNORECASE)
 
 

@@ -139,6 +139,13 @@ def test_the_support_page_shows_a_draft_and_a_question_handed_over(built_dashboa
         row.get_by_role("button", name="Resolve “Who reviews the release notes?”").click()
         expect(page.get_by_text("Nobody asked for a person")).to_be_visible()
 
+        # The Overview counts it: handed over, then resolved by a person; a gap to write up.
+        _nav(page, "Overview")
+        desk = page.get_by_role("region", name="Support desk")
+        expect(desk.get_by_text("Resolved", exact=True).locator("xpath=following-sibling::dd[1]")).to_have_text("1")
+        expect(page.get_by_role("region", name="Coverage gaps")).to_contain_text("Write: “Who reviews the release notes”")
+        _shot(page, "16-overview-support")
+
 
 def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path):
     expect = playwright.expect

@@ -15,7 +15,7 @@ from core.runtime import Runtime
 from memory import faqs
 from tasks import lifecycle, support
 from worker import channels, jobs
-from worker.posters import FollowsUp, HandsOver, MarksResolved
+from worker.posters import FollowsUp, HandsOver, MarksResolved, courtesy
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,7 @@ def resolved(task_id: str) -> str:
     task = lifecycle.load(rt.db, uuid.UUID(task_id))
     if task is None:
         return "no such task"
-    try:
-        poster = posters.for_task(task)
-        if isinstance(poster, MarksResolved):
-            poster.mark_resolved(task)
-    except Exception:  # a courtesy; the FAQ draft matters more
-        log.warning("could not show task %s resolved on %s", task.id, task.platform, exc_info=True)
+    courtesy(posters, task, MarksResolved, lambda poster: poster.mark_resolved(task), "show it resolved")
     return learn(rt, task)
 
 

@@ -8,7 +8,6 @@ answered, whatever the mode, and so is a draft a person published.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from agents import confidence
@@ -16,9 +15,7 @@ from core.models import ChatTask, Reply
 from core.runtime import Runtime
 from tasks import lifecycle
 from worker.channels import ChannelSettings
-from worker.posters import PosterRegistry, Reacts, Reviews
-
-log = logging.getLogger(__name__)
+from worker.posters import PosterRegistry, Reacts, Reviews, courtesy
 
 
 @dataclass(frozen=True)
@@ -48,8 +45,9 @@ def serve(rt: Runtime, posters: PosterRegistry, task: ChatTask, rules: ChannelSe
         return Held("skipped", reason)
     if rules.mode == "draft":
         lifecycle.mark_drafted(rt.db, task.id)
-        if rules.review_channel:
-            _review(posters, task, reply, rules.review_channel)
+        if rules.review_channel:  # the draft waits in the dashboard whatever happens there
+            courtesy(posters, task, Reviews, lambda poster: poster.review(task, reply, rules.review_channel),
+                     f"post the draft to review channel {rules.review_channel}")
         return Held("drafted", f"drafted for review in {rules.review_channel or 'the dashboard'}")
     confidence, needed = reply.metadata.get("confidence") or 0.0, threshold(rt, rules)
     if confidence >= needed and not reply.metadata.get("abstained"):
@@ -57,27 +55,6 @@ def serve(rt: Runtime, posters: PosterRegistry, task: ChatTask, rules: ChannelSe
     reason = f"withheld: confidence {confidence:.2f} is below the channel's threshold {needed:.2f}"
     lifecycle.mark_withheld(rt.db, task.id, reason)
     if rules.unsure_reaction:
-        _react(posters, task, rules.unsure_reaction)
+        courtesy(posters, task, Reacts, lambda poster: poster.react(task, rules.unsure_reaction),
+                 f"react {rules.unsure_reaction} to the question")
     return Held("withheld", reason)
-
-
-def _review(posters: PosterRegistry, task: ChatTask, reply: Reply, channel: str) -> None:
-    # The draft waits in the dashboard whatever happens here.
-    poster = posters.for_task(task)
-    if not isinstance(poster, Reviews):
-        return
-    try:
-        poster.review(task, reply, channel)
-    except Exception:
-        log.warning("could not post the draft of task %s to review channel %s; it waits in the dashboard",
-                    task.id, channel, exc_info=True)
-
-
-def _react(posters: PosterRegistry, task: ChatTask, emoji: str) -> None:
-    poster = posters.for_task(task)
-    if not isinstance(poster, Reacts):
-        return
-    try:
-        poster.react(task, emoji)
-    except Exception:
-        log.warning("could not react %s to the question of task %s", emoji, task.id, exc_info=True)

@@ -6,6 +6,7 @@ the worker records so a task is never posted twice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -118,6 +119,9 @@ class NoPoster(LookupError):
     pass
 
 
+log = logging.getLogger(__name__)
+
+
 class PosterRegistry:
     def __init__(self) -> None:
         self._posters: dict[str, Poster] = {}
@@ -130,3 +134,16 @@ class PosterRegistry:
             return self._posters[task.platform]
         except KeyError:
             raise NoPoster(f"no poster for platform {task.platform!r}: is that integration configured?") from None
+
+
+def courtesy(posters: PosterRegistry, task: ChatTask, able: type, call: Callable, what: str) -> None:
+    """`call(poster)` where the task's poster is `able`; a courtesy, whose failure fails nothing
+    (a missing poster included: posting the answer, if one is coming, says why)."""
+    try:
+        poster = posters.for_task(task)
+        if isinstance(poster, able):
+            call(poster)
+    except NoPoster:
+        pass
+    except Exception:
+        log.warning("could not %s for task %s", what, task.id, exc_info=True)

@@ -23,7 +23,13 @@ from core.db import Database
 from core.models import ChatTask
 from tasks import lifecycle
 from worker import channels
-from worker.posters import ClearsProgress, NoPoster, PosterRegistry, ShowsProgress
+from worker.posters import (
+    ClearsProgress,
+    NoPoster,
+    PosterRegistry,
+    ShowsProgress,
+    courtesy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,30 +40,18 @@ BATCH = 8
 
 def show(posters: PosterRegistry, task: ChatTask) -> None:
     """Let the user see their message was taken up."""
-    _courtesy(posters, task, ShowsProgress, lambda poster: poster.working(task))
+    courtesy(posters, task, ShowsProgress, lambda poster: poster.working(task), "show progress")
 
 
 def finished(posters: PosterRegistry, task: ChatTask) -> None:
     """The task's outcome is recorded: the sign of work goes."""
-    _courtesy(posters, task, ShowsProgress, lambda poster: poster.done(task))
+    courtesy(posters, task, ShowsProgress, lambda poster: poster.done(task), "take progress down")
 
 
 def withdrawn(posters: PosterRegistry, task: ChatTask) -> None:
     """No answer is coming (its channel is off): the sign an adapter put up when the message came
     in (Discord's 🤔) goes. None went up here: EarlyProgress skips channels that are off."""
-    _courtesy(posters, task, ClearsProgress, lambda poster: poster.clear_progress(task))
-
-
-def _courtesy(posters: PosterRegistry, task: ChatTask, able: type, call) -> None:
-    # A courtesy: its failure fails nothing.
-    try:
-        poster = posters.for_task(task)
-        if isinstance(poster, able):
-            call(poster)
-    except NoPoster:
-        pass  # posting the answer, if one is coming, fails with the reason
-    except Exception:
-        log.warning("could not update the progress of task %s", task.id, exc_info=True)
+    courtesy(posters, task, ClearsProgress, lambda poster: poster.clear_progress(task), "withdraw progress")
 
 
 class EarlyProgress:

@@ -23,6 +23,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from adapters.slack.agent_view import short, viewed_channel
+from adapters.slack.render import permalink
 from core.models import KINDS, ChatTask, Listening
 from core.questions import is_question
 
@@ -154,7 +155,8 @@ def register(app: App, hub: Hub) -> None:
             if listening.support and event.get("user") and event.get("text"):
                 # A support channel: what people answer there is kept, to learn from once resolved.
                 hub.record_reply(event["channel"], thread, event["ts"], event["user"],
-                                 question_text(event["text"], context.bot_user_id), _permalink(event))
+                                 question_text(event["text"], context.bot_user_id),
+                                 permalink(event["channel"], event["ts"], thread))
         elif hub.listening(event["channel"]).unasked:
             # A support channel: a question nobody tagged the bot in (answered or drafted per the
             # channel's mode, by the worker).
@@ -234,12 +236,6 @@ def register(app: App, hub: Hub) -> None:
         message = body.get("message") or {}
         blocks = [b for b in message.get("blocks", []) if b.get("block_id") != "draft_review"]
         respond(replace_original=True, text=words, blocks=blocks + _review_result(user, words))
-
-
-def _permalink(event: dict) -> str:
-    """Where a reply can be read in its thread (Slack redirects this to the workspace's own host)."""
-    return (f"https://slack.com/archives/{event['channel']}/p{event['ts'].replace('.', '')}"
-            f"?thread_ts={event['thread_ts']}&cid={event['channel']}")
 
 
 def _task_of(action: dict, what: str) -> uuid.UUID | None:

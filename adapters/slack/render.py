@@ -184,12 +184,18 @@ def in_progress(markdown: str, status: str) -> Message:
     return Message(text=_fallback(blocks) if body else status, blocks=blocks)
 
 
+def permalink(channel: str, ts: str, thread_ts: str | None = None) -> str:
+    """Where a message can be read (Slack redirects this to the workspace's own host)."""
+    link = f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    return f"{link}?thread_ts={thread_ts}&cid={channel}" if thread_ts else link
+
+
 def review(reply: Reply, *, task_id: str, trace_id: str, asked_by: str, channel: str, message_ts: str,
            question: str) -> Message:
     """A drafted answer put before reviewers: whose question, where (with a link to it), the draft
     as it would be posted, and Publish / Dismiss. A draft too long for one message is shown cut:
     the dashboard has all of it, and Publish posts all of it."""
-    link = f"https://slack.com/archives/{channel}/p{message_ts.replace('.', '')}"
+    link = permalink(channel, message_ts)
     head = [_context([f"Draft answer to <@{asked_by}> in <#{channel}> · <{link}|the question>"]),
             _section(f">{escape(question)[:SECTION_CHARS - 1]}")]
     answer = [_section(text) for text in sections(reply.text)] or [_section("(no answer)")]

@@ -218,3 +218,12 @@ def due_sources(conn: psycopg.Connection) -> list[dict[str, Any]]:
         SELECT id, kind, location, coalesce(next_sync_at, created_at) AS due FROM sources
         WHERE schedule_minutes IS NOT NULL AND coalesce(next_sync_at, created_at) <= now()
         """).fetchall()
+
+
+def sealed_credentials(conn: psycopg.Connection) -> list[tuple[uuid.UUID, bytes]]:
+    rows = conn.execute("SELECT id, credentials FROM sources WHERE credentials IS NOT NULL").fetchall()
+    return [(row["id"], bytes(row["credentials"])) for row in rows]
+
+
+def set_credentials(conn: psycopg.Connection, source_id: uuid.UUID, sealed: bytes | None) -> None:
+    conn.execute("UPDATE sources SET credentials = %s WHERE id = %s", (sealed, source_id))

@@ -118,7 +118,7 @@ def test_discussions_come_answered_first_with_the_accepted_answer_marked(github)
     github.add_discussion(REPO, "How do I deploy?", "Which command?",
                           comments=["Try make deploy?", "Run `make release` from main.", "Thanks"], answer=1)
     items = [i for i in connect(github, issues=False).listing({}).items if "/discussions/" in i.location]
-    first = sorted(items, key=lambda i: i.priority)[0]
+    first = min(items, key=lambda i: i.priority)
     assert first.title == "How do I deploy? (#2)"
     text = first.fetch(None).data.decode()
     assert "answered" in text

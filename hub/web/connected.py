@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import psycopg
-from flask import jsonify
+from flask import jsonify, url_for
 
 from core import workspaces
 from hub.web import common
@@ -44,13 +44,14 @@ def add(body: dict[str, Any]):
     except psycopg.errors.UniqueViolation:
         return common.error(f"workspace {space.name} already has a source at {connector.location}: "
                             "sync it, or remove it first", 409)
-    job = rt.queue.enqueue_sync(space.name, row["id"])
-    return jsonify(source=source_json(row), job=job.id), 202
+    return sync_now(space, row)
 
 
 def sync_now(space: workspaces.Workspace, row: dict[str, Any]):
+    """202 with the sync job to poll, as an ingest's, and the source as it stands."""
     job = common.runtime().queue.enqueue_sync(space.name, row["id"])
-    return jsonify(source=source_json(row), job=job.id), 202
+    location = url_for("knowledge.job_status", job_id=job.id)
+    return jsonify(job=job.id, status=job.get_status(), url=location, source=source_json(row)), 202, {"Location": location}
 
 
 def source_json(row: dict[str, Any]) -> dict[str, Any]:

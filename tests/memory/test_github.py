@@ -170,6 +170,13 @@ def test_a_secondary_rate_limit_is_waited_out(github):
     assert connector.client.waited == 1.0
 
 
+def test_an_exhausted_primary_rate_limit_is_waited_out_until_its_reset(github):
+    github.primary_rate_limit("GET /repos/{owner}/{repo}/issues", reset_in=1)
+    connector = connect(github, discussions=False)
+    assert len(connector.listing({}).items) == 3
+    assert github.count("GET /repos/{owner}/{repo}/issues") == 2 and 0 < connector.client.waited <= 2.5
+
+
 def test_a_github_app_signs_a_jwt_for_an_installation_token_and_reuses_it(github):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from redis import Redis
 from rq import Queue, Retry, Worker
@@ -84,6 +84,22 @@ class TaskQueue:
         return self.ingest.enqueue("worker.jobs.ingest_sources", workspace, targets, **options,
                                    job_timeout=6 * 3600, result_ttl=7 * 24 * 3600,
                                    failure_ttl=7 * 24 * 3600)
+
+    def enqueue_sync(self, workspace: str, source_id: uuid.UUID, changed: dict | None = None, *,
+                     due: datetime | None = None) -> Job | None:
+        """Sync a source: now (the dashboard, the CLI, a webhook's push), or at its schedule's
+        `due` time through RQ's scheduler. A scheduled run has one job id per due time, so the
+        sweep that heals a job Redis lost adds nothing while the job waits or runs (None)."""
+        options = {"job_timeout": 6 * 3600, "result_ttl": 7 * 24 * 3600, "failure_ttl": 7 * 24 * 3600}
+        args = ("worker.sync.sync_source", workspace, str(source_id), changed)
+        if due is None:
+            return self.ingest.enqueue(*args, job_id=f"sync-{source_id}-{uuid.uuid4().hex[:12]}", **options)
+        job_id = f"sync-{source_id}-at-{int(due.timestamp())}"
+        if self.redis.hget(Job.key_for(job_id), "status") in (b"queued", b"started", b"scheduled", b"deferred"):
+            return None
+        if due.timestamp() <= time.time():
+            return self.ingest.enqueue(*args, job_id=job_id, **options)
+        return self.ingest.enqueue_at(due, *args, job_id=job_id, **options)
 
     def enqueue_faqs(self, workspace: str) -> Job:
         # On the ingest queue: like an ingest it may take minutes, and no chat user waits on it.

@@ -58,20 +58,22 @@ def document_hashes(conn: psycopg.Connection, source_id: uuid.UUID) -> dict[str,
 
 def replace_document(conn: psycopg.Connection, workspace_id: uuid.UUID, source_id: uuid.UUID,
                      document: Document, content_hash: str, chunks: Sequence[Chunk],
-                     vectors: np.ndarray) -> uuid.UUID:
+                     vectors: np.ndarray, version: str | None = None) -> uuid.UUID:
     """Store a document and its chunks, replacing the previous version's chunks. The caller's
     transaction makes the swap atomic: a search sees the old chunks or the new ones."""
     document_id = conn.execute(
         """
-        INSERT INTO documents (workspace_id, source_id, location, title, format, content_hash, metadata)
-        VALUES (%s, %s, %s, %s, %s, %s, %s)
+        INSERT INTO documents (workspace_id, source_id, location, title, format, content_hash, metadata,
+                               version)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT (source_id, location) DO UPDATE
             SET title = EXCLUDED.title, format = EXCLUDED.format, content_hash = EXCLUDED.content_hash,
-                metadata = EXCLUDED.metadata, updated_at = now()
+                metadata = EXCLUDED.metadata, version = EXCLUDED.version, updated_at = now()
         RETURNING id
         """,
         (workspace_id, source_id, document.location, document.title, document.format, content_hash,
-         Jsonb({**document.metadata, "language": document.language} if document.language else document.metadata)),
+         Jsonb({**document.metadata, "language": document.language} if document.language else document.metadata),
+         version),
     ).fetchone()["id"]
     conn.execute("DELETE FROM chunks WHERE document_id = %s", (document_id,))
     write_chunks(conn, workspace_id, document_id, chunks, vectors)
@@ -154,3 +156,85 @@ def document(conn: psycopg.Connection, document_id: uuid.UUID) -> dict[str, Any]
                         ORDER BY c.position) AS chunks
            FROM documents d JOIN sources s ON s.id = d.source_id WHERE d.id = %s""",
         (document_id,)).fetchone()
+
+
+# Sources that sync (memory/sync.py): a connector's source, its documents' versions, its runs.
+
+def add_source(conn: psycopg.Connection, workspace_id: uuid.UUID, kind: str, location: str, name: str,
+               options: dict[str, Any], credentials: bytes | None,
+               schedule_minutes: int | None) -> dict[str, Any]:
+    """A new connector source; UniqueViolation when the workspace has one at `location`. Its
+    first sync is the caller's to start; the schedule's first run is a schedule after it."""
+    return conn.execute(
+        """
+        INSERT INTO sources (workspace_id, kind, location, name, options, credentials, schedule_minutes,
+                             next_sync_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, now() + make_interval(mins => %s)) RETURNING *
+        """,
+        (workspace_id, kind, location, name, Jsonb(options), credentials, schedule_minutes, schedule_minutes),
+    ).fetchone()
+
+
+def document_versions(conn: psycopg.Connection, source_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    """location -> {id, version, content_hash} of the source's documents."""
+    rows = conn.execute("SELECT id, location, version, content_hash FROM documents WHERE source_id = %s",
+                        (source_id,))
+    return {row["location"]: row for row in rows}
+
+
+def set_document_version(conn: psycopg.Connection, document_id: uuid.UUID, version: str | None) -> None:
+    conn.execute("UPDATE documents SET version = %s WHERE id = %s", (version, document_id))
+
+
+def delete_locations(conn: psycopg.Connection, source_id: uuid.UUID, locations: Sequence[str]) -> int:
+    return conn.execute("DELETE FROM documents WHERE source_id = %s AND location = ANY(%s)",
+                        (source_id, list(locations))).rowcount
+
+
+def start_sync(conn: psycopg.Connection, source_id: uuid.UUID) -> None:
+    conn.execute("UPDATE sources SET status = 'syncing', last_run_at = now(), progress = NULL WHERE id = %s",
+                 (source_id,))
+
+
+def sync_progress(conn: psycopg.Connection, source_id: uuid.UUID, progress: dict[str, Any]) -> None:
+    conn.execute("UPDATE sources SET progress = %s WHERE id = %s", (Jsonb(progress), source_id))
+
+
+def finish_sync(conn: psycopg.Connection, source_id: uuid.UUID, *, counts: dict[str, Any],
+                skipped: list[dict[str, str]], cursor: dict[str, Any] | None, error: str | None) -> None:
+    """Record a run. A failed one (`error`) keeps the cursor, so the next run starts from the
+    last good one; either way the next scheduled run is due a schedule from now."""
+    conn.execute(
+        """
+        UPDATE sources s SET
+            status = CASE WHEN %(error)s::text IS NULL THEN 'ready' ELSE 'failing' END,
+            last_error = %(error)s, skipped = %(skipped)s, last_sync = %(counts)s, progress = NULL,
+            cursor = coalesce(%(cursor)s, s.cursor),
+            last_synced_at = CASE WHEN %(error)s::text IS NULL THEN now() ELSE s.last_synced_at END,
+            next_sync_at = now() + make_interval(mins => s.schedule_minutes),
+            documents = (SELECT count(*) FROM documents d WHERE d.source_id = s.id),
+            chunks = (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id
+                      WHERE d.source_id = s.id)
+        WHERE id = %(id)s
+        """,
+        {"error": error, "skipped": Jsonb(skipped), "counts": Jsonb(counts),
+         "cursor": Jsonb(cursor) if cursor is not None else None, "id": source_id},
+    )
+
+
+def due_sources(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Scheduled sources whose next sync is due; one that never ran is due since it was added."""
+    return conn.execute(
+        """
+        SELECT id, kind, location, coalesce(next_sync_at, created_at) AS due FROM sources
+        WHERE schedule_minutes IS NOT NULL AND coalesce(next_sync_at, created_at) <= now()
+        """).fetchall()
+
+
+def sealed_credentials(conn: psycopg.Connection) -> list[tuple[uuid.UUID, bytes]]:
+    rows = conn.execute("SELECT id, credentials FROM sources WHERE credentials IS NOT NULL").fetchall()
+    return [(row["id"], bytes(row["credentials"])) for row in rows]
+
+
+def set_credentials(conn: psycopg.Connection, source_id: uuid.UUID, sealed: bytes | None) -> None:
+    conn.execute("UPDATE sources SET credentials = %s WHERE id = %s", (sealed, source_id))

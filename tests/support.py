@@ -56,3 +56,21 @@ def admin_session(url: str, email: str, password: str) -> requests.Session:
     assert response.status_code == 200, response.text
     session.headers["X-CSRF-Token"] = response.json()["csrf_token"]
     return session
+
+
+class CountingEmbedder:
+    """The real hash embedder, counting what it is asked to embed: a re-sync of unchanged items
+    must cost no embedding."""
+
+    def __init__(self):
+        from memory.embedders import HashEmbedder
+
+        self.inner = HashEmbedder()
+        self.name, self.dims = self.inner.name, self.inner.dims
+        self.calls = 0
+        self.texts = 0
+
+    def embed(self, texts):
+        self.calls += 1
+        self.texts += len(texts)
+        return self.inner.embed(texts)

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Jobs that may take minutes and hold a model or many connections (ingest, FAQ drafting): one
 # at a time per process, so a burst of them never crowds out the chat.
-LONG_JOBS = {"worker.jobs.ingest_sources", "worker.jobs.generate_faqs"}
+LONG_JOBS = {"worker.jobs.ingest_sources", "worker.jobs.generate_faqs", "worker.sync.sync_source"}
 
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 

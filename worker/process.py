@@ -17,7 +17,7 @@ from rq import Worker
 
 from memory.embedders import load_before_fork
 from tasks import dispatcher, reconciler
-from worker import jobs
+from worker import jobs, sync
 from worker.engine import ThreadedWorker
 from worker.progress import EarlyProgress
 
@@ -74,6 +74,7 @@ def _keep_watch(wiring: jobs.Wiring, worker_name: str, holding: Callable[[], set
         try:
             rt.queue.beat(worker_name, ttl=reconciler.HEARTBEAT_TTLS * interval, holding=holding())
             reconciler.sweep(rt, lambda task: jobs.announce_failure(rt, wiring.posters, task))
+            sync.enqueue_due(rt)
         except Exception:
             log.exception("reconciler sweep failed; next one in %ss", interval)
         stop.wait(interval)

@@ -41,6 +41,7 @@ from hub.admin import settings as admin_settings
 from hub.cli.progress import IngestProgress
 from hub.embedded import EmbeddedPostgres, EmbeddedServiceError
 from hub.supervisor import Supervisor
+from memory import credentials as source_credentials
 from memory.embedders import EmbeddingError, choose_embedder
 from memory.ingest import ingest
 from memory.search import search
@@ -147,7 +148,14 @@ def rotate_secret_key() -> None:
             except UnreadableSecret:
                 raise CommandError("a secret set in the dashboard opens with neither key: is "
                                    "MORNINGAI_PREVIOUS_SECRET_KEY the key the hub ran with? Nothing was changed") from None
-    out.print(f"re-encrypted {tokens} Slack token(s) and {secrets} dashboard secret(s) with the new key; "
+            try:
+                sources = source_credentials.reseal(conn, settings, [workspaces.get(db, name).id
+                                                                     for name in workspaces.all_names(db)])
+            except UnreadableSecret:
+                raise CommandError("a source's credentials open with neither key: is MORNINGAI_PREVIOUS_SECRET_KEY "
+                                   "the key the hub ran with? Nothing was changed") from None
+    out.print(f"re-encrypted {tokens} Slack token(s), {secrets} dashboard secret(s) and {sources} source "
+              "credential(s) with the new key; "
               "now unset MORNINGAI_PREVIOUS_SECRET_KEY on every service", soft_wrap=True)
 
 
@@ -354,12 +362,14 @@ from hub.cli.channels import channels_app  # noqa: E402
 from hub.cli.discord import discord_app  # noqa: E402
 from hub.cli.faq import faq  # noqa: E402
 from hub.cli.slack import slack  # noqa: E402
+from hub.cli.sources import sources_app  # noqa: E402
 
 app.command()(ask)
 app.add_typer(faq, name="faq")
 app.add_typer(slack, name="slack")
 app.add_typer(discord_app, name="discord")
 app.add_typer(channels_app, name="channels")
+app.add_typer(sources_app, name="sources")
 
 
 def main() -> None:

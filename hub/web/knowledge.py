@@ -12,8 +12,8 @@ from rq.job import Job
 from werkzeug.utils import secure_filename
 
 from core import workspaces
-from hub.web import common
-from memory import store
+from hub.web import common, connected
+from memory import connectors, store
 from memory.embedders import EmbeddingError
 from memory.search import search
 
@@ -53,7 +53,7 @@ def list_sources():
     space = workspaces.get(rt.db, request.args.get("workspace", "default"))
     with rt.db.workspace(space.id) as conn:
         rows = store.sources(conn)
-    return jsonify(workspace=space.name, embedder=space.embedder, sources=[_source_json(r) for r in rows])
+    return jsonify(workspace=space.name, embedder=space.embedder, sources=[connected.source_json(r) for r in rows])
 
 
 @bp.post("/sources")
@@ -76,8 +76,11 @@ def add_source():
         targets, options = [str(folder / name)], {}
     else:
         body = request.get_json(silent=True)
+        if isinstance(body, dict) and "kind" in body:
+            return connected.add(body)
         if not isinstance(body, dict) or not isinstance(body.get("location"), str) or not body["location"].strip():
-            return common.error('send {"location": "<path, repository or URL>"} as JSON, or a file as multipart')
+            return common.error('send {"location": "<path, repository or URL>"} or {"kind": "github", "settings": '
+                                '{...}, "credentials": {...}} as JSON, or a file as multipart')
         workspace = body.get("workspace", "default")
         options = {key: body.get(key, []) for key in ("include", "exclude")}
         if not all(isinstance(v, list) and all(isinstance(g, str) for g in v) for v in options.values()):
@@ -108,9 +111,20 @@ def _source(source_id: uuid.UUID) -> tuple[workspaces.Workspace, dict]:
 @bp.post("/sources/<uuid:source_id>/reingest")
 def reingest(source_id: uuid.UUID):
     space, row = _source(source_id)
+    if row["kind"] in connectors.kinds():
+        return connected.sync_now(space, row)
     force = request.args.get("force") in ("1", "true")
     queue = common.runtime().queue
     return _started(queue.enqueue_ingest(space.name, [row["location"]], reembed=force, **row["options"]))
+
+
+@bp.post("/sources/<uuid:source_id>/sync")
+def sync(source_id: uuid.UUID):
+    space, row = _source(source_id)
+    if row["kind"] not in connectors.kinds():
+        return common.error(f"source {source_id} is a {row['kind']}, which is ingested, not synced: "
+                            f"POST /api/knowledge/sources/{source_id}/reingest", 409)
+    return connected.sync_now(space, row)
 
 
 @bp.delete("/sources/<uuid:source_id>")
@@ -136,9 +150,3 @@ def job_status(job_id: str):
 def _started(job: Job):
     location = url_for("knowledge.job_status", job_id=job.id)
     return jsonify(job=job.id, status=job.get_status(), url=location), 202, {"Location": location}
-
-
-def _source_json(row: dict) -> dict:
-    return {key: (value.isoformat() if hasattr(value, "isoformat") else
-                  str(value) if isinstance(value, uuid.UUID) else value)
-            for key, value in row.items()}

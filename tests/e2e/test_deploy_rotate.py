@@ -9,8 +9,10 @@ from conftest import ROOT
 from slack_sdk.oauth.installation_store import Bot
 
 from adapters.slack.installations import SlackInstallations
+from core import workspaces
 from core.config import load_settings
 from hub.admin import secrets as admin_secrets
+from memory import credentials, store
 
 OLD, NEW = "old-" + "o" * 44, "new-" + "n" * 44
 
@@ -36,6 +38,19 @@ def _dashboard_secrets(rt, *keys: str) -> dict[str, str]:
             **{variable: "(unreadable)" for variable in unreadable}}
 
 
+def _add_source(rt, key: str):
+    space, _ = workspaces.ensure(rt.db, "synced")
+    sealed = credentials.seal(load_settings(MORNINGAI_SECRET_KEY=key), {"token": "ghp-source"})
+    with rt.db.workspace(space.id) as conn:
+        return space, store.add_source(conn, space.id, "web", "https://docs.example", "docs", {}, sealed, None)["id"]
+
+
+def _source_credentials(rt, space, source_id, *keys: str) -> dict:
+    settings = load_settings(MORNINGAI_SECRET_KEY=keys[0], MORNINGAI_PREVIOUS_SECRET_KEY=keys[1] if keys[1:] else None)
+    with rt.db.workspace(space.id) as conn:
+        return credentials.open_sealed(settings, store.source(conn, source_id)["credentials"])
+
+
 def _rotate(hub_env, **keys) -> subprocess.CompletedProcess:
     env = {**hub_env, **keys}
     return subprocess.run([sys.executable, "-m", "hub", "rotate-secret-key"], env=env, cwd=ROOT,
@@ -46,14 +61,16 @@ def test_tokens_are_resealed_with_the_new_key(rt, hub_env):
     _install(rt, "T1")
     _install(rt, "T2")
     _set_in_dashboard(rt, "openai_api_key", "sk-dashboard", OLD)
+    space, source_id = _add_source(rt, OLD)
     assert _token(rt, "T1", NEW, OLD) == "xoxb-T1"  # both keys set: readable before the command
     assert _dashboard_secrets(rt, NEW, OLD) == {"openai_api_key": "sk-dashboard"}
 
     done = _rotate(hub_env, MORNINGAI_SECRET_KEY=NEW, MORNINGAI_PREVIOUS_SECRET_KEY=OLD)
     assert done.returncode == 0, done.stderr
-    assert "re-encrypted 2 Slack token(s) and 1 dashboard secret(s)" in done.stdout
+    assert "re-encrypted 2 Slack token(s), 1 dashboard secret(s) and 1 source credential(s)" in done.stdout
     assert _token(rt, "T1", NEW) == "xoxb-T1" and _token(rt, "T2", NEW) == "xoxb-T2"
     assert _dashboard_secrets(rt, NEW) == {"openai_api_key": "sk-dashboard"}
+    assert _source_credentials(rt, space, source_id, NEW) == {"token": "ghp-source"}
 
     again = _rotate(hub_env, MORNINGAI_SECRET_KEY=NEW, MORNINGAI_PREVIOUS_SECRET_KEY=OLD)
     assert again.returncode == 0 and _token(rt, "T2", NEW) == "xoxb-T2"

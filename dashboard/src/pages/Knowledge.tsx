@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, poll, type Job } from "../api";
+import { ConnectSource, KINDS } from "../components/ConnectSource";
 import { Markdown } from "../components/Markdown";
 import { Button, Card, EmptyState, ErrorNote, Field, PageHeader, StatusBadge, inputClass } from "../components/ui";
 import { WorkspacePicker } from "../components/WorkspacePicker";
@@ -14,7 +15,17 @@ interface Source {
   skipped: { location: string; reason: string }[];
   last_run_at: string | null;
   last_error: string | null;
+  // Sources a connector keeps in sync:
+  name?: string | null;
+  schedule_minutes?: number | null;
+  last_synced_at?: string | null;
+  next_sync_at?: string | null;
+  progress?: { done: number; total: number; current: string } | null;
+  last_sync?: { added: number; updated: number; unchanged: number; deleted: number; embedded: number } | null;
 }
+
+const synced = (source: Source) => source.kind in KINDS;
+const busy = (source: Source) => source.status === "syncing" || (synced(source) && source.status === "new");
 
 interface Hit {
   title: string;
@@ -45,13 +56,21 @@ export function Knowledge() {
   }, [workspace]);
 
   useEffect(() => void load(), [load]);
+  // A sync runs on a worker: its progress is on the source's row, read again until it ends.
+  const syncing = sources?.some(busy) ?? false;
+  useEffect(() => {
+    if (!syncing) return;
+    const timer = window.setTimeout(() => void load(), 1500);
+    return () => window.clearTimeout(timer);
+  }, [syncing, sources, load]);
 
-  async function follow(started: Promise<{ url: string }>) {
+  async function follow(started: Promise<unknown>) {
     setError(null);
     try {
-      const { url } = await started;
+      const { url } = (await started) as { url: string };
+      void load(); // a new source shows at once, its sync's progress on its row
       const last = await poll(() => api<Job>(url), jobDone, setJob);
-      if (last.status === "failed") setError(new Error(`Ingest failed: ${last.error}`));
+      if (last.status === "failed") setError(new Error(`Failed: ${last.error}`));
       await load();
     } catch (caught) {
       setError(caught);
@@ -101,7 +120,7 @@ export function Knowledge() {
       <PageHeader title="Knowledge">
         <WorkspacePicker value={workspace} onChange={setWorkspace} />
       </PageHeader>
-      <div className="mb-6 grid gap-4 lg:grid-cols-2">
+      <div className="mb-6 grid gap-4 lg:grid-cols-3">
         <Card title="Upload files">
           <Field label="Markdown, text, HTML, PDF or source files" id="upload">
             <input id="upload" type="file" multiple className={inputClass} onChange={(e) => upload(e.target.files)} />
@@ -130,6 +149,7 @@ export function Knowledge() {
             <Button type="submit">Add and ingest</Button>
           </form>
         </Card>
+        <ConnectSource workspace={workspace} onStarted={(started) => void follow(started)} />
       </div>
       <ErrorNote error={error} />
       <Card title="Sources" className="mb-6">
@@ -137,8 +157,8 @@ export function Knowledge() {
           <p>Loading…</p>
         ) : sources.length === 0 ? (
           <EmptyState title="No knowledge in this workspace yet">
-            Upload a few Markdown or PDF files above, or add a folder, a git repository or a URL. The bot answers from
-            what you add here, with citations.
+            Upload a few Markdown or PDF files above, add a folder, a git repository or a URL, or connect GitHub,
+            Confluence, Notion or a web site to keep it in sync. The bot answers from what you add here, with citations.
           </EmptyState>
         ) : (
           <table className="w-full text-left text-sm">
@@ -151,19 +171,51 @@ export function Knowledge() {
               {sources.map((source) => (
                 <tr key={source.id} className="border-b border-slate-100 align-top">
                   <td className="py-2">
-                    <span className="font-mono">{source.location}</span> <span className="text-slate-600">({source.kind})</span>
+                    {synced(source) ? (
+                      <a className="font-medium text-indigo-800 underline" href={source.location}>{source.name ?? source.location}</a>
+                    ) : (
+                      <span className="font-mono">{source.location}</span>
+                    )}{" "}
+                    <span className="text-slate-600">({KINDS[source.kind]?.label ?? source.kind})</span>
                     {source.last_error && <p className="text-red-800">{source.last_error}</p>}
-                    {source.skipped.length > 0 && <p className="text-slate-600">{source.skipped.length} file(s) skipped</p>}
+                    {source.skipped.length > 0 && (
+                      <details className="text-slate-600">
+                        <summary>{source.skipped.length} item(s) skipped</summary>
+                        <ul>{source.skipped.map((s) => <li key={s.location}>{s.location}: {s.reason}</li>)}</ul>
+                      </details>
+                    )}
+                    {source.status === "syncing" && source.progress && (
+                      <progress className="mt-1 w-full" max={source.progress.total || 1} value={source.progress.done}
+                                aria-label={`Sync progress of ${source.name ?? source.location}`} />
+                    )}
+                    {source.last_sync && source.status !== "syncing" && (
+                      <p className="text-slate-600">
+                        Last sync: {source.last_sync.added} added, {source.last_sync.updated} updated,{" "}
+                        {source.last_sync.unchanged} unchanged, {source.last_sync.deleted} removed
+                      </p>
+                    )}
                   </td>
                   <td><StatusBadge status={source.status} /></td>
                   <td>{source.documents}</td>
                   <td>{source.chunks}</td>
-                  <td>{source.last_run_at ? new Date(source.last_run_at).toLocaleString() : "—"}</td>
+                  <td>
+                    {source.last_run_at ? new Date(source.last_run_at).toLocaleString() : "—"}
+                    {source.next_sync_at && source.schedule_minutes && (
+                      <p className="text-slate-600">next {new Date(source.next_sync_at).toLocaleString()}</p>
+                    )}
+                  </td>
                   <td className="space-x-2 whitespace-nowrap">
-                    <Button variant="secondary" aria-label={`Re-ingest ${source.location}`}
-                            onClick={() => void follow(api(`/api/knowledge/sources/${source.id}/reingest?workspace=${encodeURIComponent(workspace)}`, { method: "POST" }))}>
-                      Re-ingest
-                    </Button>
+                    {synced(source) ? (
+                      <Button variant="secondary" aria-label={`Sync ${source.name ?? source.location}`} disabled={busy(source)}
+                              onClick={() => void follow(api(`/api/knowledge/sources/${source.id}/sync?workspace=${encodeURIComponent(workspace)}`, { method: "POST" }))}>
+                        Sync now
+                      </Button>
+                    ) : (
+                      <Button variant="secondary" aria-label={`Re-ingest ${source.location}`}
+                              onClick={() => void follow(api(`/api/knowledge/sources/${source.id}/reingest?workspace=${encodeURIComponent(workspace)}`, { method: "POST" }))}>
+                        Re-ingest
+                      </Button>
+                    )}
                     <Button variant="danger" aria-label={`Delete ${source.location}`} onClick={() => void remove(source)}>
                       Delete
                     </Button>

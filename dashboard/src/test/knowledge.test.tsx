@@ -1,0 +1,64 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Knowledge } from "../pages/Knowledge";
+import { fakeApi } from "./fetch";
+
+const SYNCING = {
+  id: "s1", kind: "github", location: "https://github.com/acme/handbook", name: "acme/handbook", status: "syncing",
+  documents: 12, chunks: 40, skipped: [{ location: "https://github.com/acme/handbook/blob/main/big.pdf", reason: "larger than 10000000 bytes" }],
+  last_run_at: "2026-12-04T09:00:00Z", last_error: null, schedule_minutes: 60, next_sync_at: null,
+  progress: { done: 30, total: 120, current: "docs/deploy.md" }, last_sync: null,
+};
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("Knowledge: sources a connector keeps in sync", () => {
+  it("sends the settings and the secrets apart, with the schedule, and follows the first sync", async () => {
+    let sent: Record<string, unknown> = {};
+    const calls = fakeApi({
+      "GET /api/knowledge/sources": () => ({ body: { workspace: "default", sources: [] } }),
+      "POST /api/knowledge/sources": (init) => {
+        sent = JSON.parse(String(init.body));
+        return { status: 202, body: { job: "j1", status: "queued", url: "/api/knowledge/jobs/j1" } };
+      },
+      "GET /api/knowledge/jobs/j1": () => ({ body: { id: "j1", status: "finished", progress: null, error: null,
+                                                      result: { summary: "3 listed, 3 added" } } }),
+    });
+    render(<Knowledge />);
+    fireEvent.change(await screen.findByLabelText("Repository"), { target: { value: "acme/handbook" } });
+    fireEvent.change(screen.getByLabelText(/^Only these paths/), { target: { value: "docs/**\n*.md\n" } });
+    fireEvent.change(screen.getByLabelText("Access token"), { target: { value: "github_pat_123" } });
+    fireEvent.change(screen.getByLabelText("Sync"), { target: { value: "1440" } });
+    fireEvent.click(screen.getByRole("button", { name: "Connect and sync" }));
+    await waitFor(() => expect(sent.kind).toBe("github"));
+    expect(sent).toEqual({
+      kind: "github", workspace: "default", schedule_minutes: 1440,
+      settings: { repository: "acme/handbook", include: ["docs/**", "*.md"] },
+      credentials: { token: "github_pat_123" },
+    });
+    await waitFor(() => expect(calls.mock.calls.some(([url]) => String(url).includes("/jobs/j1"))).toBe(true));
+    expect(screen.getByLabelText("Access token")).toHaveValue(""); // the secret does not linger in the form
+  });
+
+  it("shows a running sync's progress, what it skipped and why, and offers no second sync meanwhile", async () => {
+    fakeApi({ "GET /api/knowledge/sources": () => ({ body: { workspace: "default", sources: [SYNCING] } }) });
+    render(<Knowledge />);
+    const bar = await screen.findByLabelText("Sync progress of acme/handbook");
+    expect(bar).toHaveAttribute("value", "30");
+    expect(bar).toHaveAttribute("max", "120");
+    expect(screen.getByText("1 item(s) skipped")).toBeInTheDocument();
+    expect(screen.getByText(/big.pdf: larger than 10000000 bytes/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Sync acme/handbook" })).toBeDisabled();
+    expect(screen.getByRole("link", { name: "acme/handbook" })).toHaveAttribute("href", SYNCING.location);
+  });
+
+  it("shows a failing source's reason and the last sync's counts", async () => {
+    const failing = { ...SYNCING, status: "failing", progress: null, last_error: "GET …/repos/acme/handbook: HTTP 401 Bad credentials",
+                      last_sync: { added: 2, updated: 1, unchanged: 9, deleted: 0, embedded: 14 } };
+    fakeApi({ "GET /api/knowledge/sources": () => ({ body: { workspace: "default", sources: [failing] } }) });
+    render(<Knowledge />);
+    expect(await screen.findByText(/HTTP 401 Bad credentials/)).toBeInTheDocument();
+    expect(screen.getByText(/2 added, 1 updated,\s+9 unchanged, 0 removed/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Sync acme/handbook" })).toBeEnabled();
+  });
+});

@@ -6,12 +6,12 @@ import asyncio
 import threading
 from contextlib import contextmanager
 
+import httpx2
 import pytest
 import requests
 from conftest import ADMIN, log_in
 from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from support import admin_session, answers, free_port, wait_for
 from werkzeug.serving import make_server
 
@@ -66,7 +66,8 @@ def _session(url: str, token: str | None, calls):
     """Run `calls(client)` in an MCP client session with `token` as its bearer token."""
     async def run():
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with (create_mcp_http_client(headers=headers) as http,
+        # The timeouts the SDK's own client has: an answer may take a while.
+        async with (httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300)) as http,
                     Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client):
             return await calls(client)
     return asyncio.run(run())

@@ -61,12 +61,12 @@ export function McpClients({ workspaces }: { workspaces: string[] }) {
         questions, over MCP at <code>{url}</code>. Each API token reads one workspace; the README's “Connect an MCP client”
         has the details.
       </p>
-      <form onSubmit={create} className="mb-4 flex flex-wrap items-center gap-2">
+      <form onSubmit={create} className="mb-4 grid gap-2 sm:grid-cols-[1fr_12rem_auto]">
         <label className="sr-only" htmlFor="token-name">Who or what will use the token</label>
         <input id="token-name" required maxLength={80} placeholder="who will use it, e.g. Claude Code, Ana's laptop"
-               className={`${inputClass} w-auto flex-1`} value={name} onChange={(e) => setName(e.target.value)} />
+               className={inputClass} value={name} onChange={(e) => setName(e.target.value)} />
         <label className="sr-only" htmlFor="token-workspace">Workspace the token reads</label>
-        <select id="token-workspace" className={`${inputClass} w-auto`} value={workspace} onChange={(e) => setWorkspace(e.target.value)}>
+        <select id="token-workspace" className={inputClass} value={workspace} onChange={(e) => setWorkspace(e.target.value)}>
           {[...new Set([workspace, ...workspaces])].map((w) => <option key={w}>{w}</option>)}
         </select>
         <Button type="submit">Create token</Button>

@@ -36,6 +36,7 @@ from hub.web import (
     metrics,
     openapi,
     tokens,
+    webhooks,
 )
 
 # `make run` (npm run build) puts the dashboard here.
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(openapi.bp)
     app.register_blueprint(tokens.bp)
     mcp_endpoint.mount(app, rt)
+    app.register_blueprint(webhooks.bp)
     _mount_slack(app, rt)
     if rt.settings.discord_public_key:
         app.register_blueprint(discord_endpoint.blueprint(wiring.discord_hub(rt), rt.settings.discord_public_key))

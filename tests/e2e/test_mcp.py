@@ -75,7 +75,7 @@ def _session(url: str, token: str | None, calls):
 
 def _refusal(url: str, token: str | None) -> str:
     """What the MCP client says when the hub refuses it."""
-    with pytest.raises(Exception) as refused:  # noqa: PT011 - an exception group, or an MCPError
+    with pytest.raises(Exception) as refused:  # an exception group, or an MCPError
         _session(url, token, lambda client: client.list_tools())
     errors, messages = [refused.value], []
     while errors:
@@ -175,7 +175,7 @@ def test_ask_answers_with_citations_through_a_worker(hub, rt, processes):
     assert not answered.is_error, answered.content
     answer = answered.structured_content
     assert "60 euros" in answer["answer"]
-    assert [c["location"] for c in answer["citations"]][0] == "handbook/expenses.md"
+    assert answer["citations"][0]["location"] == "handbook/expenses.md"
     task = lifecycle.get(rt.db, answer["task_id"])
     assert (task["platform"], task["channel"], task["workspace"], task["status"]) == ("web", "mcp", "default", "posted")
     assert task["user_id"] == f"mcp:{token['prefix']}"

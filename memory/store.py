@@ -156,6 +156,17 @@ def embedding_text(heading: str | Sequence[str], text: str) -> str:
     return f"{heading}\n\n{text}" if heading else text
 
 
+def document(conn: psycopg.Connection, document_id: uuid.UUID) -> dict[str, Any] | None:
+    """A document with its source's location, and its chunks in order as (heading, text); None
+    when the workspace has no such document."""
+    return conn.execute(
+        """SELECT d.id, d.title, d.location, d.format, d.updated_at, s.location AS source,
+                  array(SELECT ARRAY[c.heading, c.text] FROM chunks c WHERE c.document_id = d.id
+                        ORDER BY c.position) AS chunks
+           FROM documents d JOIN sources s ON s.id = d.source_id WHERE d.id = %s""",
+        (document_id,)).fetchone()
+
+
 # Sources that sync (memory/sync.py): a connector's source, its documents' versions, its runs.
 
 def add_source(conn: psycopg.Connection, workspace_id: uuid.UUID, kind: str, location: str, name: str,

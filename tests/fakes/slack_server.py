@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from .http_server import FakeServer
+from .http_server import FakeServer, send
 from .openai_server import Reply, Request
 
 
@@ -74,19 +74,15 @@ class FakeSlack:
     # --- lifecycle ---
 
     def __enter__(self) -> FakeSlack:
-        self._httpd = FakeServer(("127.0.0.1", 0), _handler_for(self))
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                         name="fake-slack", daemon=True).start()
+        self._httpd = FakeServer.start(_handler_for(self), "fake-slack")
         return self
 
     def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._httpd.stop()
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._httpd.url
 
     @property
     def api_url(self) -> str:
@@ -424,12 +420,7 @@ def _handler_for(server: FakeSlack) -> type[BaseHTTPRequestHandler]:
             headers["x-fake-ok"] = "true" if accepted else "false"
             with server._lock:
                 server.requests.append(request)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
+            send(self, reply.status, reply.headers, reply.body)
 
         def log_message(self, format, *args):
             pass

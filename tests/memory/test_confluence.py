@@ -3,16 +3,15 @@ format to Markdown, a space listed with its versions across pages of results, th
 refusals as the source's reason, rate limits waited out, and syncs on the real database."""
 
 import pytest
+from connector_support import Synced
 from fakes.confluence_server import FakeConfluence
 from support import CountingEmbedder
 
-from core import workspaces
-from memory import connectors, store
+from memory import connectors
 from memory.connectors import ConnectorError, SettingsError
 from memory.connectors.confluence_storage import to_markdown
 from memory.documents import Unreadable
 from memory.search import search
-from memory.sync import sync
 
 CREDENTIALS = {"email": "bot@acme.test", "api_token": "atl-api-token"}
 
@@ -181,62 +180,46 @@ def test_a_rate_limit_is_waited_out(confluence):
 
 @pytest.fixture
 def source(rt, confluence):
-    space, _ = workspaces.ensure(rt.db, "confluence")
-    connector = _connector(confluence)
-    with rt.db.workspace(space.id) as conn:
-        row = store.add_source(conn, space.id, "confluence", connector.location, connector.name,
-                               {"site": confluence.url, "space": "ENG"}, None, None)
-    return space, row["id"]
-
-
-def _sync(rt, space, source_id, connector, embedder):
-    return sync(rt.db, embedder, workspaces.get(rt.db, space.name), source_id, connector)
-
-
-def _stored(rt, space, source_id):
-    with rt.db.workspace(space.id) as conn:
-        return store.source(conn, source_id), store.document_versions(conn, source_id)
+    return Synced.add(rt, "confluence", _connector(confluence), {"site": confluence.url, "space": "ENG"})
 
 
 def test_a_space_stays_in_sync_edits_alone_reembedded_deletions_removed(rt, confluence, source):
-    space, source_id = source
     deploy = confluence.add_page("ENG", "Deploy guide", STORAGE)
     oncall = confluence.add_page("ENG", "On call", "<p>The on-call engineer carries the pager for a week.</p>")
     leave = confluence.add_page("ENG", "Leave", "<p>Everyone gets twenty-five days of paid leave.</p>")
     embedder = CountingEmbedder()
-    first = _sync(rt, space, source_id, _connector(confluence), embedder)
+    first = source.sync(_connector(confluence), embedder)
     assert (first.added, first.fetched, first.error) == (3, 3, None)
-    row, documents = _stored(rt, space, source_id)
+    row, documents = source.stored()
     assert row["status"] == "ready" and len(documents) == 3
     hit = search(rt.db, embedder, "confluence", "what to run to release", k=1)[0]
     assert hit.title == "Deploy guide" and "make release" in hit.text
     assert hit.location == f"{confluence.url}/wiki/spaces/ENG/pages/{deploy}/Deploy+guide"
 
     embedder.calls = embedder.texts = 0
-    again = _sync(rt, space, source_id, _connector(confluence), embedder)
+    again = source.sync(_connector(confluence), embedder)
     assert (again.unchanged, again.fetched, embedder.calls) == (3, 0, 0)
     assert confluence.fetched(oncall) == 1
 
     confluence.edit(oncall, "<p>The on-call engineer carries the pager for two weeks now.</p>")
     confluence.delete(leave)
-    report = _sync(rt, space, source_id, _connector(confluence), embedder)
+    report = source.sync(_connector(confluence), embedder)
     assert (report.updated, report.deleted, report.unchanged, report.fetched) == (1, 1, 1, 1)
     assert embedder.calls == 1 and embedder.texts == report.embedded
     assert (confluence.fetched(deploy), confluence.fetched(oncall)) == (1, 2)
-    _, documents = _stored(rt, space, source_id)
+    _, documents = source.stored()
     assert len(documents) == 2 and {d["version"] for d in documents.values()} == {"1", "2"}
     assert "two weeks" in search(rt.db, embedder, "confluence", "how long is an on-call shift", k=1)[0].text
 
 
 def test_a_revoked_token_marks_the_source_failing_and_keeps_its_knowledge(rt, confluence, source):
-    space, source_id = source
     confluence.add_page("ENG", "On call", "<p>The on-call engineer carries the pager for a week.</p>")
     embedder = CountingEmbedder()
-    _sync(rt, space, source_id, _connector(confluence), embedder)
+    source.sync(_connector(confluence), embedder)
     revoked = connectors.build("confluence", {"site": confluence.url, "space": "ENG"},
                                {"email": "bot@acme.test", "api_token": "revoked"})
-    report = _sync(rt, space, source_id, revoked, embedder)
+    report = source.sync(revoked, embedder)
     assert "HTTP 401 Unauthorized" in report.error
-    row, documents = _stored(rt, space, source_id)
+    row, documents = source.stored()
     assert row["status"] == "failing" and "HTTP 401 Unauthorized" in row["last_error"] and len(documents) == 1
     assert search(rt.db, embedder, "confluence", "who carries the pager", k=1)

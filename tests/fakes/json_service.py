@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .http_server import FakeServer, send
+from .http_server import FakeServer, KeepAliveHandler, send
 from .openai_server import Reply
 
 
@@ -69,9 +69,7 @@ class JsonService:
 
 
 def _handler_for(service: JsonService) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+    class Handler(KeepAliveHandler):
         def do_GET(self):
             self._answer()
 

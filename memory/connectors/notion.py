@@ -75,7 +75,7 @@ class Notion:
             if self.pages:
                 roots = {root: self.client.get(f"/v1/pages/{root}") for root in self.pages}
                 found.update(roots)
-                found = {key: page for key, page in found.items() if self._below(page, set(roots))}
+                found = {key: page for key, page in found.items() if self._below(page, set(roots), found)}
         for database in self.databases:
             found.update((row["id"], row) for row in self._rows(database))
         now = datetime.now(UTC)
@@ -106,9 +106,10 @@ class Notion:
             if not answer.get("has_more") or not start:
                 return results
 
-    def _below(self, page: dict[str, Any], roots: set[str]) -> bool:
-        """Whether the page is a root or sits under one: its parents, followed up through pages,
-        databases and blocks (a page inside a column or toggle) to the workspace."""
+    def _below(self, page: dict[str, Any], roots: set[str], listed: dict[str, dict[str, Any]]) -> bool:
+        """Whether the page is a root or sits under one: its parents, followed up through pages
+        (those listed already cost no request), databases and blocks (a page inside a column or
+        toggle) to the workspace."""
         seen: set[str] = set()
         current: dict[str, Any] | None = page
         while current is not None and current.get("id") not in seen:
@@ -119,7 +120,8 @@ class Notion:
             kind = "database_id" if parent.get("database_id") else parent.get("type", "")
             if kind not in _PARENTS:
                 return False  # the workspace
-            current = self._object(_PARENTS[kind], parent[kind])
+            listed_page = listed.get(parent[kind]) if kind == "page_id" else None
+            current = listed_page or self._object(_PARENTS[kind], parent[kind])
         return False
 
     def _object(self, collection: str, object_id: str) -> dict[str, Any] | None:

@@ -158,6 +158,10 @@ def test_page_trees_and_databases_narrow_the_listing(notion):
 
     tree = _connector(notion, pages=[f"https://www.notion.so/acme/Handbook-{handbook.replace('-', '')}?pvs=4"])
     assert sorted(item.title for item in tree.listing({}).items) == ["Handbook", "Install", "Linux", "Restart"]
+    # The parent pages search listed cost nothing; the root (checked) and each database, one request.
+    assert [c.path for c in notion.requests_to("/v1/pages/")] == [f"/v1/pages/{handbook}"]
+    assert sorted(c.path for c in notion.requests_to("/v1/databases/")) == sorted(
+        f"/v1/databases/{database}" for database in (runbooks, decisions))
     restart = next(item for item in tree.listing({}).items if item.title == "Restart")
     assert restart.fetch(None).data == b"- **Owner:** SRE\n\nRestart it\n"
 

@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from .http_server import FakeServer, KeepAliveHandler
+from .http_server import FakeServer, KeepAliveHandler, send
 from .openai_server import Reply, Request
 
 
@@ -419,12 +419,7 @@ def _handler_for(server: FakeSlack) -> type[BaseHTTPRequestHandler]:
             headers["x-fake-ok"] = "true" if accepted else "false"
             with server._lock:
                 server.requests.append(request)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
+            send(self, reply.status, reply.headers, reply.body)
 
         def log_message(self, format, *args):
             pass

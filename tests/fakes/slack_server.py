@@ -74,19 +74,15 @@ class FakeSlack:
     # --- lifecycle ---
 
     def __enter__(self) -> FakeSlack:
-        self._httpd = FakeServer(("127.0.0.1", 0), _handler_for(self))
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                         name="fake-slack", daemon=True).start()
+        self._httpd = FakeServer.start(_handler_for(self), "fake-slack")
         return self
 
     def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._httpd.stop()
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._httpd.url
 
     @property
     def api_url(self) -> str:

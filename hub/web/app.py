@@ -34,6 +34,7 @@ from hub.web import (
     messages,
     metrics,
     openapi,
+    proposals,
 )
 
 # `make run` (npm run build) puts the dashboard here.
@@ -66,6 +67,7 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(messages.bp)
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(faqs.bp)
+    app.register_blueprint(proposals.bp)
     app.register_blueprint(integrations.bp)
     app.config["MORNINGAI_CONNECTORS"] = wiring.connectors(rt)
     app.register_blueprint(feedback.bp)

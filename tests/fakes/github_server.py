@@ -47,7 +47,7 @@ from urllib.parse import parse_qs, quote, unquote, urlencode
 
 from . import github_graphql
 from .github_git import Commit, GitRepo
-from .http_server import FakeServer
+from .http_server import FakeServer, KeepAliveHandler
 from .openai_server import Reply, Request
 
 DOCS = "https://docs.github.com/rest"
@@ -645,8 +645,7 @@ def _validation(resource: str, field: str | None, code: str, message: str | None
 
 
 def _handler_for(server: FakeGitHub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(KeepAliveHandler):
 
         def do_GET(self):
             self._serve()

@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from .http_server import FakeServer
+from .http_server import FakeServer, KeepAliveHandler
 from .openai_server import Reply, Request
 
 
@@ -395,8 +395,7 @@ def _parse(content_type: str, raw: bytes) -> dict[str, Any]:
 
 
 def _handler_for(server: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(KeepAliveHandler):
 
         def do_GET(self):
             # slack_sdk reads conversations.* with GET and the arguments in the query string.

@@ -118,7 +118,7 @@ def test_discussions_come_answered_first_with_the_accepted_answer_marked(github)
     github.add_discussion(REPO, "How do I deploy?", "Which command?",
                           comments=["Try make deploy?", "Run `make release` from main.", "Thanks"], answer=1)
     items = [i for i in connect(github, issues=False).listing({}).items if "/discussions/" in i.location]
-    first = sorted(items, key=lambda i: i.priority)[0]
+    first = min(items, key=lambda i: i.priority)
     assert first.title == "How do I deploy? (#2)"
     text = first.fetch(None).data.decode()
     assert "answered" in text
@@ -168,6 +168,13 @@ def test_a_secondary_rate_limit_is_waited_out(github):
     listing = connector.listing({})
     assert len(listing.items) == 3 and github.count(TREE) == 2
     assert connector.client.waited == 1.0
+
+
+def test_an_exhausted_primary_rate_limit_is_waited_out_until_its_reset(github):
+    github.primary_rate_limit("GET /repos/{owner}/{repo}/issues", reset_in=1)
+    connector = connect(github, discussions=False)
+    assert len(connector.listing({}).items) == 3
+    assert github.count("GET /repos/{owner}/{repo}/issues") == 2 and 0 < connector.client.waited <= 2.5
 
 
 def test_a_github_app_signs_a_jwt_for_an_installation_token_and_reuses_it(github):

@@ -123,16 +123,17 @@ def _faq_file(db: Database, settings: Settings, workspace: str, repo: DocsReposi
                                "page (or with `morningai faq approve ID`), then propose them")
     asked = {row["id"]: row for row in lifecycle.asked(
         db, workspace, [task for faq in approved[:MAX_LISTED] for task in faq.task_ids[:TASKS_PER_FAQ]])}
-    lines = [_intro(workspace, f"`{repo.faq_path}` with the {_count(approved, 'approved FAQ')} of workspace "
-                               f"`{workspace}`, grouped by topic"), "", "## The FAQs and the questions behind them", ""]
+    lines = [_intro(f"`{repo.faq_path}` with the {_count(approved, 'approved FAQ')} of workspace "
+                    f"`{workspace}`, grouped by topic"), "", "## The FAQs and the questions behind them", ""]
     for faq in approved[:MAX_LISTED]:
-        lines += [f"### {faq.question}", "", f"Topic: {faq.topic or 'General'}; asked {_count(faq.task_ids, 'time')}.", ""]
+        lines += [f"### {faq.question}", "",
+                  f"Topic: {faq.topic or 'General'}; asked {_count(faq.task_ids, 'time')}.", ""]
         lines += [_task_line(asked[task], settings) for task in faq.task_ids[:TASKS_PER_FAQ] if task in asked]
         lines.append("")
     lines += _more(len(approved), "approved FAQ")
     return Draft(kind="faq", title="FAQ", pull_title=f"FAQ: {_count(approved, 'approved question')} from MorningAI",
-                 branch="morningai/faq",
-                 path=repo.faq_path, content=faq_export.markdown(approved, workspace), body=_body(lines),
+                 branch="morningai/faq", path=repo.faq_path, content=faq_export.markdown(approved, workspace),
+                 body=_body(lines),
                  commit_message=f"Update {repo.faq_path}: {_count(approved, 'approved FAQ')}",
                  faq_ids=[faq.id for faq in approved], task_ids=[t for faq in approved for t in faq.task_ids],
                  questions=[faq.question for faq in approved])
@@ -161,11 +162,12 @@ def _doc_page(db: Database, settings: Settings, workspace: str, repo: DocsReposi
               "reviewed in a pull request -->")
     content = "\n".join([marker, "", text, "",
                          *(["## Sources", "", *sources, ""] if sources else [])])
-    lines = [_intro(workspace, f"a new page, `{repo.docs_path}{slug}.md`, from a document MorningAI wrote "
-                               f"(model: {meta.get('model') or meta.get('provider') or 'unknown'})"), "",
+    lines = [_intro(f"a new page, `{repo.docs_path}{slug}.md`, from a document MorningAI wrote "
+                    f"(model: {meta.get('model') or meta.get('provider') or 'unknown'})"), "",
              "## Asked for", "", *(_task_line(row, settings) for row in asked), ""]
-    return Draft(kind="doc", title=title, pull_title=f"Docs: {title}", branch=f"morningai/doc-{slug}", path=f"{repo.docs_path}{slug}.md",
-                 content=content, body=_body(lines), commit_message=f"Docs: {title}", faq_ids=[],
+    return Draft(kind="doc", title=title, pull_title=f"Docs: {title}", branch=f"morningai/doc-{slug}",
+                 path=f"{repo.docs_path}{slug}.md", content=content, body=_body(lines),
+                 commit_message=f"Docs: {title}", faq_ids=[],
                  task_ids=[task_id], questions=[task["text"]])
 
 
@@ -185,9 +187,9 @@ def _gap_page(db: Database, settings: Settings, workspace: str, repo: DocsReposi
         _GAP_NOTE, "",
         "## Questions people asked", "", *(f"- {question}" for question in questions[:MAX_LISTED]), "",
         "## Answer", "", "_Not written yet._", ""])
-    lines = [_intro(workspace, f"a page stub, `{repo.docs_path}{slug}.md`, for questions the docs do not answer yet: "
-                               f"{_count(questions, 'question')} people asked that MorningAI could not answer well "
-                               "from the documentation. Write the answers on the branch before merging"), "",
+    lines = [_intro(f"a page stub, `{repo.docs_path}{slug}.md`, for questions the docs do not answer yet: "
+                    f"{_count(questions, 'question')} people asked that MorningAI could not answer well "
+                    "from the documentation. Write the answers on the branch before merging"), "",
              "## The questions", "", *(_task_line(row, settings) for row in asked[:MAX_LISTED]), "",
              *_more(len(asked), "question")]
     return Draft(kind="gap", title=title, pull_title=f"Docs: {title} (questions the docs do not answer yet)",
@@ -210,7 +212,7 @@ def _count(items: Sequence | int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _intro(workspace: str, what: str) -> str:
+def _intro(what: str) -> str:
     return (f"MorningAI proposes {what}. Review it like any other change: MorningAI never merges it, and "
             "proposing it again updates this pull request.")
 
@@ -313,17 +315,17 @@ def _run(db: Database, settings: Settings, space: Workspace, proposal: Proposal)
                                   may_replace=lambda current: current.startswith(OURS))
     motivation = {"title": found.title, "path": found.path, "faq_ids": found.faq_ids, "task_ids": found.task_ids,
                   "questions": found.questions}
-    earlier = list(proposal.earlier)
     try:
         done = pull_requests.propose(github, repo.base_branch, change)
     except pull_requests.Refused as exc:
         return _record(db, space, proposal.id, state="failed", message=f"GitHub refused: {exc}", **motivation)
     if done.pull is None:
-        return _record(db, space, proposal.id, state="unchanged", earlier=earlier, **motivation,
+        return _record(db, space, proposal.id, state="unchanged", **motivation,
                        message=f"{found.path} on {repo.base_branch} already says this: nothing to propose")
+    earlier = list(proposal.earlier)
     if done.created and proposal.pull_number is not None and proposal.pull_number != done.pull.number:
-        earlier = [*earlier, {"number": proposal.pull_number, "url": proposal.pull_url,
-                              "state": _last_state(github, proposal.pull_number)}]
+        earlier.append({"number": proposal.pull_number, "url": proposal.pull_url,
+                        "state": _last_state(github, proposal.pull_number)})
     return _record(db, space, proposal.id, state=done.pull.state, message=None, pull_number=done.pull.number,
                    pull_url=done.pull.url, commit_sha=done.commit or proposal.commit_sha, earlier=earlier,
                    **motivation)

@@ -36,12 +36,12 @@ def markdown(found: Sequence[Faq], workspace: str) -> str:
             lines += [f"### {faq.question}", "", faq.answer.strip(), ""]
             if faq.sources:
                 lines += ["Sources:", ""]
-                lines += [f"{n}. {_link(source)}" for n, source in enumerate(faq.sources, 1)]
+                lines += [f"{n}. {link(source)}" for n, source in enumerate(faq.sources, 1)]
                 lines.append("")
     return "\n".join(lines)
 
 
-def _link(source: dict[str, str]) -> str:
+def link(source: dict[str, str]) -> str:
     location = source["location"]
     if location.startswith(("http://", "https://")):
         return f"[{source['title']}]({location})"

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
                                description="Largest file or URL body ingest reads; larger ones are skipped")
     fetch_timeout: float = _env("MORNINGAI_FETCH_TIMEOUT", default=20.0, gt=0,
                                 description="Seconds ingest waits for a URL")
+    public_url: str | None = _env(
+        "MORNINGAI_PUBLIC_URL", default=None,
+        description="The dashboard's address as people reach it (https://morningai.example.com): pull requests "
+                    "link the tasks that motivated them")
     admin_email: str | None = _env(
         "MORNINGAI_ADMIN_EMAIL", default=None,
         description="The first admin's login, created when nobody has an account yet; `ask` logs in with it")
@@ -164,6 +168,13 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("must be an http(s) URL, e.g. https://slack.com/api/")
         return value if value.endswith("/") else value + "/"  # slack_sdk joins method names to it
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL, e.g. https://morningai.example.com")
+        return value.rstrip("/") if value else None
 
     @field_validator("discord_guild_ids", mode="before")
     @classmethod

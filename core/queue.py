@@ -106,6 +106,12 @@ class TaskQueue:
         return self.ingest.enqueue("worker.jobs.generate_faqs", workspace, job_timeout=3600,
                                    result_ttl=7 * 24 * 3600, failure_ttl=7 * 24 * 3600)
 
+    def enqueue_proposal(self, workspace: str, proposal_id: uuid.UUID) -> Job:
+        """Write a doc proposal to GitHub (worker/proposals.py): on the ingest queue, since it
+        waits on GitHub and no chat user waits on it."""
+        return self.ingest.enqueue("worker.proposals.propose", workspace, str(proposal_id), job_timeout=600,
+                                   result_ttl=7 * 24 * 3600, failure_ttl=7 * 24 * 3600)
+
     def forget(self, task_id: uuid.UUID) -> None:
         """Drop what RQ remembers of an earlier run before the task is queued again under the
         same job id, so an expired entry of the dead run is never taken for the new one."""

@@ -212,6 +212,19 @@ def asked_questions(db: Database, workspace: str, limit: int) -> list[dict[str, 
             (workspace, limit)).fetchall()
 
 
+def asked(db: Database, workspace: str, task_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """Those of `task_ids` asked in the workspace, in the order given: id, the question as it
+    was searched (a follow-up as its standalone rewording), trace id and kind."""
+    with db.connection() as conn:
+        rows = conn.execute(
+            """SELECT t.id, coalesce(nullif(t.reply->'metadata'->>'query', ''), t.text) AS text,
+                      t.trace_id, t.kind
+               FROM tasks t JOIN workspaces w ON w.id = t.workspace_id
+               WHERE w.name = %s AND t.id = ANY(%s)""", (workspace, task_ids)).fetchall()
+    found = {row["id"]: row for row in rows}
+    return [found[task_id] for task_id in dict.fromkeys(task_ids) if task_id in found]
+
+
 def mark_posted(db: Database, task_id: uuid.UUID, posted_id: str) -> None:
     with db.connection() as conn:
         conn.execute(

@@ -107,6 +107,14 @@ def clean_env(monkeypatch, tmp_path):
 
 
 @pytest.fixture
+def cli_env(hub_env) -> dict[str, str]:
+    """A child `morningai`'s environment: this test's services, the hash embedder, no model."""
+    env = {**hub_env, "MORNINGAI_EMBEDDINGS": "hash"}
+    env.pop("OPENAI_API_KEY", None)
+    return env
+
+
+@pytest.fixture
 def empty_database(servers) -> Iterator[str]:
     """A database with nothing in it, for the migrations to start from."""
     postgres, _ = servers

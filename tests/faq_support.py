@@ -1,6 +1,9 @@
 """The FAQ tests' corpus and steps, shared by the in-process tests and the CLI's e2e tests."""
 
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 from core.models import ChatTask
 from hub import wiring
@@ -28,6 +31,12 @@ The staging environment is refreshed from a production snapshot every Monday.
 
 ROLLBACK = ["How do I roll back a bad release?", "How can I roll back a bad release?",
             "how do I rollback a bad release?"]
+
+
+def morningai(*args: str, env: dict, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """The `morningai` command as a user runs it, in a child process; `stdin` answers its prompts."""
+    return subprocess.run([sys.executable, "-m", "hub", *args], env=env, cwd=Path(__file__).resolve().parents[1],
+                          input=stdin, capture_output=True, text=True, timeout=120, check=False)
 
 
 def ingest_docs(rt, tmp_path):

@@ -9,7 +9,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -46,7 +46,7 @@ from memory.embedders import EmbeddingError, choose_embedder
 from memory.ingest import ingest
 from memory.search import search
 from tasks import reconciler
-from worker import jobs, process
+from worker import docs_repository, jobs, process
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="MorningAI hub: your team's knowledge, answered in Slack and Discord.")
@@ -126,6 +126,14 @@ def migrate() -> None:
               soft_wrap=True)
 
 
+def _resealed(what: str, reseal: Callable[[], int]) -> int:
+    try:
+        return reseal()
+    except UnreadableSecret:
+        raise CommandError(f"{what} with neither key: is MORNINGAI_PREVIOUS_SECRET_KEY the key the hub ran "
+                           "with? Nothing was changed") from None
+
+
 @app.command("rotate-secret-key")
 def rotate_secret_key() -> None:
     """Re-encrypt stored tokens and secrets with MORNINGAI_SECRET_KEY (the new key), reading them
@@ -138,24 +146,17 @@ def rotate_secret_key() -> None:
         _apply_migrations(db)
         # One transaction: either everything is sealed with the new key, or nothing changed.
         with db.connection() as conn, conn.transaction():
-            try:
-                tokens = SlackInstallations(db, settings.secret_key, settings.previous_secret_key).reseal_tokens(conn)
-            except UnreadableSecret:
-                raise CommandError("a stored Slack token opens with neither key: is MORNINGAI_PREVIOUS_SECRET_KEY "
-                                   "the key the hub ran with? Nothing was changed") from None
-            try:
-                secrets = admin_secrets.reseal(conn, admin_secrets.box(settings))
-            except UnreadableSecret:
-                raise CommandError("a secret set in the dashboard opens with neither key: is "
-                                   "MORNINGAI_PREVIOUS_SECRET_KEY the key the hub ran with? Nothing was changed") from None
-            try:
-                sources = source_credentials.reseal(conn, settings, [workspaces.get(db, name).id
-                                                                     for name in workspaces.all_names(db)])
-            except UnreadableSecret:
-                raise CommandError("a source's credentials open with neither key: is MORNINGAI_PREVIOUS_SECRET_KEY "
-                                   "the key the hub ran with? Nothing was changed") from None
-    out.print(f"re-encrypted {tokens} Slack token(s), {secrets} dashboard secret(s) and {sources} source "
-              "credential(s) with the new key; "
+            spaces = [workspaces.get(db, name).id for name in workspaces.all_names(db)]
+            tokens = _resealed("a stored Slack token opens", lambda: SlackInstallations(
+                db, settings.secret_key, settings.previous_secret_key).reseal_tokens(conn))
+            secrets = _resealed("a secret set in the dashboard opens",
+                                lambda: admin_secrets.reseal(conn, admin_secrets.box(settings)))
+            sources = _resealed("a source's credentials open",
+                                lambda: source_credentials.reseal(conn, settings, spaces))
+            repositories = _resealed("a docs repository's token opens",
+                                     lambda: docs_repository.reseal(conn, settings, spaces))
+    out.print(f"re-encrypted {tokens} Slack token(s), {secrets} dashboard secret(s), {sources} source "
+              f"credential(s) and {repositories} docs repository token(s) with the new key; "
               "now unset MORNINGAI_PREVIOUS_SECRET_KEY on every service", soft_wrap=True)
 
 
@@ -360,6 +361,7 @@ def search_command(
 from hub.cli.ask import ask  # noqa: E402
 from hub.cli.channels import channels_app  # noqa: E402
 from hub.cli.discord import discord_app  # noqa: E402
+from hub.cli.docs import docs_app  # noqa: E402
 from hub.cli.faq import faq  # noqa: E402
 from hub.cli.slack import slack  # noqa: E402
 from hub.cli.sources import sources_app  # noqa: E402
@@ -370,6 +372,7 @@ app.add_typer(slack, name="slack")
 app.add_typer(discord_app, name="discord")
 app.add_typer(channels_app, name="channels")
 app.add_typer(sources_app, name="sources")
+app.add_typer(docs_app, name="docs")
 
 
 def main() -> None:

@@ -12,11 +12,11 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, jsonify, request
 
-from agents import confidence, gaps
+from agents import gaps
 from core import workspaces
 from hub.web import common
-from memory import faqs
 from tasks import analytics, feedback, stats
+from worker import proposals
 
 bp = Blueprint("analytics", __name__, url_prefix="/api/analytics")
 
@@ -37,9 +37,7 @@ def _scope() -> tuple[str | None, int]:
 
 def _support(workspace: str | None, hours: int) -> tuple[dict, list[gaps.Gap]]:
     rt = common.runtime()
-    weak = analytics.weak_questions(rt.db, workspace, hours, confidence.threshold(rt.embedder.name))
-    return (analytics.summary(rt.db, workspace, hours),
-            gaps.gaps(rt.embedder, weak, faqs.thresholds(rt.embedder.name).cluster))
+    return analytics.summary(rt.db, workspace, hours), proposals.coverage_gaps(rt.db, rt.embedder, workspace, hours)
 
 
 @bp.get("")

@@ -35,6 +35,7 @@ from hub.web import (
     messages,
     metrics,
     openapi,
+    proposals,
     tokens,
     webhooks,
 )
@@ -69,6 +70,7 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(messages.bp)
     app.register_blueprint(knowledge.bp)
     app.register_blueprint(faqs.bp)
+    app.register_blueprint(proposals.bp)
     app.register_blueprint(integrations.bp)
     app.config["MORNINGAI_CONNECTORS"] = wiring.connectors(rt)
     app.register_blueprint(feedback.bp)

@@ -55,6 +55,16 @@ CHANNEL_SETTINGS = {
                    "workspace": {"type": "string", "description": "whose sources `sources` names "
                                                                   "[default: the workspace of the channel's last task]"}}}
 
+DOCS_REPOSITORY = {
+    "type": "object", "required": ["repository"], "additionalProperties": False,
+    "properties": {"repository": {"type": "string", "description": "owner/name"},
+                   "base_branch": {"type": "string", "description": "default main"},
+                   "docs_path": {"type": "string", "description": "the folder new pages go to; default docs/"},
+                   "faq_path": {"type": "string", "description": "default FAQ.md"},
+                   "api_url": {"type": "string", "description": "default https://api.github.com"},
+                   "token": {"type": "string", "description": "contents:write and pull_requests:write; write-only"},
+                   "workspace": {"type": "string"}}}
+
 # What an operation answers on success, when it is not a JSON object.
 MEDIA = {("/api/faqs/export", "get"): {"content": {"text/markdown": {"schema": {"type": "string"}}}}}
 
@@ -132,6 +142,25 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
     ("/api/faqs/{faq_id}/reject", "post", "Reject a FAQ", "faqs", [_path("faq_id", UUID_ID), WORKSPACE], None, 200),
     ("/api/faqs/{faq_id}", "patch", "Edit a FAQ", "faqs", [_path("faq_id", UUID_ID), WORKSPACE],
      FaqEdit.model_json_schema(), 200),
+    ("/api/proposals", "get", ("Doc changes proposed as pull requests, with their links and states, and the "
+                                "docs repository"), "proposals", [WORKSPACE], None, 200),
+    ("/api/proposals/{proposal_id}", "get", "One proposal", "proposals", [_path("proposal_id", UUID_ID), WORKSPACE],
+     None, 200),
+    ("/api/proposals/faq", "post", ("Propose the approved FAQs as the FAQ file (409: no docs repository, "
+                                     "no approved FAQs)"), "proposals", [], {"type": "object", "properties": {"workspace": {"type": "string"}}}, 202),
+    ("/api/proposals/doc", "post", "Propose a generated document as a new page under the docs path", "proposals", [],
+     {"type": "object", "required": ["task_id"], "properties": {"task_id": UUID_ID}}, 202),
+    ("/api/proposals/gap", "post", "Propose a coverage gap as a page of the questions the docs do not answer yet",
+     "proposals", [], {"type": "object", "required": ["title", "task_ids"],
+                       "properties": {"workspace": {"type": "string"},
+                                      "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                                      "task_ids": {"type": "array", "minItems": 1, "items": UUID_ID}}}, 202),
+    ("/api/proposals/repository", "get", "The workspace's docs repository (never its token)", "proposals",
+     [WORKSPACE], None, 200),
+    ("/api/proposals/repository", "put", "Set the workspace's docs repository (the token is kept when left out)",
+     "proposals", [WORKSPACE], DOCS_REPOSITORY, 200),
+    ("/api/proposals/repository", "delete", "Forget the workspace's docs repository and its token", "proposals",
+     [WORKSPACE], None, 204),
     ("/api/feedback", "get", "Answers people voted on, those with a 👎 first, then the latest voted on", "feedback",
      [_query("vote", {"type": "string", "enum": ["up", "down"]}, "answers with at least one such vote"),
       _query("platform", {"type": "string", "enum": list(PLATFORMS)}), WORKSPACE,

@@ -1,5 +1,5 @@
-"""Rotating MORNINGAI_SECRET_KEY: stored Slack tokens and the secrets set in the dashboard stay
-readable throughout and end sealed with the new key, all in one transaction."""
+"""Rotating MORNINGAI_SECRET_KEY: stored Slack tokens, the secrets set in the dashboard, sources'
+credentials and docs repositories' tokens stay readable throughout and end sealed with the new key, all in one transaction."""
 
 import subprocess
 import sys
@@ -13,6 +13,7 @@ from core import workspaces
 from core.config import load_settings
 from hub.admin import secrets as admin_secrets
 from memory import credentials, store
+from worker import docs_repository
 
 OLD, NEW = "old-" + "o" * 44, "new-" + "n" * 44
 
@@ -62,15 +63,19 @@ def test_tokens_are_resealed_with_the_new_key(rt, hub_env):
     _install(rt, "T2")
     _set_in_dashboard(rt, "openai_api_key", "sk-dashboard", OLD)
     space, source_id = _add_source(rt, OLD)
+    docs_repository.save(rt.db, load_settings(MORNINGAI_SECRET_KEY=OLD), space,
+                         {"repository": "acme/handbook", "token": "ghp-writes"})
     assert _token(rt, "T1", NEW, OLD) == "xoxb-T1"  # both keys set: readable before the command
     assert _dashboard_secrets(rt, NEW, OLD) == {"openai_api_key": "sk-dashboard"}
 
     done = _rotate(hub_env, MORNINGAI_SECRET_KEY=NEW, MORNINGAI_PREVIOUS_SECRET_KEY=OLD)
     assert done.returncode == 0, done.stderr
-    assert "re-encrypted 2 Slack token(s), 1 dashboard secret(s) and 1 source credential(s)" in done.stdout
+    assert ("re-encrypted 2 Slack token(s), 1 dashboard secret(s), 1 source credential(s) and 1 docs repository "
+            "token(s)") in done.stdout
     assert _token(rt, "T1", NEW) == "xoxb-T1" and _token(rt, "T2", NEW) == "xoxb-T2"
     assert _dashboard_secrets(rt, NEW) == {"openai_api_key": "sk-dashboard"}
     assert _source_credentials(rt, space, source_id, NEW) == {"token": "ghp-source"}
+    assert docs_repository.get(rt.db, load_settings(MORNINGAI_SECRET_KEY=NEW), space, with_token=True).token == "ghp-writes"
 
     again = _rotate(hub_env, MORNINGAI_SECRET_KEY=NEW, MORNINGAI_PREVIOUS_SECRET_KEY=OLD)
     assert again.returncode == 0 and _token(rt, "T2", NEW) == "xoxb-T2"

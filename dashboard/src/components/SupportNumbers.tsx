@@ -1,4 +1,5 @@
 import { Link } from "react-router-dom";
+import { ProposeButton } from "./Proposals";
 
 /** The support desk's numbers over the Overview's window (GET /api/analytics: `support`). */
 export interface Support {
@@ -20,6 +21,7 @@ export interface Gap {
   questions: number;
   escalated: number;
   examples: string[];
+  task_ids: string[];
 }
 
 const percent = (share: number | null) => (share == null ? "—" : `${Math.round(100 * share)}%`);
@@ -81,6 +83,7 @@ export function CoverageGaps({ gaps }: { gaps: Gap[] }) {
               {gap.questions} question{gap.questions === 1 ? "" : "s"}
               {gap.escalated > 0 && `, ${gap.escalated} handed to a person`} · e.g. {gap.examples.slice(0, 2).join(" · ")}
             </p>
+            <ProposeButton kind="gap" body={{ title: gap.title, task_ids: gap.task_ids }} name={`“${gap.title}”`} />
           </li>
         ))}
       </ol>

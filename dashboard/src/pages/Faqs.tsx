@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, poll, type Job } from "../api";
 import { Button, Card, EmptyState, ErrorNote, PageHeader, StatusBadge, inputClass } from "../components/ui";
+import { ProposeButton } from "../components/Proposals";
 import { WorkspacePicker } from "../components/WorkspacePicker";
 
 interface Faq {
@@ -120,6 +121,15 @@ export function Faqs() {
         {job && <span aria-live="polite" className="text-sm"><StatusBadge status={job.status} /> {job.result?.summary}</span>}
       </div>
       <ErrorNote error={error} />
+      {status === "approved" && faqs && faqs.length > 0 && (
+        <div className="mb-4">
+          <ProposeButton kind="faq" body={{ workspace }} />
+          <p className="mt-1 text-xs text-slate-600">
+            Opens a pull request on the docs repository with these FAQs as its FAQ file, grouped by topic; proposing again
+            updates it.
+          </p>
+        </div>
+      )}
       {faqs && faqs.length === 0 ? (
         <EmptyState title={status === "draft" ? "No drafts to review" : "No FAQs here"}>
           FAQs are drafted from the questions people ask: once a question was asked by two people (or answered unsurely),

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api, type User } from "../api";
 import { useSession } from "../auth";
+import { DocsRepositoryForm } from "../components/Proposals";
 import { Button, Card, ErrorNote, Field, PageHeader, inputClass } from "../components/ui";
 
 interface Setting {
@@ -186,6 +187,9 @@ export function SettingsPage() {
               <SecretRow key={secret.variable} secret={secret} admin={user?.role === "admin"} onChange={setBody} />
             ))}
           </ul>
+        </Card>
+        <Card title="Docs repository">
+          <DocsRepositoryForm admin={user?.role === "admin"} />
         </Card>
         {user?.role === "admin" && <Users />}
       </div>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, FINISHED, follow, type Task } from "../api";
 import { Markdown } from "../components/Markdown";
+import { ProposeButton } from "../components/Proposals";
 import { Citations, TraceTimeline } from "../components/Trace";
 import { Button, Card, ErrorNote, PageHeader, StatusBadge } from "../components/ui";
 
@@ -73,6 +74,12 @@ export function TaskDetail() {
             <>
               <Markdown text={task.reply.text} />
               <Citations citations={task.reply.citations} />
+              {meta.route === "docs" && !task.reply.is_error && (
+                <div className="mt-3 border-t border-slate-100 pt-3">
+                  <ProposeButton kind="doc" body={{ task_id: task.id }} />
+                  <p className="mt-1 text-xs text-slate-600">A new page in the docs repository's docs folder, as a pull request.</p>
+                </div>
+              )}
             </>
           ) : running ? (
             <div aria-live="polite" aria-label="Answer so far">

@@ -6,7 +6,8 @@ import { CoverageGaps, type Support, SupportFigures } from "../components/Suppor
 const SUPPORT: Support = {
   questions: 9, answered_automatically: 4, published_drafts: 1, awaiting_review: 1, withheld: 2, escalated: 1,
   resolved: 3, resolved_without_a_person: 1, deflection_rate: 1 / 3, median_first_answer_seconds: 95,
-  gaps: [{ title: "Rotate the VPN keys", questions: 2, escalated: 1, examples: ["how do we rotate the VPN keys?"] }],
+  gaps: [{ title: "Rotate the VPN keys", questions: 2, escalated: 1, examples: ["how do we rotate the VPN keys?"],
+          task_ids: ["7d1c3f7e-2b1a-4c8e-9f3a-1a2b3c4d5e6f"] }],
 };
 
 describe("the support desk's numbers", () => {

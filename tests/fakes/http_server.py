@@ -1,6 +1,7 @@
 """The HTTP server the fake platforms run on."""
 
-from http.server import ThreadingHTTPServer
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeServer(ThreadingHTTPServer):
@@ -10,3 +11,19 @@ class FakeServer(ThreadingHTTPServer):
 
     request_queue_size = 1024
     daemon_threads = True
+
+    @classmethod
+    def start(cls, handler: type[BaseHTTPRequestHandler], name: str) -> "FakeServer":
+        """A server on 127.0.0.1 and a free port, serving from a daemon thread until stop()."""
+        server = cls(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=name, daemon=True).start()
+        return server
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"

@@ -21,6 +21,7 @@ from pathspec import GitIgnoreSpec
 
 from memory.documents import Entry, Unreadable
 from memory.downloads import failure, read_body
+from memory.globs import Globs
 
 # Never worth indexing, whatever the .gitignore files say (or when there are none).
 ALWAYS_SKIPPED = frozenset({".git", "node_modules", ".venv", "__pycache__"})
@@ -63,7 +64,7 @@ def open_source(
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {target}")
     path = path.resolve()
-    wanted = _Globs(include, exclude)
+    wanted = Globs(include, exclude)
     if path.is_dir() and (path / ".git").exists():
         commit = _head_commit(path)
         return Source("git", str(path), lambda: _git_entries(path, commit, wanted, max_bytes),
@@ -71,17 +72,6 @@ def open_source(
     if path.is_dir():
         return Source("folder", str(path), lambda: _folder_entries(path, wanted, max_bytes))
     return Source("file", str(path), lambda: iter([Entry(path.name, _file_reader(path, max_bytes))]))
-
-
-class _Globs:
-    def __init__(self, include: Sequence[str], exclude: Sequence[str]) -> None:
-        self.include = GitIgnoreSpec.from_lines(include) if include else None
-        self.exclude = GitIgnoreSpec.from_lines(exclude)
-
-    def wants(self, relative: str) -> bool:
-        if self.include is not None and not self.include.match_file(relative):
-            return False
-        return not self.exclude.match_file(relative)
 
 
 def _file_reader(path: Path, max_bytes: int) -> Callable[[], bytes]:
@@ -104,7 +94,7 @@ def _file_reader(path: Path, max_bytes: int) -> Callable[[], bytes]:
     return read
 
 
-def _folder_entries(root: Path, wanted: _Globs, max_bytes: int) -> Iterator[Entry]:
+def _folder_entries(root: Path, wanted: Globs, max_bytes: int) -> Iterator[Entry]:
     # .gitignore patterns are relative to the folder holding the file: keyed by that folder's
     # relative prefix ("" for the root, "docs/" for docs/.gitignore).
     ignores: dict[str, GitIgnoreSpec] = {}
@@ -152,7 +142,7 @@ def _head_commit(root: Path) -> str:
         raise ValueError(f"{root} is a git repository with no commit to read ({error})") from error
 
 
-def _git_entries(root: Path, commit: str, wanted: _Globs, max_bytes: int) -> Iterator[Entry]:
+def _git_entries(root: Path, commit: str, wanted: Globs, max_bytes: int) -> Iterator[Entry]:
     # `ls-tree -l` lists what HEAD holds (not the index or the working tree) with each blob's
     # size, so oversized files are refused without reading them.
     listing = _git(root, "ls-tree", "-r", "-z", "-l", "--full-tree", commit)

@@ -227,3 +227,12 @@ def sealed_credentials(conn: psycopg.Connection) -> list[tuple[uuid.UUID, bytes]
 
 def set_credentials(conn: psycopg.Connection, source_id: uuid.UUID, sealed: bytes | None) -> None:
     conn.execute("UPDATE sources SET credentials = %s WHERE id = %s", (sealed, source_id))
+
+
+# The GitHub push webhook (hub/web/webhooks.py): which of the workspace's sources a delivery is for.
+
+def github_sources(conn: psycopg.Connection, repository: str) -> list[dict[str, Any]]:
+    """The workspace's GitHub sources of `repository` ("owner/name"; GitHub ignores its case)."""
+    return conn.execute(
+        "SELECT id, options, credentials FROM sources WHERE kind = 'github' "
+        "AND lower(options->>'repository') = lower(%s)", (repository,)).fetchall()

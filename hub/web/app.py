@@ -34,6 +34,7 @@ from hub.web import (
     messages,
     metrics,
     openapi,
+    webhooks,
 )
 
 # `make run` (npm run build) puts the dashboard here.
@@ -72,6 +73,7 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(analytics.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(webhooks.bp)
     _mount_slack(app, rt)
     if rt.settings.discord_public_key:
         app.register_blueprint(discord_endpoint.blueprint(wiring.discord_hub(rt), rt.settings.discord_public_key))

@@ -13,6 +13,7 @@ import pytest
 from fakes import FakeOpenAI
 from support import wait_for
 
+from adapters.slack.stream import APPEND_EVERY
 from core.config import load_settings
 from core.models import ChatTask, Reply
 from hub import wiring
@@ -121,6 +122,27 @@ def test_a_team_that_refused_streaming_is_not_asked_again_for_a_while(rt, slack,
     then = poster.stream(_ask(rt, model, "C0ONCE"), started=lambda ts: None)
     then.step("Searching your docs…", [])
     assert len(slack.calls("chat.startStream")) == 1 and len(slack.calls("chat.postMessage")) == 2
+
+
+def test_steps_in_a_burst_ride_one_call_and_a_held_step_is_shown_soon_after(rt, slack, model):
+    task = _ask(rt, model, "C0BURST")
+    stream = wiring.build_posters(rt).for_task(task).stream(task, started=lambda ts: None)
+    stream.step("Searching your docs…", [])  # starts the stream at once
+    stream.step("Found 2 passages", [])
+    stream.step("Writing the answer", [])
+    assert len(slack.calls("chat.startStream")) == 1 and not slack.calls("chat.appendStream")
+    # Nothing follows: the timer shows the held cards a moment later, in one call.
+    [append] = wait_for(lambda: slack.calls("chat.appendStream"), timeout=5, what="the held steps")
+    cards = [(c["title"], c["status"]) for c in append.body["chunks"]]
+    assert cards == [("Searching your docs…", "complete"), ("Found 2 passages", "in_progress"),
+                     ("Found 2 passages", "complete"), ("Writing the answer", "in_progress")]
+    stream.step("Checking citations", [])
+    stream.finish(Reply(text="Deploy with make deploy."))
+    time.sleep(APPEND_EVERY + 0.2)  # a timer left behind would append to the closed stream
+    assert len(slack.calls("chat.appendStream")) == 1
+    stop = slack.calls("chat.stopStream")[0].body
+    assert [(c["title"], c["status"]) for c in stop["chunks"] if c["type"] == "task_update"] == [
+        ("Writing the answer", "complete"), ("Checking citations", "in_progress"), ("Checking citations", "complete")]
 
 
 def test_a_stream_slack_ends_mid_way_is_settled_in_the_same_message(rt, slack, model):

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .http_server import FakeServer
+from .http_server import FakeServer, KeepAliveHandler
 
 
 @dataclass
@@ -322,8 +322,7 @@ def _sse_chunks(head: dict, pieces: list[str], finish: str, usage: dict | None,
 
 
 def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    class Handler(KeepAliveHandler):
 
         def do_GET(self):
             self._serve()

@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from .http_server import FakeServer
+from .http_server import FakeServer, KeepAliveHandler
 from .openai_server import Reply, Request
 
 
@@ -74,19 +74,15 @@ class FakeSlack:
     # --- lifecycle ---
 
     def __enter__(self) -> FakeSlack:
-        self._httpd = FakeServer(("127.0.0.1", 0), _handler_for(self))
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                         name="fake-slack", daemon=True).start()
+        self._httpd = FakeServer.start(_handler_for(self), "fake-slack")
         return self
 
     def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._httpd.stop()
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._httpd.url
 
     @property
     def api_url(self) -> str:
@@ -399,8 +395,7 @@ def _parse(content_type: str, raw: bytes) -> dict[str, Any]:
 
 
 def _handler_for(server: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(KeepAliveHandler):
 
         def do_GET(self):
             # slack_sdk reads conversations.* with GET and the arguments in the query string.

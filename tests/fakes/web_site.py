@@ -27,10 +27,9 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
 
-from .http_server import FakeServer
+from .http_server import FakeServer, KeepAliveHandler
 
 EPOCH = 1_700_000_000  # the first page's Last-Modified; each change a minute later
 
@@ -135,10 +134,8 @@ def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def _handler_for(site: FakeSite) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+def _handler_for(site: FakeSite) -> type[KeepAliveHandler]:
+    class Handler(KeepAliveHandler):
         def log_message(self, *args) -> None:
             pass
 

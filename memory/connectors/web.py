@@ -9,13 +9,15 @@ page reaches within a depth, on the start page's site and under a path prefix.
 robots.txt is read once per sync and obeyed: a disallowed page is skipped with that reason and
 removed. Unchanged pages cost nothing: a sitemap's `<lastmod>` is the version when it has one, so
 an unchanged page is not even requested; otherwise the page's ETag (or Last-Modified) is, and
-asking again with it costs a 304 and no embedding. The crawl is crawl.py.
+asking again with it costs a 304 and no embedding. The crawl is web_crawl.py, the sitemaps
+web_sitemaps.py, the HTTP side (robots, conditional GETs) web_site.py.
 
-What a page's failure means for the knowledge already synced: a 404 or 410 found while listing
-(a crawl, or a robots rule) removes it; any other failure (5xx, timeout) keeps it, skipped with
-the reason. A sitemap page that answers 404 when fetched is kept while the sitemap still lists
-it (the sitemap is the listing). A start page, robots.txt or sitemap that fails fails the sync,
-and the source keeps all it had.
+What a failing page means for the knowledge already synced: a page the crawl finds answering 404
+or 410 is gone, so it is removed (and recorded as skipped with the status); any other failure
+(5xx, a timeout, a rate limit that outlasts Retry-After's retries) keeps it, skipped with the
+reason, to be asked for again next time. A sitemap page answering 404 is kept, skipped, while
+the sitemap still lists it: the sitemap is the listing. A start page, robots.txt or sitemap that
+fails fails the sync, and the source keeps all it had.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from memory.connectors import Listing, SettingsError, register, sitemaps
-from memory.connectors.crawl import Crawl
-from memory.connectors.site import Scope, Site, canonical, origin
+from memory.connectors import Listing, SettingsError, register, web_sitemaps
+from memory.connectors.web_crawl import Crawl
+from memory.connectors.web_site import Scope, Site, canonical, origin
 
 DEFAULT_DEPTH, MAX_DEPTH = 2, 10
 DEFAULT_MAX_PAGES, MAX_PAGES = 2000, 50_000
@@ -112,7 +114,7 @@ class WebSite:
         site = Site(self.settings.scope.origin, headers=self.headers, auth=self.auth)
         site.read_robots()
         if self.settings.sitemap:
-            return sitemaps.listing(site, self.settings.url, self.settings.scope, self.settings.max_pages)
+            return web_sitemaps.listing(site, self.settings.url, self.settings.scope, self.settings.max_pages)
         return Crawl(site, self.settings.url, self.settings.scope, self.settings.depth,
                      self.settings.max_pages, cursor).listing()
 

@@ -27,7 +27,7 @@ import lxml.etree
 import lxml.html
 
 from memory.connectors import ConnectorError, Fetched, Item, Listing
-from memory.connectors.site import (
+from memory.connectors.web_site import (
     ROBOTS,
     Gone,
     Page,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import lxml.etree
 
 from memory.connectors import ConnectorError, Item, Listing
-from memory.connectors.site import (
+from memory.connectors.web_site import (
     MAX_BYTES,
     ROBOTS,
     Scope,

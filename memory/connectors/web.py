@@ -14,8 +14,9 @@ web_sitemaps.py, the HTTP side (robots, conditional GETs) web_site.py.
 
 What a failing page means for the knowledge already synced: a page the crawl finds answering 404
 or 410 is gone, so it is removed (and recorded as skipped with the status); any other failure
-(5xx, a timeout, a rate limit that outlasts Retry-After's retries) keeps it, skipped with the
-reason, to be asked for again next time. A sitemap page answering 404 is kept, skipped, while
+(5xx, a timeout, a 429 still there after the client's retries) keeps it, skipped with the
+reason, to be asked for again next time; a Retry-After longer than the client waits fails the
+sync, which the schedule retries. A sitemap page answering 404 is kept, skipped, while
 the sitemap still lists it: the sitemap is the listing. A start page, robots.txt or sitemap that
 fails fails the sync, and the source keeps all it had.
 """

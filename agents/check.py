@@ -30,19 +30,23 @@ _REMOTE = re.compile(r"^((?!file:)[a-z][a-z0-9+.-]*://|[^/@\s]+@[^/:\s]+:)", re.
 
 
 def citation_for(hit: Hit) -> Citation:
-    """Where the passage is, in a form the people reading the answer can use: a URL as it is; a
-    file of a remote repository under the repository's address; a local file by its path in the
-    folder it was ingested from, under that folder's name. The server's own directories (an
-    upload's included) mean nothing in a chat, and are not shown there."""
-    if hit.location.startswith(("http://", "https://")):
-        location = hit.location
-    elif _REMOTE.match(hit.source):
-        location = hit.source if hit.source.endswith(hit.location) else f"{hit.source.rstrip('/')}/{hit.location}"
-    elif hit.source.endswith(hit.location):  # the source is this one file
-        location = hit.location
-    else:
-        location = f"{PurePath(hit.source).name}/{hit.location}"
-    return Citation(title=hit.heading or hit.title, location=location, snippet=hit.snippet)
+    return Citation(title=hit.heading or hit.title, location=citation_location(hit.location, hit.source),
+                    snippet=hit.snippet)
+
+
+def citation_location(location: str, source: str) -> str:
+    """Where a document is (its `location` in the `source` it was ingested from), in a form the
+    people reading the answer can use: a URL as it is; a file of a remote repository under the
+    repository's address; a local file by its path in the folder it was ingested from, under
+    that folder's name. The server's own directories (an upload's included) mean nothing in a
+    chat, and are not shown there."""
+    if location.startswith(("http://", "https://")):
+        return location
+    if _REMOTE.match(source):
+        return source if source.endswith(location) else f"{source.rstrip('/')}/{location}"
+    if source.endswith(location):  # the source is this one file
+        return location
+    return f"{PurePath(source).name}/{location}"
 
 
 def check_reply(reply: Reply, hits: Sequence[Hit]) -> Reply:

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
         description="Seconds between reconciler sweeps; a worker silent for 3x this is presumed dead")
     max_message_chars: int = _env("MORNINGAI_MAX_MESSAGE_CHARS", default=20_000, ge=1,
                                   description="Longest message text accepted")
+    mcp_ask_seconds: float = _env(
+        "MORNINGAI_MCP_ASK_SECONDS", default=120, gt=0, le=3600,
+        description="How long the MCP server's `ask` tool waits for a worker's answer before it says it is late")
     log_level: str = _env("LOG_LEVEL", default="INFO", description="Logging level")
     openai_api_key: SecretStr | None = _env(
         "OPENAI_API_KEY", default=None, description="Key for OpenAI or a compatible server")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -335,3 +335,27 @@ def _tail(text: str, budget: int, *, cut: bool) -> str:
             break
         atoms.insert(0, atom)
     return "".join(atoms).strip()
+
+
+def rejoin(chunks: Sequence[Sequence[str]], format: str) -> str:
+    """A document's text from its chunks, (heading, text) in order: the inverse of `chunk`, but
+    for where blank lines fall. The overlap that repeats the end of a section's previous chunk
+    is left out (code has none)."""
+    parts: list[str] = []
+    for index, (heading, text) in enumerate(chunks):
+        previous = chunks[index - 1] if index else None
+        if format != "code" and previous is not None and previous[0] == heading:
+            text = _after_repeat(previous[1], text)
+        parts.append(text)
+    return "\n\n".join(parts)
+
+
+def _after_repeat(before: str, text: str) -> str:
+    """`text` without its leading blocks that `before` ends with (the overlap is whole blocks,
+    or the tail of one, joined to what follows by a blank line)."""
+    cut = text.rfind("\n\n")
+    while cut > 0:
+        if before.endswith(text[:cut]):
+            return text[cut:].lstrip("\n")
+        cut = text.rfind("\n\n", 0, cut)
+    return text

@@ -38,6 +38,7 @@ class Hit:
     # Cosine of the passage and the query, comparable across queries (fused scores are not):
     # how well the best passage matches is how confident an answer from it can be.
     similarity: float = 0.0
+    document_id: str = ""  # its document, to read whole (hub/mcp: fetch_document)
 
 
 def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: int = 8,
@@ -66,7 +67,7 @@ def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: i
             "SELECT id, embedding FROM chunks WHERE id = ANY(%s)", (list(fused),))}
         chosen = _maximal_marginal_relevance(fused, vectors, k=k, diversity=diversity)
         rows = {r["id"]: r for r in conn.execute(
-            f"""SELECT c.id, c.heading, c.text, d.title, d.location, s.location AS source,
+            f"""SELECT c.id, c.heading, c.text, d.id AS document_id, d.title, d.location, s.location AS source,
                       ts_headline('english', c.text, {_ANY_TERM},
                                   'StartSel=**, StopSel=**, MaxWords=40, MinWords=20, MaxFragments=2')
                           AS snippet
@@ -75,7 +76,8 @@ def search(db: Database, embedder: Embedder, workspace: str, query: str, *, k: i
             {"text": query, "ids": chosen})}
     return [Hit(chunk_id=i, title=rows[i]["title"], location=rows[i]["location"], source=rows[i]["source"],
                 heading=rows[i]["heading"], text=rows[i]["text"], snippet=_one_line(rows[i]["snippet"]),
-                score=round(fused[i], 6), similarity=round(float(vectors[i] @ query_vector), 4))
+                score=round(fused[i], 6), similarity=round(float(vectors[i] @ query_vector), 4),
+                document_id=str(rows[i]["document_id"]))
             for i in chosen]
 
 

@@ -19,6 +19,14 @@ from memory.documents import Chunk, Document
 HEADING_SEPARATOR = " › "
 
 
+# A source's totals, set when a run ends. The chunks are counted by document ids in one array:
+# right after a load the planner's statistics are stale (a table "of one row"), and a join
+# walked the workspace's chunk index once per document, 1.3 s for 5,000 documents.
+_COUNTS = """documents = (SELECT count(*) FROM documents d WHERE d.source_id = s.id),
+               chunks = (SELECT count(*) FROM chunks
+                         WHERE document_id = ANY(ARRAY(SELECT id FROM documents d WHERE d.source_id = s.id)))"""
+
+
 def upsert_source(conn: psycopg.Connection, workspace_id: uuid.UUID, kind: str, location: str,
                   options: dict[str, Any]) -> dict[str, Any]:
     """The source row for `location`, created if new, marked as being ingested."""
@@ -40,9 +48,7 @@ def finish_source(conn: psycopg.Connection, source_id: uuid.UUID, *, status: str
     conn.execute(
         """
         UPDATE sources s SET status = %s, skipped = %s, commit = %s, last_error = %s,
-               documents = (SELECT count(*) FROM documents d WHERE d.source_id = s.id),
-               chunks = (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id
-                         WHERE d.source_id = s.id)
+               """ + _COUNTS + """
         WHERE id = %s
         """,
         (status, Jsonb(skipped), commit, error, source_id),
@@ -61,7 +67,7 @@ def replace_document(conn: psycopg.Connection, workspace_id: uuid.UUID, source_i
                      vectors: np.ndarray, version: str | None = None) -> uuid.UUID:
     """Store a document and its chunks, replacing the previous version's chunks. The caller's
     transaction makes the swap atomic: a search sees the old chunks or the new ones."""
-    document_id = conn.execute(
+    row = conn.execute(
         """
         INSERT INTO documents (workspace_id, source_id, location, title, format, content_hash, metadata,
                                version)
@@ -69,15 +75,18 @@ def replace_document(conn: psycopg.Connection, workspace_id: uuid.UUID, source_i
         ON CONFLICT (source_id, location) DO UPDATE
             SET title = EXCLUDED.title, format = EXCLUDED.format, content_hash = EXCLUDED.content_hash,
                 metadata = EXCLUDED.metadata, version = EXCLUDED.version, updated_at = now()
-        RETURNING id
+        RETURNING id, xmax = 0 AS inserted
         """,
         (workspace_id, source_id, document.location, document.title, document.format, content_hash,
          Jsonb({**document.metadata, "language": document.language} if document.language else document.metadata),
          version),
-    ).fetchone()["id"]
-    conn.execute("DELETE FROM chunks WHERE document_id = %s", (document_id,))
-    write_chunks(conn, workspace_id, document_id, chunks, vectors)
-    return document_id
+    ).fetchone()
+    # A new document has no chunks to delete (xmax = 0: the row was inserted, not updated), and
+    # the delete is not free: right after a load, stale statistics plan it over the workspace.
+    if not row["inserted"]:
+        conn.execute("DELETE FROM chunks WHERE document_id = %s", (row["id"],))
+    write_chunks(conn, workspace_id, row["id"], chunks, vectors)
+    return row["id"]
 
 
 def write_chunks(conn: psycopg.Connection, workspace_id: uuid.UUID, document_id: uuid.UUID,
@@ -147,6 +156,17 @@ def embedding_text(heading: str | Sequence[str], text: str) -> str:
     return f"{heading}\n\n{text}" if heading else text
 
 
+def document(conn: psycopg.Connection, document_id: uuid.UUID) -> dict[str, Any] | None:
+    """A document with its source's location, and its chunks in order as (heading, text); None
+    when the workspace has no such document."""
+    return conn.execute(
+        """SELECT d.id, d.title, d.location, d.format, d.updated_at, s.location AS source,
+                  array(SELECT ARRAY[c.heading, c.text] FROM chunks c WHERE c.document_id = d.id
+                        ORDER BY c.position) AS chunks
+           FROM documents d JOIN sources s ON s.id = d.source_id WHERE d.id = %s""",
+        (document_id,)).fetchone()
+
+
 # Sources that sync (memory/sync.py): a connector's source, its documents' versions, its runs.
 
 def add_source(conn: psycopg.Connection, workspace_id: uuid.UUID, kind: str, location: str, name: str,
@@ -201,9 +221,7 @@ def finish_sync(conn: psycopg.Connection, source_id: uuid.UUID, *, counts: dict[
             cursor = coalesce(%(cursor)s, s.cursor),
             last_synced_at = CASE WHEN %(error)s::text IS NULL THEN now() ELSE s.last_synced_at END,
             next_sync_at = now() + make_interval(mins => s.schedule_minutes),
-            documents = (SELECT count(*) FROM documents d WHERE d.source_id = s.id),
-            chunks = (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id
-                      WHERE d.source_id = s.id)
+            """ + _COUNTS + """
         WHERE id = %(id)s
         """,
         {"error": error, "skipped": Jsonb(skipped), "counts": Jsonb(counts),

@@ -6,6 +6,10 @@ Changed items are embedded a batch at a time and each batch is stored in one tra
 complete listing removes the documents the service no longer has; a listing that fails part way
 removes nothing, and the source is marked failing with the service's reason. Two syncs of one
 source never overlap: the second waits for the first (a webhook's push behind a scheduled run).
+
+Items are fetched one at a time, on purpose: the services' limits are the bound, not our waiting
+(GitHub counts 900 points a minute against concurrent clients and asks for serial requests;
+Notion allows about three requests a second; a web site deserves politeness).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from core import logs
 from core.config import load_settings
 from core.runtime import Runtime
 from hub import wiring
+from hub.mcp import endpoint as mcp_endpoint
 from hub.web import (
     admin,
     analytics,
@@ -34,6 +35,7 @@ from hub.web import (
     messages,
     metrics,
     openapi,
+    tokens,
     webhooks,
 )
 
@@ -73,6 +75,8 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(analytics.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(tokens.bp)
+    mcp_endpoint.mount(app, rt)
     app.register_blueprint(webhooks.bp)
     _mount_slack(app, rt)
     if rt.settings.discord_public_key:

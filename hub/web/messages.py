@@ -77,7 +77,7 @@ def task_events(task_id: uuid.UUID):
     after = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
     if not events.ID.match(after):
         return jsonify(error=f"after: {after[:40]!r} is not an event id (like 1700000000000-0)"), 400
-    slots = _live_view_slots(rt.settings)
+    slots = waiting_slots(rt.settings)
     if not slots.acquire(blocking=False):
         return jsonify(error="too many live task views on this web process: close some, or reload the "
                              "task to see it without live updates"), 503
@@ -89,17 +89,17 @@ def task_events(task_id: uuid.UUID):
 
 
 LIVE_SECONDS = 30
-_live_views: list[threading.BoundedSemaphore] = []
-_live_views_made = threading.Lock()
+_waiting: list[threading.BoundedSemaphore] = []
+_waiting_made = threading.Lock()
 
 
-def _live_view_slots(settings) -> threading.BoundedSemaphore:
-    """The live views a web process serves at once: half its threads, since each view holds one
-    and Slack's acknowledgements need the others."""
-    with _live_views_made:
-        if not _live_views:
-            _live_views.append(threading.BoundedSemaphore(max(1, settings.web_threads // 2)))
-        return _live_views[0]
+def waiting_slots(settings) -> threading.BoundedSemaphore:
+    """The requests a web process lets wait on a worker at once (live views, the MCP server's
+    `ask`): half its threads, since each holds one and Slack's acknowledgements need the others."""
+    with _waiting_made:
+        if not _waiting:
+            _waiting.append(threading.BoundedSemaphore(max(1, settings.web_threads // 2)))
+        return _waiting[0]
 
 
 def _task_events(rt, task_id: uuid.UUID, after: str):

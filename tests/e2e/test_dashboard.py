@@ -219,6 +219,20 @@ def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path)
     _nav(page, "Integrations")
     expect(page.get_by_role("region", name="Slack")).to_contain_text("not configured")
     _shot(page, "10-integrations")
+    # An API token for an MCP client: shown once with the settings to paste, then only its prefix.
+    page.get_by_label("Who or what will use the token").fill("Claude Code")
+    page.get_by_role("button", name="Create token").click()
+    made = page.get_by_role("region", name="New API token")
+    expect(made).to_contain_text("claude mcp add --transport http morningai")
+    token = re.search(r"mai_[\w-]{43}", made.inner_text())[0]
+    _shot(page, "10-integrations-mcp-token")
+    tools = requests.post(f"{hub}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, timeout=10,
+                          headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream",
+                                   "MCP-Protocol-Version": "2025-06-18"})
+    assert [tool["name"] for tool in tools.json()["result"]["tools"]] == ["search_knowledge", "fetch_document", "ask"]
+    made.get_by_role("button", name="Done").click()
+    expect(page.get_by_role("row", name=re.compile("Claude Code"))).to_contain_text(token[:10])
+    assert token not in page.content()
     _nav(page, "Settings")
     secrets = page.get_by_role("region", name="Secrets")
     expect(secrets).to_contain_text("OPENAI_API_KEY: not set")

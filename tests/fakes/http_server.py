@@ -2,6 +2,7 @@
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 class KeepAliveHandler(BaseHTTPRequestHandler):
@@ -37,3 +38,35 @@ class FakeServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+
+def send(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
+    """A whole answer, its length declared so the connection stays open for the next request."""
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class Served:
+    """A fake's lifecycle: `with fake:` serves `handler()` on 127.0.0.1 and a free port, at `url`,
+    until the block ends."""
+
+    name = "fake"
+    _httpd: FakeServer | None = None
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._httpd = FakeServer.start(self.handler(), self.name)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.stop()
+
+    @property
+    def url(self) -> str:
+        return self._httpd.url

@@ -40,11 +40,12 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from .http_server import FakeServer, KeepAliveHandler
+from .http_server import KeepAliveHandler, Served, send
 from .openai_server import Reply, Request
 
 
-class FakeSlack:
+class FakeSlack(Served):
+    name = "fake-slack"
     METHODS = ("auth.test", "auth.revoke", "chat.postMessage", "chat.update", "reactions.add", "reactions.remove",
                "oauth.v2.access", "conversations.replies", "conversations.history",
                "chat.startStream", "chat.appendStream", "chat.stopStream",
@@ -69,20 +70,11 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
         self._lock = threading.Lock()
-        self._httpd: FakeServer | None = None
 
     # --- lifecycle ---
 
-    def __enter__(self) -> FakeSlack:
-        self._httpd = FakeServer.start(_handler_for(self), "fake-slack")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.stop()
-
-    @property
-    def url(self) -> str:
-        return self._httpd.url
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def api_url(self) -> str:
@@ -419,12 +411,7 @@ def _handler_for(server: FakeSlack) -> type[BaseHTTPRequestHandler]:
             headers["x-fake-ok"] = "true" if accepted else "false"
             with server._lock:
                 server.requests.append(request)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
+            send(self, reply.status, reply.headers, reply.body)
 
         def log_message(self, format, *args):
             pass

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from xml.sax.saxutils import escape
 
-from .http_server import FakeServer, KeepAliveHandler
+from .http_server import KeepAliveHandler, Served, send
 
 EPOCH = 1_700_000_000  # the first page's Last-Modified; each change a minute later
 
@@ -47,7 +47,9 @@ class _Page:
         return f'"{hashlib.sha256(self.body).hexdigest()[:16]}"'
 
 
-class FakeSite:
+class FakeSite(Served):
+    name = "fake-site"
+
     def __init__(self, robots: str | None = "User-agent: *\nAllow: /\n"):
         self.robots = robots
         self.lastmod = True
@@ -57,18 +59,9 @@ class FakeSite:
         self._faults: dict[str, list] = {}  # path -> [status, headers, times left (None: always)]
         self._clock = EPOCH
         self._lock = threading.Lock()
-        self._httpd: FakeServer | None = None
 
-    def __enter__(self) -> FakeSite:
-        self._httpd = FakeServer.start(_handler_for(self), "fake-site")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.stop()
-
-    @property
-    def url(self) -> str:
-        return self._httpd.url
+    def handler(self) -> type[KeepAliveHandler]:
+        return _handler_for(self)
 
     # --- what tests change ---
 
@@ -192,15 +185,12 @@ def _handler_for(site: FakeSite) -> type[KeepAliveHandler]:
         def _send(self, status: int, body: bytes, content_type: str | None,
                   headers: dict[str, str] | None = None) -> None:
             site.requests.append((self.headers.get("Host", ""), self.path, status))
-            self.send_response(status)
-            if content_type:
-                self.send_header("Content-Type", content_type)
-            for name, value in (headers or {}).items():
+            headers = {**({"Content-Type": content_type} if content_type else {}), **(headers or {})}
+            if status != 304:
+                return send(self, status, headers, body)
+            self.send_response(status)  # a 304 has no body, nor a length
+            for name, value in headers.items():
                 self.send_header(name, value)
-            if status != 304:
-                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if status != 304:
-                self.wfile.write(body)
 
     return Handler

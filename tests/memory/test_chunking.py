@@ -8,7 +8,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from memory.chunking import chunk, count_tokens
+from memory.chunking import chunk, count_tokens, rejoin
 from memory.documents import Chunk, Document
 from memory.loaders import parse
 
@@ -216,3 +216,14 @@ def test_huge_paragraph_without_breaks_is_split_within_max():
 def test_rejects_inconsistent_limits(limits):
     with pytest.raises(ValueError):
         chunk(guide(), **limits)
+
+
+def test_rejoined_chunks_are_the_document_once_over():
+    doc = guide()
+    chunks = chunk(doc, **LIMITS)
+    assert any(a.heading == b.heading for a, b in zip(chunks, chunks[1:]))  # there is overlap to drop
+    stored = [(" › ".join(piece.heading), piece.text) for piece in chunks]
+    assert rejoin(stored, "markdown").split() == doc.text.split()
+    assert len(" ".join(text for _, text in stored).split()) > len(doc.text.split())
+    # Code has no overlap: a chunk that starts like the previous one ends is kept whole.
+    assert rejoin([("f", "x = 1\n\ny = 2"), ("f", "y = 2\n\nz = 3")], "code") == "x = 1\n\ny = 2\n\ny = 2\n\nz = 3"

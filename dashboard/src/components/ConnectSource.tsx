@@ -38,6 +38,7 @@ export const KINDS: Record<string, Kind> = {
     inputs: [
       { key: "site", label: "Site", placeholder: "https://acme.atlassian.net" },
       { key: "space", label: "Space key", placeholder: "ENG" },
+      { key: "root", label: "Only this page and below (page id; empty: the whole space)", optional: true, placeholder: "123456" },
       { key: "email", label: "Account email", secret: true },
       { key: "api_token", label: "API token", secret: true },
     ],
@@ -46,6 +47,8 @@ export const KINDS: Record<string, Kind> = {
     label: "Notion",
     help: "The pages and databases shared with an internal integration. Its token, with read content access.",
     inputs: [
+      { key: "pages", label: "Only these pages and below (links or ids, one per line; empty: everything shared)", list: true, optional: true, placeholder: "https://www.notion.so/acme/Handbook-0123…" },
+      { key: "databases", label: "And these databases' rows (links or ids, one per line)", list: true, optional: true },
       { key: "token", label: "Integration token", secret: true, placeholder: "ntn_…" },
     ],
   },

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api";
 import { ChannelSettings } from "../components/ChannelSettings";
+import { McpClients } from "../components/McpClients";
 import { Button, Card, EmptyState, ErrorNote, PageHeader, StatusBadge, inputClass } from "../components/ui";
 
 interface Integration {
@@ -59,6 +60,9 @@ export function Integrations() {
             <StatusBadge status="ready" /> Always on: ask in the{" "}
             <Link className="text-indigo-700 underline" to="/playground">Playground</Link>, or with <code>morningai ask</code>.
           </p>
+        </Card>
+        <Card title="MCP clients">
+          <McpClients workspaces={workspaces} />
         </Card>
         {chats.map((integration) => (
           <Card key={integration.platform} title={integration.name}>

@@ -21,6 +21,8 @@ const web = { platform: "web", name: "Web playground", configured: true, setting
 // A channel's support-desk settings as the hub lists a channel that has none of its own.
 const desk = { mode: "mention", threshold: null, unsure_reaction: null, review_channel: null, people: [],
                follow_up_minutes: null, follow_up_dms: false };
+// The page's MCP clients card lists API tokens (tested in mcp-clients.test.tsx).
+const noTokens = { "GET /api/tokens": () => ({ body: { tokens: [] } }) };
 const sentBody = (fetch: ReturnType<typeof fakeApi>, method: string, path: string) => {
   const call = fetch.mock.calls.find(([url, init]) => String(url) === path && init?.method === method);
   return call && JSON.parse(String(call[1]!.body));
@@ -29,6 +31,7 @@ const sentBody = (fetch: ReturnType<typeof fakeApi>, method: string, path: strin
 describe("integrations", () => {
   it("tells a newcomer how to connect a platform that is not configured", async () => {
     fakeApi({
+      ...noTokens,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(false), discord(false)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
     });
@@ -44,6 +47,7 @@ describe("integrations", () => {
     let teams = [{ install_key: "T0TEAM1", team_name: "Acme", workspace: "slack-t0team1",
                    scopes: ["chat:write"], installed_at: "2024-05-01T10:00:00+00:00" }];
     const fetch = fakeApi({
+      ...noTokens,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(true), discord(false)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }, { name: "support" }] } }),
       "GET /api/integrations/slack/teams": () => ({ body: { teams, single_workspace: null, connect_url: "/slack/install" } }),
@@ -72,6 +76,7 @@ describe("integrations", () => {
                       custom: false, workspace: "default", last_task_at: "2024-05-01T10:00:00+00:00" };
     let answer: { status: number; body: object } = { status: 400, body: { error: "sources: 's1' is not a source of workspace 'default'" } };
     const fetch = fakeApi({
+      ...noTokens,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(false), discord(true)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
       "GET /api/integrations/discord/guilds": () => ({ body: { guilds: [], connect_url: null, can_leave: true } }),
@@ -106,6 +111,7 @@ describe("integrations", () => {
     let answer: { status: number; body: object } = {
       status: 400, body: { error: "review_channel: MorningAI is not in #elsewhere: /invite @MorningAI there first" } };
     const fetch = fakeApi({
+      ...noTokens,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(true), discord(false)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
       "GET /api/integrations/slack/teams": () => ({ body: { teams: [], single_workspace: { workspace: "default" }, connect_url: null } }),
@@ -149,6 +155,7 @@ describe("integrations", () => {
 
   it("refuses to save a channel that takes no kind at all", async () => {
     fakeApi({
+      ...noTokens,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(true), discord(false)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
       "GET /api/integrations/slack/teams": () => ({ body: { teams: [], single_workspace: { workspace: "default" }, connect_url: null } }),

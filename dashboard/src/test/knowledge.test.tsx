@@ -40,6 +40,44 @@ describe("Knowledge: sources a connector keeps in sync", () => {
     expect(screen.getByLabelText("Access token")).toHaveValue(""); // the secret does not linger in the form
   });
 
+  it("connects a Confluence space (optionally one page tree) and Notion pages, their secrets apart", async () => {
+    const sent: Record<string, unknown>[] = [];
+    fakeApi({
+      "GET /api/knowledge/sources": () => ({ body: { workspace: "default", sources: [] } }),
+      "POST /api/knowledge/sources": (init) => {
+        sent.push(JSON.parse(String(init.body)));
+        return { status: 202, body: { job: "j1", status: "queued", url: "/api/knowledge/jobs/j1" } };
+      },
+      "GET /api/knowledge/jobs/j1": () => ({ body: { id: "j1", status: "finished", progress: null, error: null,
+                                                      result: { summary: "1 listed, 1 added" } } }),
+    });
+    render(<Knowledge />);
+    fireEvent.change(await screen.findByLabelText("Service"), { target: { value: "confluence" } });
+    fireEvent.change(screen.getByLabelText("Site"), { target: { value: "https://acme.atlassian.net" } });
+    fireEvent.change(screen.getByLabelText("Space key"), { target: { value: "ENG" } });
+    fireEvent.change(screen.getByLabelText(/^Only this page and below/), { target: { value: "65601" } });
+    fireEvent.change(screen.getByLabelText("Account email"), { target: { value: "bot@acme.com" } });
+    fireEvent.change(screen.getByLabelText("API token"), { target: { value: "ATATT-1" } });
+    fireEvent.click(screen.getByRole("button", { name: "Connect and sync" }));
+    await waitFor(() => expect(sent).toHaveLength(1));
+    expect(sent[0]).toMatchObject({
+      kind: "confluence", settings: { site: "https://acme.atlassian.net", space: "ENG", root: "65601" },
+      credentials: { email: "bot@acme.com", api_token: "ATATT-1" },
+    });
+
+    fireEvent.change(screen.getByLabelText("Service"), { target: { value: "notion" } });
+    fireEvent.change(screen.getByLabelText(/^Only these pages and below/),
+                     { target: { value: "https://www.notion.so/acme/Handbook-0123456789abcdef0123456789abcdef\n" } });
+    fireEvent.change(screen.getByLabelText("Integration token"), { target: { value: "ntn_1" } });
+    fireEvent.click(screen.getByRole("button", { name: "Connect and sync" }));
+    await waitFor(() => expect(sent).toHaveLength(2));
+    expect(sent[1]).toMatchObject({
+      kind: "notion", settings: { pages: ["https://www.notion.so/acme/Handbook-0123456789abcdef0123456789abcdef"] },
+      credentials: { token: "ntn_1" },
+    });
+    expect(sent[1].settings).not.toHaveProperty("databases"); // left empty: not sent
+  });
+
   it("shows a running sync's progress, what it skipped and why, and offers no second sync meanwhile", async () => {
     fakeApi({ "GET /api/knowledge/sources": () => ({ body: { workspace: "default", sources: [SYNCING] } }) });
     render(<Knowledge />);

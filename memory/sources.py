@@ -20,6 +20,7 @@ import requests
 from pathspec import GitIgnoreSpec
 
 from memory.documents import Entry, Unreadable
+from memory.downloads import failure, read_body
 from memory.globs import Globs
 
 # Never worth indexing, whatever the .gitignore files say (or when there are none).
@@ -191,28 +192,11 @@ def _url_entry(url: str, max_bytes: int, timeout: float) -> Entry:
 
 
 def _fetch(url: str, max_bytes: int, timeout: float) -> tuple[bytes, str | None]:
-    # requests' timeout bounds each socket wait, not the whole body: the deadline stops a server
-    # that trickles bytes forever.
     deadline = time.monotonic() + timeout
     try:
         with requests.get(url, timeout=timeout, stream=True) as response:
             if response.status_code >= 400:
                 raise Unreadable(f"HTTP {response.status_code} {response.reason}".strip())
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise Unreadable(f"larger than {max_bytes} bytes")
-            body = bytearray()
-            # iter_content decompresses, so the limit also holds for a gzip bomb.
-            for piece in response.iter_content(64 * 1024):
-                body += piece
-                if len(body) > max_bytes:
-                    raise Unreadable(f"larger than {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise Unreadable(f"timed out after {timeout:g} s")
-            return bytes(body), response.headers.get("Content-Type")
-    except requests.Timeout as error:
-        raise Unreadable(f"timed out after {timeout:g} s") from error
-    except requests.ConnectionError as error:
-        raise Unreadable(f"connection failed: {error}") from error
+            return read_body(response, max_bytes, timeout, deadline), response.headers.get("Content-Type")
     except requests.RequestException as error:
-        raise Unreadable(f"fetch failed: {error}") from error
+        raise failure(error, timeout) from error

@@ -42,12 +42,12 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
 from . import github_graphql
 from .github_git import Commit, GitRepo
-from .http_server import FakeServer, KeepAliveHandler
+from .http_server import KeepAliveHandler, Served
 from .openai_server import Reply, Request
 
 DOCS = "https://docs.github.com/rest"
@@ -81,7 +81,9 @@ _COMPILED = [(method, template, handler,
              for method, template, handler in ROUTES]
 
 
-class FakeGitHub:
+class FakeGitHub(Served):
+    name = "fake-github"
+
     def __init__(self, token: str | None = "ghp_fake_token", *, rate_limit: int = 5000):
         self.tokens: set[str] = {token} if token else set()
         self.blobs: dict[str, bytes] = {}
@@ -98,20 +100,11 @@ class FakeGitHub:
         self._clock = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
         self._ids = itertools.count(1000)
         self._lock = threading.RLock()
-        self._httpd: FakeServer | None = None
 
     # --- lifecycle ---
 
-    def __enter__(self) -> Self:
-        self._httpd = FakeServer.start(_handler_for(self), "fake-github")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.stop()
-
-    @property
-    def url(self) -> str:
-        return self._httpd.url
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # --- scripting ---
 

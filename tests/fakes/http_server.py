@@ -2,6 +2,7 @@
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 class KeepAliveHandler(BaseHTTPRequestHandler):
@@ -47,3 +48,25 @@ def send(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], 
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+class Served:
+    """A fake's lifecycle: `with fake:` serves `handler()` on 127.0.0.1 and a free port, at `url`,
+    until the block ends."""
+
+    name = "fake"
+    _httpd: FakeServer | None = None
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._httpd = FakeServer.start(self.handler(), self.name)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.stop()
+
+    @property
+    def url(self) -> str:
+        return self._httpd.url

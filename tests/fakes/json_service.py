@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .http_server import FakeServer, KeepAliveHandler, send
+from .http_server import KeepAliveHandler, Served, send
 from .openai_server import Reply
 
 
@@ -26,25 +26,16 @@ class Call:
     body: Any  # the parsed JSON, or None
 
 
-class JsonService:
+class JsonService(Served):
     name = "fake-service"
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._faults: list[tuple[str, Reply]] = []  # (path prefix, reply), served in order
         self._lock = threading.RLock()
-        self._httpd: FakeServer | None = None
 
-    def __enter__(self):
-        self._httpd = FakeServer.start(_handler_for(self), self.name)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.stop()
-
-    @property
-    def url(self) -> str:
-        return self._httpd.url
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def fail_next(self, reply: Reply, path: str = "/", times: int = 1) -> None:
         """The next `times` requests whose path starts with `path` get `reply`."""

@@ -40,11 +40,12 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
-from .http_server import FakeServer, KeepAliveHandler, send
+from .http_server import KeepAliveHandler, Served, send
 from .openai_server import Reply, Request
 
 
-class FakeSlack:
+class FakeSlack(Served):
+    name = "fake-slack"
     METHODS = ("auth.test", "auth.revoke", "chat.postMessage", "chat.update", "reactions.add", "reactions.remove",
                "oauth.v2.access", "conversations.replies", "conversations.history",
                "chat.startStream", "chat.appendStream", "chat.stopStream",
@@ -69,20 +70,11 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._responses = itertools.count(1)
         self._lock = threading.Lock()
-        self._httpd: FakeServer | None = None
 
     # --- lifecycle ---
 
-    def __enter__(self) -> FakeSlack:
-        self._httpd = FakeServer.start(_handler_for(self), "fake-slack")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.stop()
-
-    @property
-    def url(self) -> str:
-        return self._httpd.url
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def api_url(self) -> str:

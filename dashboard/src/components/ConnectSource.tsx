@@ -58,6 +58,7 @@ export const KINDS: Record<string, Kind> = {
     inputs: [
       { key: "url", label: "Sitemap or start page", placeholder: "https://docs.acme.com/sitemap.xml" },
       { key: "depth", label: "Crawl depth (start page only)", number: true, optional: true, placeholder: "2" },
+      { key: "prefix", label: "Only pages under this path (empty: the URL's folder)", optional: true, placeholder: "/docs/" },
     ],
   },
 };

@@ -55,9 +55,10 @@ def sync_now(space: workspaces.Workspace, row: dict[str, Any]):
 
 
 def source_json(row: dict[str, Any]) -> dict[str, Any]:
-    """A source as the API shows it: the credentials only as whether there are any."""
+    """A source as the API shows it: the credentials only as whether there are any, and not the
+    connector's cursor (a crawl's holds the site's link table, hundreds of KB)."""
     shown = {key: (value.isoformat() if hasattr(value, "isoformat") else
                    str(value) if isinstance(value, uuid.UUID) else value)
-             for key, value in row.items() if key != "credentials"}
+             for key, value in row.items() if key not in ("credentials", "cursor")}
     shown["has_credentials"] = row.get("credentials") is not None
     return shown

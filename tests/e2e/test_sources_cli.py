@@ -4,8 +4,8 @@ sync again (only what changed), remove; bad input is one line naming what is wro
 import json
 import re
 
-from faq_support import morningai
 from fakes.web_site import FakeSite
+from faq_support import morningai
 
 
 def test_a_site_is_added_listed_synced_again_and_removed_from_the_command_line(cli_env):

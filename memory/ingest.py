@@ -96,7 +96,7 @@ def ingest(db: Database, embedder: Embedder, targets: Sequence[str], workspace: 
 def _ingest_source(db, embedder, space, source: Source, entries, report: Report, progress: Progress,
                    on_progress, *, force: bool, options: dict) -> None:
     with db.workspace(space.id) as conn:
-        row = store.upsert_source(conn, space.id, source.kind, source.location, options)
+        row = store.upsert_source(conn, space.id, source.kind, source.location, source.name, options)
         previous = store.document_hashes(conn, row["id"])
     skipped: list[dict[str, str]] = []
     seen: set[str] = set()

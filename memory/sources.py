@@ -41,6 +41,15 @@ class Source:
     def entries(self) -> Iterator[Entry]:
         return self.list_entries()
 
+    @property
+    def name(self) -> str:
+        """How people call it: the file's, folder's or repository's own name (an upload's file
+        name, not the hub's path to it), a URL without its scheme."""
+        if self.kind == "url":
+            parts = urlsplit(self.location)
+            return (parts.netloc + parts.path).rstrip("/") or self.location
+        return Path(self.location).name or self.location
+
 
 def open_source(
     target: str,

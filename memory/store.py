@@ -27,19 +27,19 @@ _COUNTS = """documents = (SELECT count(*) FROM documents d WHERE d.source_id = s
                          WHERE document_id = ANY(ARRAY(SELECT id FROM documents d WHERE d.source_id = s.id)))"""
 
 
-def upsert_source(conn: psycopg.Connection, workspace_id: uuid.UUID, kind: str, location: str,
+def upsert_source(conn: psycopg.Connection, workspace_id: uuid.UUID, kind: str, location: str, name: str,
                   options: dict[str, Any]) -> dict[str, Any]:
     """The source row for `location`, created if new, marked as being ingested."""
     return conn.execute(
         """
-        INSERT INTO sources (workspace_id, kind, location, options, status, last_run_at)
-        VALUES (%s, %s, %s, %s, 'ingesting', now())
+        INSERT INTO sources (workspace_id, kind, location, name, options, status, last_run_at)
+        VALUES (%s, %s, %s, %s, %s, 'ingesting', now())
         ON CONFLICT (workspace_id, location) DO UPDATE
-            SET kind = EXCLUDED.kind, options = EXCLUDED.options, status = 'ingesting',
+            SET kind = EXCLUDED.kind, name = EXCLUDED.name, options = EXCLUDED.options, status = 'ingesting',
                 last_run_at = now(), last_error = NULL
         RETURNING *
         """,
-        (workspace_id, kind, location, Jsonb(options)),
+        (workspace_id, kind, location, name, Jsonb(options)),
     ).fetchone()
 
 

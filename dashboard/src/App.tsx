@@ -34,7 +34,7 @@ export function App() {
   if (loading) return <p className="p-8 text-slate-600">Loading…</p>;
   if (!user) return <Login />;
   return (
-    <div className="min-h-screen md:grid md:grid-cols-[14rem_1fr]">
+    <div className="min-h-screen md:grid md:grid-cols-[14rem_minmax(0,1fr)]">
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:p-2">
         Skip to content
       </a>
@@ -65,7 +65,7 @@ export function App() {
           </Button>
         </div>
       </nav>
-      <main id="main" className="p-6">
+      <main id="main" className="min-w-0 p-6">
         <Suspense fallback={<p className="text-slate-600">Loading…</p>}>
           <Routes>
             <Route path="/" element={<Overview />} />

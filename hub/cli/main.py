@@ -42,7 +42,7 @@ from hub.cli.progress import IngestProgress
 from hub.embedded import EmbeddedPostgres, EmbeddedServiceError
 from hub.supervisor import Supervisor
 from memory import credentials as source_credentials
-from memory.embedders import EmbeddingError, choose_embedder
+from memory.embedders import EmbeddingError, choose_embedder, explain_choice
 from memory.ingest import ingest
 from memory.search import search
 from tasks import reconciler
@@ -284,6 +284,8 @@ def up(
                       f"(open it to log in to the dashboard; health: {url}/readyz, API: {url}/api/openapi.json)",
                       soft_wrap=True)
             out.print(f'Ask it something: {_this_command()} ask "hello"    Stop: Ctrl-C', soft_wrap=True)
+            kind, why = explain_choice(rt.settings)
+            out.print(f"Embedder: [bold]{kind}[/] ({why})", soft_wrap=True, highlight=False)
         elif not stopping:
             err.print(f"[yellow]the hub is running but not ready:[/] {'; '.join(report.get('problems', ['no answer from the web process']))}")
         while not stopping:

@@ -14,7 +14,7 @@ from werkzeug.utils import secure_filename
 from core import workspaces
 from hub.web import common, connected
 from memory import connectors, store
-from memory.embedders import EmbeddingError
+from memory.embedders import EmbeddingError, explain_choice
 from memory.search import search
 
 bp = Blueprint("knowledge", __name__, url_prefix="/api/knowledge")
@@ -53,7 +53,11 @@ def list_sources():
     space = workspaces.get(rt.db, request.args.get("workspace", "default"))
     with rt.db.workspace(space.id) as conn:
         rows = store.sources(conn)
-    return jsonify(workspace=space.name, embedder=space.embedder, sources=[connected.source_json(r) for r in rows])
+    # The workspace's embedder is the one its vectors were made with; the hub's is the one it
+    # would take for a new workspace, and why (the Knowledge page shows both).
+    kind, why = explain_choice(rt.settings)
+    return jsonify(workspace=space.name, embedder=space.embedder, hub_embedder={"kind": kind, "reason": why},
+                   sources=[connected.source_json(r) for r in rows])
 
 
 @bp.post("/sources")

@@ -13,6 +13,8 @@ import requests
 from conftest import ROOT
 from support import stop_up, wait_for
 
+from memory.embedders import LocalEmbedder
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -43,6 +45,10 @@ def test_up_serves_ask_answers_and_ctrl_c_stops_everything(bare_env, tmp_path):
         wait_for(lambda: _ready(url), timeout=90, what="/readyz to turn 200")
         children = psutil.Process(up.pid).children(recursive=True)
         assert len(children) >= 3  # gunicorn master + web worker + RQ worker
+        # Which embedder it took, and why: the best that runs offline, when there is no key.
+        best = "local" if LocalEmbedder.available() else "hash"
+        wait_for(lambda: f"Embedder: {best} (no OPENAI_API_KEY" in (tmp_path / "up.log").read_text(),
+                 what="the start-up's line about the embedder")
 
         asked = _morningai("ask", "how do we deploy?", "--json", env=bare_env)
         assert asked.returncode == 0, asked.stderr

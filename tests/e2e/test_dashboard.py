@@ -147,6 +147,46 @@ def test_the_support_page_shows_a_draft_and_a_question_handed_over(built_dashboa
         _shot(page, "16-overview-support")
 
 
+def _header_gaps(page) -> list[float]:
+    """The room between each table header's text and the next one's, in pixels."""
+    return page.evaluate("""() => [...document.querySelectorAll("thead tr")].flatMap((row) => {
+        const boxes = [...row.querySelectorAll("th")].map((th) => {
+            const range = document.createRange(); range.selectNodeContents(th); return range.getBoundingClientRect();
+        }).filter((box) => box.width > 1);  // not the screen-reader-only "Actions"
+        return boxes.slice(1).map((box, i) => box.left - boxes[i].right);
+    })""")
+
+
+def _knowledge_fits_laptop_and_narrow_windows(page, tmp_path) -> None:
+    """Sources named as people know them, headers apart, and the table scrolling inside its card
+    rather than widening the page, at a laptop's width and a narrow window's."""
+    expect = playwright.expect
+    folder = tmp_path / "team-handbook"
+    folder.mkdir()
+    (folder / "holidays.md").write_text("# Holidays\n\nTwenty-five days a year; book them two weeks ahead.\n")
+    page.get_by_label("Path on the hub's machine, git repository or https:// URL").fill(str(folder))
+    page.get_by_role("button", name="Add and ingest").click()
+    expect(page.get_by_role("cell", name="ready")).to_have_count(2)
+    sources = page.get_by_role("region", name="Sources")
+    expect(sources.get_by_text("vpn.md", exact=True)).to_be_visible()  # not the hub's path to the upload
+    expect(sources.get_by_text("team-handbook", exact=True)).to_be_visible()
+    expect(sources).not_to_contain_text("/uploads/")
+    expect(page.get_by_label("Embedder")).to_contain_text("Embedder: hash — MORNINGAI_EMBEDDINGS=hash is set")
+    _fits(page, 1280, "03a-knowledge-laptop")
+    _fits(page, 420, "03b-knowledge-narrow")
+
+
+def _fits(page, width: int, shot: str | None = None) -> None:
+    """At this window width, the page's table headers stand apart and the page is no wider than
+    the window (a wide table scrolls inside its card); then back to the laptop's width."""
+    page.set_viewport_size({"width": width, "height": 900})
+    if shot:
+        _shot(page, shot)
+    assert min(_header_gaps(page)) >= 8, f"table headers run together at {width}px"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, f"the page overflows at {width}px"
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path):
     expect = playwright.expect
     assert requests.get(f"{hub}/api/tasks", timeout=5).status_code == 401
@@ -175,6 +215,7 @@ def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path)
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_role("list", name="Search results")).to_contain_text("vpn.md")
     _shot(page, "03-knowledge")
+    _knowledge_fits_laptop_and_narrow_windows(page, tmp_path)
 
     # Playground: two questions, one cited answer; asked questions become FAQ drafts.
     _nav(page, "Playground")
@@ -196,6 +237,7 @@ def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path)
     page.get_by_role("link", name="All tasks").click()
     expect(page.get_by_text("2 task(s)")).to_be_visible()
     _shot(page, "06-tasks")
+    _fits(page, 420)
 
     # FAQs: draft from the questions asked, approve the draft.
     _nav(page, "FAQs")
@@ -226,6 +268,7 @@ def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path)
     expect(made).to_contain_text("claude mcp add --transport http morningai")
     token = re.search(r"mai_[\w-]{43}", made.inner_text())[0]
     _shot(page, "10-integrations-mcp-token")
+    _fits(page, 420)
     tools = requests.post(f"{hub}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, timeout=10,
                           headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream",
                                    "MCP-Protocol-Version": "2025-06-18"})

@@ -22,8 +22,8 @@ def test_a_folder_is_ingested_by_a_worker_and_searchable(hash_embeddings, client
     sources = client.get("/api/knowledge/sources").get_json()
     assert sources["embedder"] == "hash-v1"
     (source,) = sources["sources"]
-    assert (source["kind"], source["status"], source["documents"], source["location"]) == \
-        ("folder", "ready", 1, str(handbook))
+    assert (source["kind"], source["status"], source["documents"], source["location"], source["name"]) == \
+        ("folder", "ready", 1, str(handbook), handbook.name)
 
     hits = client.get("/api/knowledge/search?q=dinner+limit").get_json()["hits"]
     assert hits[0]["location"] == "expenses.md" and "60 euros" in hits[0]["text"]
@@ -47,3 +47,6 @@ def test_an_uploaded_file_becomes_knowledge(hash_embeddings, client, processes):
     assert wait_for(lambda: _finished(client, started.get_json()["url"]))["status"] == "finished"
     hits = client.get("/api/knowledge/search?q=wireguard&workspace=it").get_json()["hits"]
     assert hits[0]["location"] == "vpn.md"
+    # Named as the person who uploaded it knows it, not by the hub's path to its copy.
+    (source,) = client.get("/api/knowledge/sources?workspace=it").get_json()["sources"]
+    assert source["name"] == "vpn.md" and source["location"].endswith("/uploads/it/vpn.md")

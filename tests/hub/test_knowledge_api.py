@@ -31,3 +31,8 @@ def test_bad_requests_get_json_errors(hash_embeddings, client, method, url, body
     response = getattr(client, method)(url, json=body)
     assert response.status_code == status
     assert complaint in response.get_json()["error"]
+
+
+def test_sources_say_which_embedder_the_hub_takes_and_why(hash_embeddings, client):
+    listed = client.get("/api/knowledge/sources").get_json()
+    assert listed["hub_embedder"] == {"kind": "hash", "reason": "MORNINGAI_EMBEDDINGS=hash is set"}

@@ -24,6 +24,7 @@ from memory.embedders import (
     LocalEmbedder,
     OpenAIEmbedder,
     choose_embedder,
+    explain_choice,
 )
 
 QUESTION = "How do I reset my password?"
@@ -224,6 +225,19 @@ def test_local_embedder():
     assert embedder.embed([]).shape == (0, 384)
 
 
+@pytest.mark.skipif(not LocalEmbedder.available(), reason="morningai[local] not installed")
+def test_the_local_model_is_loaded_once_per_process(rt, clean_env):
+    """Its start-up cost (seconds) is paid once: a Runtime makes one embedder, which keeps its model."""
+    clean_env.setenv("MORNINGAI_EMBEDDINGS", "local")
+    rt.settings = load_settings()
+    embedder = rt.embedder
+    assert isinstance(embedder, LocalEmbedder) and rt.embedder is embedder
+    embedder.embed([QUESTION])
+    model = embedder._load()
+    embedder.embed([PARAPHRASE, UNRELATED])
+    assert embedder._load() is model
+
+
 # --- choosing ---
 
 def test_choose_default_prefers_openai_with_a_key(clean_env):
@@ -234,12 +248,19 @@ def test_choose_default_prefers_openai_with_a_key(clean_env):
     assert isinstance(embedder, OpenAIEmbedder)
     assert (embedder.name, embedder.dims) == ("openai:text-embedding-3-large", 3072)
     assert str(embedder._client.base_url).rstrip("/") == "http://127.0.0.1:9/v1"
+    assert explain_choice(load_settings()) == \
+        ("openai", "OPENAI_API_KEY is set, so the model's embeddings (text-embedding-3-large)")
 
 
 def test_choose_default_without_a_key_is_local_then_hash(clean_env):
     assert isinstance(choose_embedder(load_settings()), LocalEmbedder)  # installed here
+    kind, why = explain_choice(load_settings())
+    assert kind == "local" and why.startswith("no OPENAI_API_KEY, and the local model (all-MiniLM-L6-v2) is installed")
     clean_env.setattr(LocalEmbedder, "available", staticmethod(lambda: False))
     assert isinstance(choose_embedder(load_settings()), HashEmbedder)
+    kind, why = explain_choice(load_settings())
+    # The reason says how to get the better one.
+    assert kind == "hash" and "the local model is not installed" in why and "`make local-embedder`" in why
 
 
 def test_choose_explicit_wins(clean_env):
@@ -248,6 +269,7 @@ def test_choose_explicit_wins(clean_env):
     assert isinstance(choose_embedder(load_settings()), HashEmbedder)
     clean_env.setenv("MORNINGAI_EMBEDDINGS", "local")
     assert isinstance(choose_embedder(load_settings()), LocalEmbedder)
+    assert explain_choice(load_settings()) == ("local", "MORNINGAI_EMBEDDINGS=local is set")
 
 
 def test_choose_openai_without_a_key_fails(clean_env):

@@ -220,7 +220,7 @@ def test_git_source_reads_tracked_files_at_head(tmp_path):
     (repo / "app.py").unlink()  # deleted in the working tree, still at HEAD
 
     source = open_source(str(repo))
-    assert (source.kind, source.location) == ("git", str(repo.resolve()))
+    assert (source.kind, source.location, source.name) == ("git", str(repo.resolve()), "repo")
     assert source.metadata == {"commit": git(repo, "rev-parse", "HEAD")}
     entries = {entry.location: entry for entry in source.entries()}
     assert sorted(entries) == ["README.md", "app.py", "docs/guide.md"]
@@ -390,3 +390,12 @@ def test_declared_charset_is_honoured_but_never_guessed():
     assert declared.text == "Caf\u00e9 cr\u00e8me."
     with pytest.raises(Unreadable, match="not UTF-8 text"):
         parse("https://example.com/menu", latin, content_type="text/html")
+
+
+def test_a_source_is_named_as_people_call_it(tmp_path):
+    (tmp_path / "handbook").mkdir()
+    (tmp_path / "handbook" / "vpn.md").write_text("# VPN\n")
+    assert open_source(str(tmp_path / "handbook")).name == "handbook"
+    assert open_source(str(tmp_path / "handbook" / "vpn.md")).name == "vpn.md"
+    assert open_source("https://docs.example.com/guide/").name == "docs.example.com/guide"
+    assert open_source("https://docs.example.com").name == "docs.example.com"

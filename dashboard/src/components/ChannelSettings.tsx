@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api } from "../api";
 import { deskChanges, deskForm, SupportDesk, type DeskSettings } from "./SupportDesk";
-import { Button, EmptyState, ErrorNote, HeadWithActions, inputClass } from "./ui";
+import { Button, EmptyState, ErrorNote, HeadWithActions, Table, inputClass } from "./ui";
 
 export const KINDS = ["ask", "code", "docs", "faq", "help"];
 
@@ -76,18 +76,16 @@ export function ChannelSettings({ platform }: { platform: string }) {
           channel and it shows up here; or add a channel by its id below to set it up first.
         </EmptyState>
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">{name} channel settings</caption>
-            <HeadWithActions columns={["Channel", "Answers", "Replies", "Knowledge sources", "Kinds"]} />
-            <tbody>
-              {channels.map((channel) => (
-                <ChannelRow key={channel.channel} platform={platform} channel={channel}
-                            sources={sources[channel.workspace ?? "default"] ?? []} onSaved={load} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table>
+          <caption className="sr-only">{name} channel settings</caption>
+          <HeadWithActions columns={["Channel", "Answers", "Replies", "Knowledge sources", "Kinds"]} />
+          <tbody>
+            {channels.map((channel) => (
+              <ChannelRow key={channel.channel} platform={platform} channel={channel}
+                          sources={sources[channel.workspace ?? "default"] ?? []} onSaved={load} />
+            ))}
+          </tbody>
+        </Table>
       )}
       <form onSubmit={add} className="mt-3 flex flex-wrap items-end gap-2">
         <label className="text-sm">

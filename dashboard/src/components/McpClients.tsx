@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api } from "../api";
-import { Button, EmptyState, ErrorNote, HeadWithActions, StatusBadge, inputClass } from "./ui";
+import { Button, EmptyState, ErrorNote, HeadWithActions, StatusBadge, Table, inputClass } from "./ui";
 
 interface ApiToken {
   id: string;
@@ -80,7 +80,7 @@ export function McpClients({ workspaces }: { workspaces: string[] }) {
         </EmptyState>
       )}
       {tokens && tokens.length > 0 && (
-        <table className="w-full text-left text-sm">
+        <Table>
           <caption className="sr-only">API tokens</caption>
           <HeadWithActions columns={["Name", "Token", "Workspace", "Created", "Last used", "Status"]} />
           <tbody>
@@ -100,7 +100,7 @@ export function McpClients({ workspaces }: { workspaces: string[] }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
     </>
   );

@@ -46,12 +46,23 @@ const STATUS_COLOURS: Record<string, string> = {
   drafted: "bg-amber-100 text-amber-900",
 };
 
+/** A table that scrolls sideways inside its card when the window is narrower than its columns,
+ *  rather than pushing the page wider than the window. Relative: a screen-reader-only heading
+ *  (absolutely positioned) otherwise escapes the scrolling box and widens the page anyway. */
+export function Table({ children, className = "" }: { children: ReactNode; className?: string }) {
+  return (
+    <div className="relative overflow-x-auto">
+      <table className={`w-full text-left text-sm ${className}`}>{children}</table>
+    </div>
+  );
+}
+
 /** A table's column headings, then one for the buttons each row ends with. */
 export function HeadWithActions({ columns }: { columns: string[] }) {
   return (
     <thead>
       <tr className="border-b border-slate-200 text-slate-600">
-        {columns.map((column) => <th key={column} scope="col" className="py-2 pr-3">{column}</th>)}
+        {columns.map((column) => <th key={column} scope="col" className="whitespace-nowrap py-2 pr-3">{column}</th>)}
         <th scope="col" className="py-2"><span className="sr-only">Actions</span></th>
       </tr>
     </thead>

@@ -3,7 +3,7 @@ import { Link } from "react-router-dom";
 import { api } from "../api";
 import { ChannelSettings } from "../components/ChannelSettings";
 import { McpClients } from "../components/McpClients";
-import { Button, Card, EmptyState, ErrorNote, PageHeader, StatusBadge, inputClass } from "../components/ui";
+import { Button, Card, EmptyState, ErrorNote, PageHeader, StatusBadge, Table, inputClass } from "../components/ui";
 
 interface Integration {
   platform: string;
@@ -166,7 +166,7 @@ function SlackTeams({ workspaces }: { workspaces: string[] }) {
         </EmptyState>
       )}
       {body && body.teams.length > 0 && (
-        <table className="w-full text-left text-sm">
+        <Table>
           <caption className="sr-only">Installed Slack teams</caption>
           <thead><tr className="border-b border-slate-200 text-slate-600">
             <th scope="col" className="py-2 pr-3">Team</th><th scope="col" className="py-2 pr-3">Workspace</th>
@@ -191,7 +191,7 @@ function SlackTeams({ workspaces }: { workspaces: string[] }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
     </section>
   );
@@ -216,7 +216,7 @@ function DiscordGuilds({ workspaces }: { workspaces: string[] }) {
         </EmptyState>
       )}
       {body && body.guilds.length > 0 && (
-        <table className="w-full text-left text-sm">
+        <Table>
           <caption className="sr-only">Discord servers</caption>
           <thead><tr className="border-b border-slate-200 text-slate-600">
             <th scope="col" className="py-2 pr-3">Server id</th><th scope="col" className="py-2 pr-3">Workspace</th>
@@ -239,7 +239,7 @@ function DiscordGuilds({ workspaces }: { workspaces: string[] }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </Table>
       )}
       {body && !body.can_leave && body.guilds.length > 0 && (
         <p className="mt-2 text-xs text-slate-600">Without <code>DISCORD_BOT_TOKEN</code> the bot cannot leave a server by itself: disconnecting only forgets its workspace.</p>

@@ -2,13 +2,15 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api, poll, type Job } from "../api";
 import { ConnectSource, KINDS } from "../components/ConnectSource";
 import { Markdown } from "../components/Markdown";
-import { Button, Card, EmptyState, ErrorNote, Field, PageHeader, StatusBadge, inputClass } from "../components/ui";
+import { Button, Card, EmptyState, ErrorNote, Field, HeadWithActions, PageHeader, StatusBadge, Table, inputClass } from "../components/ui";
 import { WorkspacePicker } from "../components/WorkspacePicker";
 
 interface Source {
   id: string;
   kind: string;
   location: string;
+  // How people call it: the uploaded file's name, the folder's or repository's, the connector's.
+  name: string | null;
   status: string;
   documents: number;
   chunks: number;
@@ -16,7 +18,6 @@ interface Source {
   last_run_at: string | null;
   last_error: string | null;
   // Sources a connector keeps in sync:
-  name?: string | null;
   schedule_minutes?: number | null;
   last_synced_at?: string | null;
   next_sync_at?: string | null;
@@ -24,7 +25,14 @@ interface Source {
   last_sync?: { added: number; updated: number; unchanged: number; deleted: number; embedded: number } | null;
 }
 
+/** Which embedder the hub takes with no workspace to match, and why (memory/embedders.py). */
+interface Embedders {
+  embedder: string | null; // what made this workspace's vectors, none before its first ingest
+  hub_embedder: { kind: string; reason: string };
+}
+
 const synced = (source: Source) => source.kind in KINDS;
+const named = (source: Source) => source.name ?? source.location;
 const busy = (source: Source) => source.status === "syncing" || (synced(source) && source.status === "new");
 
 interface Hit {
@@ -40,6 +48,7 @@ const jobDone = (job: Job) => job.status === "finished" || job.status === "faile
 export function Knowledge() {
   const [workspace, setWorkspace] = useState("default");
   const [sources, setSources] = useState<Source[] | null>(null);
+  const [embedders, setEmbedders] = useState<Embedders | null>(null);
   const [job, setJob] = useState<Job | null>(null);
   const [location, setLocation] = useState("");
   const [query, setQuery] = useState("");
@@ -48,8 +57,9 @@ export function Knowledge() {
 
   const load = useCallback(async () => {
     try {
-      const body = await api<{ sources: Source[] }>(`/api/knowledge/sources?workspace=${encodeURIComponent(workspace)}`);
+      const body = await api<{ sources: Source[] } & Embedders>(`/api/knowledge/sources?workspace=${encodeURIComponent(workspace)}`);
       setSources(body.sources);
+      setEmbedders(body);
     } catch {
       setSources([]); // a workspace with nothing ingested yet
     }
@@ -105,7 +115,7 @@ export function Knowledge() {
   }
 
   async function remove(source: Source) {
-    if (!window.confirm(`Remove ${source.location} and everything ingested from it?`)) return;
+    if (!window.confirm(`Remove ${named(source)} and everything ingested from it?`)) return;
     try {
       await api(`/api/knowledge/sources/${source.id}?workspace=${encodeURIComponent(workspace)}`, { method: "DELETE" });
       await load();
@@ -152,6 +162,18 @@ export function Knowledge() {
         <ConnectSource workspace={workspace} onStarted={(started) => void follow(started)} />
       </div>
       <ErrorNote error={error} />
+      {embedders?.hub_embedder && (
+        <p className="mb-3 text-sm text-slate-700" aria-label="Embedder">
+          Embedder: <strong>{embedders.hub_embedder.kind}</strong> — {embedders.hub_embedder.reason}.
+          {embedders.embedder && <> This workspace's passages were embedded with <code>{embedders.embedder}</code>.</>}
+          {embedders.embedder && !embedders.embedder.startsWith(embedders.hub_embedder.kind) && (
+            <strong className="block text-amber-900">
+              Search refuses to mix the two: embed this workspace again with <code>morningai ingest --reembed PATH</code>,
+              or set MORNINGAI_EMBEDDINGS to the workspace's embedder.
+            </strong>
+          )}
+        </p>
+      )}
       <Card title="Sources" className="mb-6">
         {sources === null ? (
           <p>Loading…</p>
@@ -161,20 +183,16 @@ export function Knowledge() {
             Confluence, Notion or a web site to keep it in sync. The bot answers from what you add here, with citations.
           </EmptyState>
         ) : (
-          <table className="w-full text-left text-sm">
-            <thead>
-              <tr className="border-b border-slate-200 text-slate-600">
-                <th className="py-2">Source</th><th>Status</th><th>Documents</th><th>Chunks</th><th>Last run</th><th><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
+          <Table>
+            <HeadWithActions columns={["Source", "Status", "Documents", "Chunks", "Last run"]} />
             <tbody>
               {sources.map((source) => (
                 <tr key={source.id} className="border-b border-slate-100 align-top">
-                  <td className="py-2">
+                  <td className="min-w-48 py-2 pr-3">
                     {synced(source) ? (
-                      <a className="font-medium text-indigo-800 underline" href={source.location}>{source.name ?? source.location}</a>
+                      <a className="font-medium text-indigo-800 underline" href={source.location}>{named(source)}</a>
                     ) : (
-                      <span className="font-mono">{source.location}</span>
+                      <span className="font-medium" title={source.location}>{named(source)}</span>
                     )}{" "}
                     <span className="text-slate-600">({KINDS[source.kind]?.label ?? source.kind})</span>
                     {source.last_error && <p className="text-red-800">{source.last_error}</p>}
@@ -186,7 +204,7 @@ export function Knowledge() {
                     )}
                     {source.status === "syncing" && source.progress && (
                       <progress className="mt-1 w-full" max={source.progress.total || 1} value={source.progress.done}
-                                aria-label={`Sync progress of ${source.name ?? source.location}`} />
+                                aria-label={`Sync progress of ${named(source)}`} />
                     )}
                     {source.last_sync && source.status !== "syncing" && (
                       <p className="text-slate-600">
@@ -195,35 +213,35 @@ export function Knowledge() {
                       </p>
                     )}
                   </td>
-                  <td><StatusBadge status={source.status} /></td>
-                  <td>{source.documents}</td>
-                  <td>{source.chunks}</td>
-                  <td>
+                  <td className="py-2 pr-3"><StatusBadge status={source.status} /></td>
+                  <td className="py-2 pr-3 tabular-nums">{source.documents}</td>
+                  <td className="py-2 pr-3 tabular-nums">{source.chunks}</td>
+                  <td className="py-2 pr-3">
                     {source.last_run_at ? new Date(source.last_run_at).toLocaleString() : "—"}
                     {source.next_sync_at && source.schedule_minutes && (
                       <p className="text-slate-600">next {new Date(source.next_sync_at).toLocaleString()}</p>
                     )}
                   </td>
-                  <td className="space-x-2 whitespace-nowrap">
+                  <td className="space-x-2 whitespace-nowrap py-2">
                     {synced(source) ? (
-                      <Button variant="secondary" aria-label={`Sync ${source.name ?? source.location}`} disabled={busy(source)}
+                      <Button variant="secondary" aria-label={`Sync ${named(source)}`} disabled={busy(source)}
                               onClick={() => void follow(api(`/api/knowledge/sources/${source.id}/sync?workspace=${encodeURIComponent(workspace)}`, { method: "POST" }))}>
                         Sync now
                       </Button>
                     ) : (
-                      <Button variant="secondary" aria-label={`Re-ingest ${source.location}`}
+                      <Button variant="secondary" aria-label={`Re-ingest ${named(source)}`}
                               onClick={() => void follow(api(`/api/knowledge/sources/${source.id}/reingest?workspace=${encodeURIComponent(workspace)}`, { method: "POST" }))}>
                         Re-ingest
                       </Button>
                     )}
-                    <Button variant="danger" aria-label={`Delete ${source.location}`} onClick={() => void remove(source)}>
+                    <Button variant="danger" aria-label={`Delete ${named(source)}`} onClick={() => void remove(source)}>
                       Delete
                     </Button>
                   </td>
                 </tr>
               ))}
             </tbody>
-          </table>
+          </Table>
         )}
       </Card>
       <Card title="Search">

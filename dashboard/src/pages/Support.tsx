@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { api, type Escalation, type Task, type TaskSummary } from "../api";
 import { Markdown } from "../components/Markdown";
-import { Button, Card, EmptyState, ErrorNote, HeadWithActions, PageHeader, inputClass } from "../components/ui";
+import { Button, Card, EmptyState, ErrorNote, HeadWithActions, PageHeader, Table, inputClass } from "../components/ui";
 
 /** A drafted answer: where and when it was asked (the task list's row), and the question and answer in full. */
 interface Draft {
@@ -185,17 +185,15 @@ function EscalationTable({ escalations, onSettled }: {
   escalations: Escalation[]; onSettled: (id: string, words: string) => void;
 }) {
   return (
-    <div className="overflow-x-auto">
-      <table className="w-full text-left text-sm">
-        <caption className="sr-only">Questions handed over to a person, oldest first</caption>
-        <HeadWithActions columns={["Question", "Where", "Asked by", "Waiting"]} />
-        <tbody>
-          {escalations.map((escalation) => (
-            <EscalationRow key={escalation.id} escalation={escalation} onSettled={onSettled} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table>
+      <caption className="sr-only">Questions handed over to a person, oldest first</caption>
+      <HeadWithActions columns={["Question", "Where", "Asked by", "Waiting"]} />
+      <tbody>
+        {escalations.map((escalation) => (
+          <EscalationRow key={escalation.id} escalation={escalation} onSettled={onSettled} />
+        ))}
+      </tbody>
+    </Table>
   );
 }
 

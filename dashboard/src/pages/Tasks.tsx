@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { api, type TaskSummary } from "../api";
-import { EmptyState, ErrorNote, PageHeader, StatusBadge, inputClass } from "../components/ui";
+import { EmptyState, ErrorNote, PageHeader, StatusBadge, Table, inputClass } from "../components/ui";
 
 const FILTERS = {
   status: ["received", "queued", "running", "drafted", "posted", "withheld", "failed", "skipped"],
@@ -52,27 +52,29 @@ export function Tasks() {
       ) : (
         <>
           <p className="mb-2 text-sm text-slate-600">{total} task(s)</p>
-          <table className="w-full bg-white text-left text-sm shadow-sm">
+          <Table className="bg-white shadow-sm">
             <thead>
               <tr className="border-b border-slate-200 text-slate-600">
-                <th className="p-2">Received</th><th>Message</th><th>Platform</th><th>Kind</th><th>Status</th><th>Time</th>
+                {["Received", "Message", "Platform", "Kind", "Status", "Time"].map((column) => (
+                  <th key={column} scope="col" className="whitespace-nowrap p-2">{column}</th>
+                ))}
               </tr>
             </thead>
             <tbody>
               {tasks?.map((task) => (
                 <tr key={task.id} className="border-b border-slate-100">
                   <td className="whitespace-nowrap p-2">{new Date(task.received_at).toLocaleString()}</td>
-                  <td className="max-w-md truncate">
+                  <td className="max-w-md truncate p-2">
                     <Link className="text-indigo-700 underline" to={`/tasks/${task.id}`}>{task.text}</Link>
                   </td>
-                  <td>{task.platform}</td>
-                  <td>{task.kind}</td>
-                  <td><StatusBadge status={task.status} /></td>
-                  <td className="tabular-nums">{task.seconds != null ? `${task.seconds.toFixed(2)} s` : "—"}</td>
+                  <td className="p-2">{task.platform}</td>
+                  <td className="p-2">{task.kind}</td>
+                  <td className="p-2"><StatusBadge status={task.status} /></td>
+                  <td className="whitespace-nowrap p-2 tabular-nums">{task.seconds != null ? `${task.seconds.toFixed(2)} s` : "—"}</td>
                 </tr>
               ))}
             </tbody>
-          </table>
+          </Table>
         </>
       )}
     </>

@@ -100,3 +100,28 @@ describe("Knowledge: sources a connector keeps in sync", () => {
     expect(screen.getByRole("button", { name: "Sync acme/handbook" })).toBeEnabled();
   });
 });
+
+describe("Knowledge: sources and the embedder", () => {
+  it("names an upload by its file name, not the hub's path to it, and says which embedder and why", async () => {
+    const upload = { ...SYNCING, id: "s2", kind: "file", location: "/srv/morningai/uploads/default/vpn.md", name: "vpn.md",
+                     status: "ready", skipped: [], progress: null, schedule_minutes: null };
+    fakeApi({ "GET /api/knowledge/sources": () => ({ body: { workspace: "default", embedder: "hash-v1", sources: [upload],
+      hub_embedder: { kind: "hash", reason: "no OPENAI_API_KEY and the local model is not installed" } } }) });
+    render(<Knowledge />);
+    expect(await screen.findByText("vpn.md")).toHaveAttribute("title", upload.location);
+    expect(screen.queryByText(upload.location)).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Re-ingest vpn.md" })).toBeEnabled();
+    expect(screen.getByLabelText("Embedder")).toHaveTextContent(
+      "Embedder: hash — no OPENAI_API_KEY and the local model is not installed. This workspace's passages were embedded with hash-v1.");
+    expect(screen.getAllByRole("columnheader").map((th) => th.textContent)).toEqual(
+      ["Source", "Status", "Documents", "Chunks", "Last run", "Actions"]);
+    expect(screen.queryByText(/Search refuses to mix the two/)).not.toBeInTheDocument();
+  });
+
+  it("says how to re-embed a workspace made with another embedder than the hub takes now", async () => {
+    fakeApi({ "GET /api/knowledge/sources": () => ({ body: { workspace: "default", embedder: "hash-v1", sources: [],
+      hub_embedder: { kind: "local", reason: "no OPENAI_API_KEY, and the local model (all-MiniLM-L6-v2) is installed" } } }) });
+    render(<Knowledge />);
+    expect(await screen.findByText(/Search refuses to mix the two/)).toHaveTextContent("morningai ingest --reembed PATH");
+  });
+});

@@ -79,7 +79,7 @@ class LiveSettings:
             if version is None or version == self._version:
                 return  # None: not migrated yet, so nothing in the dashboard changed
             settings = admin_settings.overlaid(self.db, self.environment)
-        except psycopg.OperationalError as exc:
+        except psycopg.Error as exc:  # never the request's or the task's failure that happened to check
             log.warning("could not check the dashboard's settings for changes (keeping the ones in use): %s", exc)
             return
         self._version, self._settings = version, settings

@@ -191,8 +191,9 @@ def test_fake_server_default_sdk_encoding_and_errors(server):
     assert server.requests[-1].body["encoding_format"] == "base64"  # what this SDK sends by default
     with pytest.raises(openai.BadRequestError):
         client.embeddings.create(model="m", input=[""])
-    with pytest.raises(openai.NotFoundError):
-        client.models.list()
+    with pytest.raises(openai.NotFoundError):  # a route the fake does not serve
+        client.files.list()
+    assert [model.id for model in client.models.list()] == ["gpt-4o-mini", "text-embedding-3-small"]
 
 
 def test_fake_server_streams_iterable_bodies():

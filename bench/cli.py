@@ -96,7 +96,8 @@ def main() -> None:
             db = Database(database_url)
             migrate.migrate(db)
             (home / "oncall.md").write_text(RUNBOOK)
-            ingest(db, choose_embedder(load_settings(embeddings=args.embedder)), [str(home / "oncall.md")])
+            os.environ["MORNINGAI_EMBEDDINGS"] = args.embedder  # for the ingest here, as for the children
+            ingest(db, choose_embedder(load_settings()), [str(home / "oncall.md")])
             db.close()
             # No hub on this port: the CLI searches in its own process, as it always did.
             in_process = {**env, "PORT": str(free_port())}

@@ -1,9 +1,17 @@
 """The running hub, as the commands that would rather ask it than open the hub's parts here
 see it: where it listens (MORNINGAI_HOST / PORT), and a session logged in as the admin
 (MORNINGAI_ADMIN_EMAIL / _PASSWORD). A hub that is running has its embedder and model loaded,
-so asking it costs a request where answering in this process costs loading them."""
+so asking it costs a request where answering in this process costs loading them.
+
+The session is kept in MORNINGAI_HOME (cli-session.json, readable by its owner only, beside
+the embedded database's files) and used again until the hub ends it: a login checks the
+password with argon2, which costs more than the search it would precede."""
 
 from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
 
 import requests
 
@@ -19,11 +27,17 @@ def hub_url(settings: Settings) -> str:
 def running_hub(settings: Settings) -> requests.Session | None:
     """A session logged in to the hub at hub_url(settings), or None if no hub answers there."""
     url = hub_url(settings)
+    saved = _Saved(settings.home / "cli-session.json", url, settings.admin_email)
+    http = saved.session()
     try:
-        requests.get(f"{url}/healthz", timeout=5)
+        answer = http.get(f"{url}/api/auth/session", timeout=5)
     except requests.ConnectionError:
         return None
-    return _logged_in(url, settings)
+    if answer.status_code == 200:
+        return http
+    http = _logged_in(url, settings)
+    saved.keep(http)
+    return http
 
 
 def _logged_in(url: str, settings: Settings) -> requests.Session:
@@ -40,6 +54,37 @@ def _logged_in(url: str, settings: Settings) -> requests.Session:
                            f"{refusal(response)}")
     http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
     return http
+
+
+class _Saved:
+    """The session last logged in to the hub at `url` as `email`, kept in `path`."""
+
+    def __init__(self, path: Path, url: str, email: str | None):
+        self.path, self.key = path, {"url": url, "email": email}
+
+    def session(self) -> requests.Session:
+        """A session with the kept cookies and CSRF token (none kept: a session without them)."""
+        http = requests.Session()
+        try:
+            kept = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return http
+        if isinstance(kept, dict) and kept.get("for") == self.key:
+            http.cookies.update(kept.get("cookies", {}))
+            http.headers["X-CSRF-Token"] = kept.get("csrf_token", "")
+        return http
+
+    def keep(self, http: requests.Session) -> None:
+        kept = {"for": self.key, "cookies": http.cookies.get_dict(), "csrf_token": http.headers["X-CSRF-Token"]}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(".tmp")
+            # Created readable by its owner only: the cookie is the admin's session.
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+                json.dump(kept, file)
+            partial.replace(self.path)
+        except OSError:
+            pass  # a folder this user cannot write: the next command logs in again
 
 
 def refusal(response: requests.Response) -> str:

@@ -22,7 +22,8 @@ class Runtime:
     def __init__(self, settings: Settings, database_url: str, redis_url: str,
                  services: Services | None = None, *, embedder: Callable[[Settings], Any] | None = None,
                  embedded: tuple[str, ...] = ()):
-        self.settings = settings
+        self._settings = settings
+        self._follow: Callable[[], Settings] | None = None
         # What the environment says, before the dashboard's settings and secrets are applied.
         self.environment = settings
         self.database_url = database_url
@@ -34,6 +35,20 @@ class Runtime:
         self.queue = TaskQueue(redis_url, settings.queue_name, job_timeout=settings.task_timeout,
                                max_attempts=settings.max_attempts)
         self._make_embedder = embedder
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force: those handed in, or the latest of what `follow` was given."""
+        return self._settings if self._follow is None else self._follow()
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._settings, self._follow = settings, None
+
+    def follow(self, source: Callable[[], Settings]) -> None:
+        """Take the settings from `source` on every read from now on: the composition root's
+        settings kept up with the dashboard (hub/admin/live.py), which must be cheap to call."""
+        self._follow = source
 
     @cached_property
     def embedder(self):

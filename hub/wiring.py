@@ -5,6 +5,9 @@ the hub. Everything else is handed these parts; nothing below `hub` picks its ow
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import requests
 from redis import Redis
@@ -31,7 +34,8 @@ from core.config import Settings
 from core.db import Database
 from core.models import ChatTask
 from core.runtime import Runtime
-from hub.admin import settings as admin_settings
+from hub.admin import connections
+from hub.admin.live import LiveSettings
 from hub.embedded import EmbeddedServices
 from hub.web.integrations import Connectors
 from memory import faqs
@@ -44,6 +48,8 @@ from worker.posters import NoPoster, PosterRegistry
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 def runtime(settings: Settings, database_url: str, redis_url: str, services: EmbeddedServices | None = None,
             embedded: tuple[str, ...] = ()) -> Runtime:
@@ -54,15 +60,24 @@ def runtime(settings: Settings, database_url: str, redis_url: str, services: Emb
 def open_runtime(settings: Settings, *, dashboard_settings: bool = False) -> Runtime:
     """The Runtime of a process, with embedded servers started for what the settings leave
     unset. With dashboard_settings (the web app and the workers, started once the database is
-    migrated), the settings changed in the dashboard apply on top of `settings`."""
+    migrated), the settings changed in the dashboard apply on top of `settings`, and keep
+    applying as they change (hub/admin/live.py)."""
     services = EmbeddedServices(settings.home)
     database_url, redis_url = services.start(settings.database_url, settings.redis_url)
     started = tuple(name for name, service in (("PostgreSQL", services.postgres), ("Redis", services.redis))
                     if service.started)
     rt = runtime(settings, database_url, redis_url, services, started)
     if dashboard_settings:
-        rt.settings = admin_settings.applied(rt.db, settings)
+        follow_dashboard(rt)
     return rt
+
+
+def follow_dashboard(rt: Runtime) -> None:
+    """From now on `rt.settings` are the environment's with the dashboard's settings and
+    secrets on top, as they are saved."""
+    live = LiveSettings(rt.db, rt.environment)
+    live.current()  # now: a process says at start what it cannot apply
+    rt.follow(live.current)
 
 
 def for_worker(rt: Runtime) -> Wiring:
@@ -73,11 +88,42 @@ def for_worker(rt: Runtime) -> Wiring:
 
 
 def build_posters(rt: Runtime) -> PosterRegistry:
+    """The platforms' posters, made again for the settings in force whenever they change (a
+    token saved in the dashboard)."""
+    return LivePosters(rt)
+
+
+class Rebuilt(Generic[T]):
+    """`make(settings)` for the settings in force, made again when they change (a secret saved
+    in the dashboard: hub/admin/live.py); between changes a call costs a lock and a comparison."""
+
+    def __init__(self, rt: Runtime, make: Callable[[Settings], T]):
+        self.rt, self.make = rt, make
+        self._made_for: Settings | None = None
+        self._lock = threading.Lock()  # one rebuild when many threads see the change at once
+
+    def __call__(self) -> T:
+        settings = self.rt.settings
+        with self._lock:
+            if settings is not self._made_for:
+                self._made, self._made_for = self.make(settings), settings
+            return self._made
+
+
+class LivePosters(PosterRegistry):
+    def __init__(self, rt: Runtime):
+        super().__init__()
+        self.current = Rebuilt(rt, lambda settings: _posters_for(rt, settings))
+
+    def for_task(self, task: ChatTask):
+        return self.current().for_task(task)
+
+
+def _posters_for(rt: Runtime, settings: Settings) -> PosterRegistry:
     posters = PosterRegistry()
-    settings = rt.settings
     posters.register("web", WebPoster(rt.db))
     if settings.slack_bot_token or settings.slack_oauth_enabled:
-        posters.register("slack", _slack_poster(rt))
+        posters.register("slack", _slack_poster(rt, settings))
     if settings.discord_bot_token or settings.discord_public_key:
         token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
         posters.register("discord", DiscordPoster(DiscordREST(settings.discord_api_url, token)))
@@ -94,9 +140,9 @@ def build_agent(db: Database, embedder: Embedder, settings: Settings, checkpoint
         faq_topic=lambda workspace, topic: faqs.about(db, embedder, workspace, topic))
 
 
-def _slack_poster(rt: Runtime) -> SlackPoster:
-    installations = SlackInstallations(rt.db, rt.settings.secret_key, rt.settings.previous_secret_key)
-    single = rt.settings.slack_bot_token
+def _slack_poster(rt: Runtime, settings: Settings) -> SlackPoster:
+    installations = SlackInstallations(rt.db, settings.secret_key, settings.previous_secret_key)
+    single = settings.slack_bot_token
 
     def token_for(target: dict) -> str:
         bot = installations.find_bot(enterprise_id=target.get("enterprise"), team_id=target.get("team"),
@@ -107,7 +153,7 @@ def _slack_poster(rt: Runtime) -> SlackPoster:
             return single.get_secret_value()
         raise NoPoster(f"Slack team {target.get('team')} is not installed any more: no token to answer with")
 
-    return SlackPoster(rt.settings.slack_api_url, token_for, Pacer(rt.queue.redis).wait)
+    return SlackPoster(settings.slack_api_url, token_for, Pacer(rt.queue.redis).wait)
 
 
 def _has_knowledge(db: Database, workspace: str) -> bool:
@@ -230,10 +276,14 @@ def discord_hub(rt: Runtime) -> DiscordHub:
         max_chars=rt.settings.max_message_chars)
 
 
-def connectors(rt: Runtime) -> Connectors:
-    """What the integrations API may ask of Slack and Discord, through the adapters' clients;
-    each says what went wrong instead of raising, since the admin's request goes on."""
-    settings = rt.settings
+def connectors(rt: Runtime) -> Callable[[], Connectors]:
+    """What the integrations API may ask of Slack and Discord, through the adapters' clients,
+    for the settings in force; each says what went wrong instead of raising, since the admin's
+    request goes on."""
+    return Rebuilt(rt, lambda settings: _connectors(rt, settings))
+
+
+def _connectors(rt: Runtime, settings: Settings) -> Connectors:
     token = settings.discord_bot_token.get_secret_value() if settings.discord_bot_token else None
 
     def revoke(bot_token: str) -> str | None:
@@ -255,4 +305,4 @@ def connectors(rt: Runtime) -> Connectors:
     return Connectors(
         revoke_slack_token=revoke, leave_discord_guild=leave_guild if token else None,
         discord_invite_url=invite_url(settings.discord_application_id) if settings.discord_application_id else None,
-        channel_checks=PlatformChecks(rt))
+        channel_checks=PlatformChecks(rt), test_connection=lambda platform: connections.test(settings, platform))

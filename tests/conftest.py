@@ -218,6 +218,22 @@ def client(app):
 
 
 @pytest.fixture
+def started(hub_env):
+    """Start the web app as gunicorn does (`create_app()`: settings from the environment, then
+    the dashboard's, kept up as they are saved), as many times as a test likes; each is closed
+    at the end."""
+    apps = []
+
+    def start():
+        apps.append(create_app())
+        return apps[-1]
+
+    yield start
+    for app in apps:
+        app.config["MORNINGAI"].close()
+
+
+@pytest.fixture
 def anonymous_client(app):
     return app.test_client()
 

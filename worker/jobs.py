@@ -72,10 +72,13 @@ def context() -> tuple[Runtime, PosterRegistry]:
 
 
 def _agent() -> Agent:
-    """This process's agent (see Wiring.make_agent), made once and shared by its threads."""
+    """This process's agent (see Wiring.make_agent), shared by its threads; made again when the
+    settings in force change (a model key saved in the dashboard), for the tasks that start
+    after that."""
+    settings = _wiring.runtime.settings
     with _making_agent:
-        if _agents.get("key") != (os.getpid(), id(_wiring)):
-            _agents.update(key=(os.getpid(), id(_wiring)), agent=_wiring.make_agent())
+        if _agents.get("key") != (os.getpid(), id(_wiring)) or _agents.get("settings") is not settings:
+            _agents.update(key=(os.getpid(), id(_wiring)), settings=settings, agent=_wiring.make_agent())
         return _agents["agent"]
 
 

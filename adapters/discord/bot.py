@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -219,8 +220,42 @@ def _wire(interaction: discord.Interaction) -> dict[str, Any]:
     }
 
 
-def run(hub: Hub, rest: DiscordREST, *, token: str, application_id: str, guild_ids: list[int],
-        api_url: str, gateway_url: str | None) -> None:
-    """Connect and serve until stopped; discord.py reconnects (resuming when it can) by itself."""
+def run(hub: Hub, *, token: Callable[[], str | None], rest: Callable[[str], DiscordREST], application_id: str,
+        guild_ids: list[int], api_url: str, gateway_url: str | None, check_every: float = 2.0) -> None:
+    """Connect with the bot token `token()` gives and serve until stopped; discord.py reconnects
+    (resuming when it can) by itself. `token()` is asked again every `check_every` seconds: a
+    new token (saved in the dashboard) closes the connection and identifies anew with it, none
+    closes it until one comes."""
     point_at(api_url, gateway_url)
-    Bot(hub, rest, application_id, guild_ids).run(token, log_handler=None)
+    asyncio.run(_serve(hub, token, rest, application_id, guild_ids, check_every))
+
+
+async def _serve(hub: Hub, token: Callable[[], str | None], rest: Callable[[str], DiscordREST],
+                 application_id: str, guild_ids: list[int], check_every: float) -> None:
+    current = await asyncio.to_thread(token)
+    refused = None  # a token Discord refused: not tried again until it changes
+    while True:
+        if current is None or current == refused:
+            log.info("waiting for %s (set it in the dashboard: Integrations)",
+                     "another DISCORD_BOT_TOKEN" if current else "DISCORD_BOT_TOKEN")
+            while (latest := await asyncio.to_thread(token)) == current:
+                await asyncio.sleep(check_every)
+            current = latest
+            continue
+        latest = current
+        async with Bot(hub, rest(current), application_id, guild_ids) as client:
+            running = asyncio.create_task(client.start(current))
+            while latest == current and not (await asyncio.wait({running}, timeout=check_every))[0]:
+                latest = await asyncio.to_thread(token)
+            if latest != current:
+                log.info("DISCORD_BOT_TOKEN %s: closing the connection", "changed" if latest else "removed")
+        # Leaving the block closed the client, which ends `running` if it was not over.
+        try:
+            await running
+        except discord.LoginFailure as exc:
+            log.error("Discord refused DISCORD_BOT_TOKEN: %s", exc)
+            refused = current
+            continue
+        if latest == current:
+            return  # the client stopped by itself; `morningai up` starts the gateway again
+        current = latest

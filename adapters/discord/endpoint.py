@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from functools import lru_cache
 
 from flask import Blueprint, jsonify, request
 from nacl.exceptions import BadSignatureError
@@ -27,12 +29,22 @@ def verify(key: VerifyKey, signature: str, timestamp: str, body: bytes) -> bool:
     return True
 
 
-def blueprint(hub: Hub, public_key: str) -> Blueprint:
+@lru_cache(maxsize=4)
+def _verify_key(public_key: str) -> VerifyKey:
+    return VerifyKey(bytes.fromhex(public_key))
+
+
+def blueprint(hub: Hub, public_key: Callable[[], str | None]) -> Blueprint:
+    """The endpoint, verifying with the application's public key in force (`public_key()`,
+    asked on each request: an admin may set or change it while the hub runs)."""
     bp = Blueprint("discord", __name__, url_prefix="/discord")
-    key = VerifyKey(bytes.fromhex(public_key))
 
     @bp.post("/interactions")
     def interactions():
+        current = public_key()
+        if not current:
+            return jsonify(error="Discord interactions are not configured here: set DISCORD_PUBLIC_KEY"), 404
+        key = _verify_key(current)
         signature = request.headers.get("X-Signature-Ed25519", "")
         timestamp = request.headers.get("X-Signature-Timestamp", "")
         body = request.get_data(cache=False)

@@ -1,6 +1,7 @@
 """Settings an admin changes in the dashboard, kept in the `settings` table (which this module
 owns). They take precedence over the environment; each process applies them, and the secrets
-set in the dashboard (hub/admin/secrets.py), when it starts.
+set in the dashboard (hub/admin/secrets.py), when it starts and again within seconds of a
+change (hub/admin/live.py).
 
 Only settings that are safe to change while data exists are editable: the embedder is not
 (switching it needs a re-embed). Secrets have their own write-only table and API.
@@ -65,17 +66,23 @@ def save(db: Database, changes: dict[str, Any], user_id: uuid.UUID | None) -> No
 def applied(db: Database, settings: Settings) -> Settings:
     """The settings with the dashboard's changes and secrets on top. Before the migrations that
     make their tables have run (a first start) there are none; with the database down the
-    process still starts, on the environment's settings, so that /readyz can say what is wrong.
-    A secret that no longer opens (MORNINGAI_SECRET_KEY changed without a rotation) is left to
-    the environment, with a warning."""
+    process still starts, on the environment's settings, so that /readyz can say what is wrong."""
     try:
-        changes = stored(db)
-        secrets, unreadable = admin_secrets.opened(db, settings)
+        return overlaid(db, settings)
     except psycopg.errors.UndefinedTable:
         return settings
     except psycopg.OperationalError as exc:
         log.warning("dashboard settings not applied: cannot reach PostgreSQL (%s)", exc)
         return settings
+
+
+def overlaid(db: Database, settings: Settings) -> Settings:
+    """`applied`, raising what PostgreSQL raises: a process that already runs on the dashboard's
+    settings keeps them through an outage rather than fall back to the environment's. A secret
+    that no longer opens (MORNINGAI_SECRET_KEY changed without a rotation) is left to the
+    environment, with a warning."""
+    changes = stored(db)
+    secrets, unreadable = admin_secrets.opened(db, settings)
     if unreadable:
         log.warning("secrets set in the dashboard do not decrypt with MORNINGAI_SECRET_KEY, using the environment's "
                     "instead: %s (was the key changed without `morningai rotate-secret-key`? set them again in "

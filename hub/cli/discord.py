@@ -13,11 +13,10 @@ from adapters.discord.commands import PERMISSIONS, SCOPES, sync_commands
 from adapters.discord.rest import DiscordError, DiscordREST
 from core.config import Settings, load_settings
 from core.models import SNOWFLAKE
-from hub.admin import settings as admin_settings
 from hub.cli.channels import ON_OFF, switch_follow_ups
 from hub.cli.common import CommandError, InputError, out
 from hub.cli.local import _database, _migrated, _open, _setup_logging
-from hub.wiring import discord_hub
+from hub.wiring import discord_hub, follow_dashboard
 
 discord_app = typer.Typer(help="Connect Discord: run the bot, invite it, map guilds to workspaces.")
 
@@ -43,10 +42,17 @@ def discord(ctx: typer.Context) -> None:
     _setup_logging(settings)
     rt = _open(settings)
     try:
-        # The bot token may have been set in the dashboard, as for the web app and the workers.
-        settings = rt.settings = admin_settings.applied(rt.db, settings)
-        _needs(settings, "DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID")
-        bot.run(discord_hub(rt), _rest(settings), token=settings.discord_bot_token.get_secret_value(),
+        _needs(settings, "DISCORD_APPLICATION_ID")
+        # The bot token may be set in the dashboard, now or later, as for the web app and the
+        # workers: the bot connects, or connects anew, within seconds of it being saved.
+        follow_dashboard(rt)
+
+        def token() -> str | None:
+            secret = rt.settings.discord_bot_token
+            return secret.get_secret_value() if secret else None
+
+        bot.run(discord_hub(rt), token=token,
+                rest=lambda bot_token: DiscordREST(settings.discord_api_url, bot_token),
                 application_id=settings.discord_application_id, guild_ids=settings.discord_guild_ids,
                 api_url=settings.discord_api_url, gateway_url=settings.discord_gateway_url)
     finally:

@@ -31,7 +31,6 @@ from core.runtime import Runtime
 from hub import migrate as migrations
 from hub import wiring
 from hub.admin import secrets as admin_secrets
-from hub.admin import settings as admin_settings
 from hub.cli.common import CommandError, InputError, _this_command, err, out
 from hub.cli.local import _apply_migrations, _database, _migrated, _open, _setup_logging
 from hub.supervisor import Supervisor
@@ -126,7 +125,7 @@ def _open_patiently(settings: Settings) -> Runtime:
         rt = wiring.open_runtime(settings)
         try:
             rt.queue.redis.ping()
-            rt.settings = admin_settings.applied(rt.db, settings)
+            wiring.follow_dashboard(rt)
         except BaseException:
             rt.close()
             raise
@@ -214,7 +213,8 @@ def up(
         children.spawn("web", _gunicorn_argv(host, port, settings.web_concurrency))
         for n in range(workers):
             children.spawn(f"worker {n + 1}", [sys.executable, "-m", "hub", "worker"])
-        if rt.settings.discord_bot_token and rt.settings.discord_application_id:
+        if rt.settings.discord_application_id:
+            # Started without a bot token too: it connects once one is saved in the dashboard.
             children.spawn("discord", [sys.executable, "-m", "hub", "discord"])
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         report = _wait_ready(url, 60, children) if not stopping else {}

@@ -13,6 +13,7 @@ from core import workspaces
 from core.config import variable
 from hub.admin import secrets as admin_secrets
 from hub.admin import settings as admin_settings
+from hub.admin.live import LIVE_WITHIN
 from hub.web import common, health
 from tasks import lifecycle
 
@@ -83,7 +84,7 @@ def get_settings():
     rt = common.runtime()
     changed = admin_settings.stored(rt.db)
     secrets, unreadable = admin_secrets.opened(rt.db, rt.environment)
-    # On top of the environment's, not this process's: those were applied when it started.
+    # On top of the environment's, as saved this instant: this process's catch up within seconds.
     settings = rt.environment.model_copy(update={**changed, **secrets})
     editable = [{"name": name, "variable": variable(name), "value": getattr(settings, name),
                  "source": "dashboard" if name in changed else "environment",
@@ -94,7 +95,8 @@ def get_settings():
         provider="openai" if settings.openai_api_key else "offline",
         embedder=settings.embeddings or "automatic",
         secrets=admin_secrets.report(rt.environment, secrets, unreadable),
-        note="Changes apply to processes started after them: restart the hub (morningai up) to use them.")
+        note=f"Changes apply within {LIVE_WITHIN} seconds to the web app, the workers and the Discord bot, "
+             "with no restart.")
 
 
 @bp.put("/settings")
@@ -126,7 +128,7 @@ def put_secret(name: str):
 
 @bp.delete("/secrets/<name>")
 def delete_secret(name: str):
-    """Forget the dashboard's value: processes started afterwards use the environment's."""
+    """Forget the dashboard's value: the processes go back to the environment's within seconds."""
     try:
         field = admin_secrets.by_variable(name)
     except admin_secrets.SecretError as exc:

@@ -19,7 +19,7 @@ from adapters.discord import endpoint as discord_endpoint
 from adapters.slack.bolt_app import OAuth, create_bolt_app
 from adapters.slack.installations import SlackInstallations, SlackOAuthStates
 from core import logs
-from core.config import load_settings
+from core.config import Settings, load_settings
 from core.runtime import Runtime
 from hub import wiring
 from hub.mcp import endpoint as mcp_endpoint
@@ -81,8 +81,9 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     mcp_endpoint.mount(app, rt)
     app.register_blueprint(webhooks.bp)
     _mount_slack(app, rt)
-    if rt.settings.discord_public_key:
-        app.register_blueprint(discord_endpoint.blueprint(wiring.discord_hub(rt), rt.settings.discord_public_key))
+    # Mounted whether or not a public key is set yet: one saved in the dashboard applies at once.
+    app.register_blueprint(discord_endpoint.blueprint(
+        wiring.discord_hub(rt), lambda: rt.settings.discord_public_key))
 
     app.url_map.converters["page"] = PageConverter
     # Only the dashboard's files are compressed: API answers are small, and the platforms'
@@ -151,16 +152,30 @@ def _trace_requests(app: Flask) -> None:
 
 
 def _mount_slack(app: Flask, rt: Runtime) -> None:
-    """One Request URL for Slack's events, commands and interactivity, plus the OAuth pages."""
-    settings = rt.settings
-    if not settings.slack_enabled:
-        @app.route("/slack/<path:anything>", methods=["GET", "POST"])
-        def _slack_off(anything: str):
+    """One Request URL for Slack's events, commands and interactivity, plus the OAuth pages;
+    mounted whether or not Slack is configured yet, and answered by a Bolt app made for the
+    settings in force, which a secret saved in the dashboard changes."""
+    hub = wiring.slack_hub(rt)
+    handlers = wiring.Rebuilt(rt, lambda settings: _slack_handler(rt, settings, hub))
+
+    def handle(oauth_page: bool = False):
+        handler = handlers()
+        if handler is None:
             return jsonify(error="Slack is not configured here: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN "
                                  "(or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"), 404
-        return
+        if oauth_page and not rt.settings.slack_oauth_enabled:
+            return jsonify(error="Slack is connected to one team here (SLACK_BOT_TOKEN): there is nothing to "
+                                 "install; set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install it in more"), 404
+        return handler.handle(request)
 
-    hub = wiring.slack_hub(rt)
+    app.add_url_rule("/slack/events", "slack_events", handle, methods=["POST"])
+    for path in ("/slack/install", "/slack/oauth_redirect"):
+        app.add_url_rule(path, path, lambda: handle(oauth_page=True), methods=["GET"])
+
+
+def _slack_handler(rt: Runtime, settings: Settings, hub) -> SlackRequestHandler | None:
+    if not settings.slack_enabled:
+        return None
     oauth = None
     if settings.slack_oauth_enabled:
         oauth = OAuth(client_id=settings.slack_client_id,
@@ -170,8 +185,4 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
     bolt = create_bolt_app(
         signing_secret=settings.slack_signing_secret.get_secret_value(), api_url=settings.slack_api_url, hub=hub,
         bot_token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None, oauth=oauth)
-    handler = SlackRequestHandler(bolt)
-    app.add_url_rule("/slack/events", "slack_events", lambda: handler.handle(request), methods=["POST"])
-    if oauth is not None:
-        for path in ("/slack/install", "/slack/oauth_redirect"):
-            app.add_url_rule(path, path, lambda: handler.handle(request), methods=["GET"])
+    return SlackRequestHandler(bolt)

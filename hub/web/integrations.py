@@ -1,7 +1,7 @@
 """The integrations API: each chat platform's status and how to connect it; the Slack teams
 installed through OAuth and the Discord guilds, each listed, answered from a workspace, or
-disconnected; and every platform's per-channel settings (worker/channels.py). Behind the admin
-login, like every /api route (hub/web/auth.py).
+disconnected; Test connection; and every platform's per-channel settings (worker/channels.py).
+Behind the admin login, like every /api route (hub/web/auth.py).
 
 Disconnecting reaches the platform (Slack's `auth.revoke`, Discord's "leave guild") through
 `Connectors`, which the app factory wires from the adapters: the hub's API holds no
@@ -21,6 +21,7 @@ from adapters.discord import guilds
 from adapters.slack.installations import SlackInstallations
 from core import workspaces
 from core.models import SNOWFLAKE
+from hub.admin import connections
 from hub.web import common
 from tasks import stats
 from worker import channels
@@ -50,10 +51,13 @@ class Connectors:
     # What only the platforms can tell about a channel's settings: can the bot post in a review
     # channel, do the people "Ask a person" calls on exist.
     channel_checks: channels.Platforms
+    # Test connection (hub/admin/connections.py): the platform's answer to "who am I?".
+    test_connection: Callable[[str], connections.Tested]
 
 
 def _connectors() -> Connectors:
-    return current_app.config["MORNINGAI_CONNECTORS"]
+    # A function of the settings in force, which a secret saved in the dashboard changes.
+    return current_app.config["MORNINGAI_CONNECTORS"]()
 
 
 def _installations() -> SlackInstallations:
@@ -94,6 +98,20 @@ def _workspace_name(body) -> str:
         raise ValueError(f"workspace: no workspace named {body['workspace']!r}; the workspaces are "
                          f"{', '.join(workspaces.all_names(db))}")
     return body["workspace"]
+
+
+@bp.post("/integrations/<platform>/test")
+def test_connection(platform: str):
+    """Ask the platform (Slack's auth.test, Discord's /users/@me, the model server's /models),
+    with the secrets in force, who the hub is: `ok`, in words, and the platform's own answer or
+    error text. A refusal is still a 200: the test ran, and its answer is the refusal."""
+    if platform not in connections.PLATFORMS:
+        return common.error(f"platform: {platform!r} is not one of {', '.join(connections.PLATFORMS)}", 404)
+    try:
+        tested = _connectors().test_connection(platform)
+    except connections.NotConfigured as exc:
+        return common.error(str(exc), 409)
+    return jsonify(platform=platform, ok=tested.ok, message=tested.message, answer=tested.answer)
 
 
 # --- Slack teams ---------------------------------------------------------------------------

@@ -190,6 +190,10 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
      "integrations", [_path("token_id", UUID_ID)], None, 200),
     ("/api/integrations", "get", "Chat platforms: configured or not, and where to connect them", "integrations",
      [], None, 200),
+    ("/api/integrations/{platform}/test", "post",
+     "Test connection: the platform's own answer (Slack auth.test, Discord /users/@me, the model's /models) "
+     "or its error text, with the secrets in force; 409 when the secret it needs is not set", "integrations",
+     [_path("platform", {"type": "string", "enum": ["slack", "discord", "model"]})], None, 200),
     ("/api/integrations/slack/teams", "get", "Slack teams installed through OAuth (never their tokens)",
      "integrations", [], None, 200),
     ("/api/integrations/slack/teams/{install_key}", "put", "Answer a Slack team from a workspace", "integrations",

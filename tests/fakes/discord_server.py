@@ -204,6 +204,15 @@ class FakeDiscord:
             time.sleep(0.05)
         raise AssertionError("no client identified on the fake gateway")
 
+    @property
+    def connected(self) -> bool:
+        """Whether a client holds the gateway's websocket open."""
+        return self._ws is not None
+
+    def identified_with(self) -> list[str]:
+        """The token of each IDENTIFY the gateway got, in order."""
+        return [frame["d"]["token"] for frame in list(self.gateway_log) if frame["op"] == 2]
+
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         asyncio.run_coroutine_threadsafe(self._dispatch(event, data), self._loop).result(5)
 

@@ -113,6 +113,7 @@ class FakeOpenAI:
     ROUTES = {
         "POST /v1/embeddings": "embeddings",
         "POST /v1/chat/completions": "chat_completions",
+        "GET /v1/models": "models",
     }
 
     def __init__(self, dims: int = 1536, api_key: str | None = None, delay: float = 0.0,
@@ -216,7 +217,7 @@ class FakeOpenAI:
         route = self.ROUTES.get(f"{request.method} {request.path}")
         if route is None:
             return error_reply(404, f"Unknown request URL: {request.method} {request.path}.")
-        if not isinstance(request.body, dict):
+        if request.method == "POST" and not isinstance(request.body, dict):
             return error_reply(400, "We could not parse the JSON body of your request.")
         try:
             return getattr(self, route)(request)
@@ -225,6 +226,12 @@ class FakeOpenAI:
                                headers={"x-should-retry": "false"})
 
     # --- routes ---
+
+    def models(self, request: Request) -> Reply:
+        """The models this server offers, as OpenAI lists them."""
+        return Reply.json({"object": "list", "data": [
+            {"id": model, "object": "model", "created": 1700000000, "owned_by": "fake"}
+            for model in ("gpt-4o-mini", "text-embedding-3-small")]})
 
     def embeddings(self, request: Request) -> Reply:
         body = request.body

@@ -1,5 +1,6 @@
-"""Secrets set in the dashboard: write-only through the API, sealed at rest, used by the
-processes started afterwards in place of the environment's, and never a reason not to start."""
+"""Secrets set in the dashboard: write-only through the API, sealed at rest, used in place of
+the environment's by the processes running and started afterwards, and never a reason not to
+start."""
 
 import hashlib
 import hmac
@@ -10,25 +11,11 @@ import time
 import pytest
 from conftest import log_in
 from fakes.slack_server import FakeSlack
+from support import wait_for
 
-from hub.web.app import create_app
+from hub.admin.live import LIVE_WITHIN
 
 SECRET = "sk-dashboard-" + "q7Zp" * 10
-
-
-@pytest.fixture
-def started(hub_env):
-    """Start the web app as gunicorn does (`create_app()`: settings from the environment, then
-    the dashboard's), as many times as a test likes; each is closed at the end."""
-    apps = []
-
-    def start():
-        apps.append(create_app())
-        return apps[-1]
-
-    yield start
-    for app in apps:
-        app.config["MORNINGAI"].close()
 
 
 def _secret(body: dict, variable: str) -> dict:
@@ -68,26 +55,45 @@ def test_processes_started_afterwards_use_the_dashboard_value(key_in_environment
     assert client.delete("/api/secrets/MORNINGAI_SECRET_KEY").status_code == 400
 
 
-def test_slack_set_up_from_the_dashboard_answers_slack_after_a_restart(client, started, monkeypatch):
+def test_slack_set_up_from_the_dashboard_answers_slack_without_a_restart(client, started, monkeypatch):
     with FakeSlack() as slack:
         slack.add_team("T1", "xoxb-from-the-dashboard")
         monkeypatch.setenv("SLACK_API_URL", slack.api_url)
         body = json.dumps({"type": "url_verification", "challenge": "c-123", "token": "legacy"})
 
-        def verify(app):
+        def verify(app, secret=slack.signing_secret):
             stamp = str(int(time.time()))
-            signature = "v0=" + hmac.new(slack.signing_secret.encode(), f"v0:{stamp}:{body}".encode(),
+            signature = "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(),
                                          hashlib.sha256).hexdigest()
             return app.test_client().post("/slack/events", data=body, headers={
                 "Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
                 "X-Slack-Signature": signature})
 
-        assert verify(started()).status_code == 404  # not configured yet
+        running = started()
+        assert verify(running).status_code == 404  # not configured yet
         for variable, value in (("SLACK_SIGNING_SECRET", slack.signing_secret),
                                 ("SLACK_BOT_TOKEN", "xoxb-from-the-dashboard")):
             assert client.put(f"/api/secrets/{variable}", json={"value": value}).status_code == 200
-        answered = verify(started())
-        assert answered.status_code == 200 and answered.get_json() == {"challenge": "c-123"}
+        answered = wait_for(lambda: (r := verify(running)).status_code == 200 and r, timeout=LIVE_WITHIN,
+                            what="the running app to take the saved secrets")
+        assert answered.get_json() == {"challenge": "c-123"}
+
+        # A new signing secret: requests signed with the old one are refused from then on.
+        assert client.put("/api/secrets/SLACK_SIGNING_SECRET", json={"value": "rotated-signing-secret"}
+                          ).status_code == 200
+        wait_for(lambda: verify(running).status_code == 401, timeout=LIVE_WITHIN, what="the old secret refused")
+        assert verify(running, "rotated-signing-secret").status_code == 200
+
+
+def test_a_setting_saved_in_the_dashboard_reaches_a_running_process(client, started):
+    running = started().config["MORNINGAI"]
+    assert running.settings.chat_model != "gpt-live-test"
+    assert client.put("/api/settings", json={"chat_model": "gpt-live-test"}).get_json()["note"].startswith(
+        f"Changes apply within {LIVE_WITHIN} seconds")
+    wait_for(lambda: running.settings.chat_model == "gpt-live-test", timeout=LIVE_WITHIN, what="the setting")
+    assert client.put("/api/settings", json={"chat_model": None}).status_code == 200
+    wait_for(lambda: running.settings.chat_model == running.environment.chat_model, timeout=LIVE_WITHIN,
+             what="the environment's value back")
 
 
 @pytest.mark.parametrize(("name", "body", "complaint"), [

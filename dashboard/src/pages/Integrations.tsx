@@ -3,6 +3,7 @@ import { Link } from "react-router-dom";
 import { api } from "../api";
 import { ChannelSettings } from "../components/ChannelSettings";
 import { McpClients } from "../components/McpClients";
+import { TestConnection } from "../components/TestConnection";
 import { Button, Card, EmptyState, ErrorNote, PageHeader, StatusBadge, inputClass } from "../components/ui";
 
 interface Integration {
@@ -33,8 +34,8 @@ interface Disconnected {
 }
 
 const HOW_TO: Record<string, string> = {
-  slack: "Create a Slack app from adapters/slack/manifest.yml, then set its signing secret and bot token (one team), or its OAuth client id and secret (many teams): the secrets in Settings or the hub's environment, the client id in the environment. Restart the hub. The README's “Connect Slack” walks through it.",
-  discord: "Create a Discord application with a bot, then set its bot token (in Settings or the hub's environment) and its application id (in the environment), and restart the hub. The README's “Connect Discord” walks through it.",
+  slack: "Create a Slack app from adapters/slack/manifest.yml, then set its signing secret and bot token (one team), or its OAuth client id and secret (many teams): the secrets in Settings or the hub's environment, the client id in the environment. Secrets saved in Settings apply within seconds, with no restart. The README's “Connect Slack” walks through it.",
+  discord: "Create a Discord application with a bot, then set its bot token (in Settings or the hub's environment) and its application id (in the environment); a token saved in Settings applies within seconds, with no restart. The README's “Connect Discord” walks through it.",
 };
 
 const day = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString() : "—");
@@ -64,9 +65,13 @@ export function Integrations() {
         <Card title="MCP clients">
           <McpClients workspaces={workspaces} />
         </Card>
+        <Card title="Model">
+          <TestConnection platform="model" name="The model server" />
+        </Card>
         {chats.map((integration) => (
           <Card key={integration.platform} title={integration.name}>
             <Status integration={integration} />
+            <TestConnection platform={integration.platform} name={integration.name} />
             {integration.configured && (
               <>
                 {integration.platform === "slack"

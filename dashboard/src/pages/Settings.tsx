@@ -179,8 +179,8 @@ export function SettingsPage() {
         </Card>
         <Card title="Secrets">
           <p className="mb-2 text-sm text-slate-700">
-            Secrets come from the hub's environment, or from here: a value set here overrides the environment's for the processes
-            started after it (restart the hub), and is never shown again, to anyone.{user?.role !== "admin" && " Only admins can change them."}
+            Secrets come from the hub's environment, or from here: a value set here overrides the environment's in every process of
+            the hub within seconds, with no restart, and is never shown again, to anyone.{user?.role !== "admin" && " Only admins can change them."}
           </p>
           <ul className="divide-y divide-slate-100">
             {body?.secrets.map((secret) => (

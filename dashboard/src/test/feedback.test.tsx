@@ -93,7 +93,7 @@ describe("votes over time", () => {
 });
 
 const settingsBody = (openai: { set: boolean; source: string | null }) => ({
-  settings: [], provider: openai.set ? "openai" : "offline", embedder: "automatic", note: "Restart.",
+  settings: [], provider: openai.set ? "openai" : "offline", embedder: "automatic", note: "Changes apply within 5 seconds, with no restart.",
   secrets: [
     { variable: "OPENAI_API_KEY", editable: true, unreadable: false, description: "Key for OpenAI", ...openai },
     { variable: "MORNINGAI_SECRET_KEY", set: true, source: "generated", editable: false, unreadable: false, description: "Signs" },

@@ -19,6 +19,7 @@ from hub.cli.common import CommandError, InputError, err
 # `morningai --help` shows). In the order `--help` lists them.
 COMMANDS: dict[str, tuple[str, str, str | None, str]] = {
     "config": ("hub.cli.run", "commands", "config", "Print the effective settings (secrets masked)."),
+    "doctor": ("hub.cli.doctor", "commands", "doctor", "Check the set-up, one line per part, and say what to fix."),
     "migrate": ("hub.cli.run", "commands", "migrate", "Apply pending database migrations."),
     "rotate-secret-key": ("hub.cli.run", "commands", "rotate-secret-key",
                           "Re-encrypt stored tokens and secrets with a new MORNINGAI_SECRET_KEY."),

@@ -3,6 +3,7 @@ in its own process, and without loading what the in-process search needs (the da
 the embedders and, for the local model, torch)."""
 
 import json
+from pathlib import Path
 
 import faq_support
 from conftest import ADMIN
@@ -45,7 +46,14 @@ def test_search_through_the_running_hub_matches_in_process_and_loads_no_embedder
     assert json.loads(hub.stdout) == local_hits and hub.stdout == here.stdout
     assert not _imported(hub.stderr) & set(IN_PROCESS_ONLY)
 
+    # The session is kept for the next command, readable by its owner only; one the hub no
+    # longer knows is replaced by a new login.
+    kept = Path(env["MORNINGAI_HOME"]) / "cli-session.json"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    session = json.loads(kept.read_text())
+    kept.write_text(json.dumps({**session, "cookies": {name: "ended" for name in session["cookies"]}}))
     plain = faq_support.morningai("search", "roll back a bad release", env=env)
+    assert json.loads(kept.read_text())["cookies"] != {name: "ended" for name in session["cookies"]}
     assert plain.returncode == 0 and "[1] Deploy guide  deploy.md" in plain.stdout
 
     elsewhere = faq_support.morningai("search", "deploy", "--workspace", "nowhere", env=env)

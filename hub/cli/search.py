@@ -8,7 +8,6 @@ from typing import Annotated
 
 import requests
 import typer
-from rich.markdown import Markdown
 
 from core.config import Settings, load_settings
 from hub.cli.common import CommandError, _this_command, err, out
@@ -58,6 +57,8 @@ def search_command(
     if as_json:
         out.print_json(data=hits)
         return
+    from rich.markdown import Markdown  # here: a tenth of the command's start-up, and --json needs none of it
+
     if not hits:
         out.print(f"nothing found in workspace {workspace!r}; add documents with: "
                   f"{_this_command()} ingest PATH --workspace {workspace}", soft_wrap=True)

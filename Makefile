@@ -14,7 +14,7 @@ TORCH := torch==2.13.0
 DASHBOARD_SOURCES := $(shell find dashboard/src -type f 2>/dev/null) dashboard/index.html dashboard/vite.config.ts \
 	dashboard/tsconfig.json dashboard/package.json dashboard/package-lock.json
 
-.PHONY: run local-embedder test test-fast dashboard-test chromium bench bench-memory bench-slack bench-throughput bench-chaos bench-first-token bench-abstention lock clean
+.PHONY: run local-embedder test test-fast dashboard-test chromium bench bench-memory bench-slack bench-throughput bench-chaos bench-first-token bench-abstention bench-cli lock clean
 
 $(READY): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("MorningAI needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -84,6 +84,10 @@ bench-chaos: $(TEST_READY)
 
 bench-first-token: $(TEST_READY)
 	$(PY) -m bench.first_token
+
+# `morningai search` through a running hub against the in-process search, start-up included.
+bench-cli: $(TEST_READY)
+	$(PY) -m bench.cli
 
 # Does the agent say when the docs do not answer? Offline, per embedder (hash, and local when
 # installed); `--calibrate` also prints the thresholds the calibration set supports.

@@ -33,9 +33,10 @@ ROLLBACK = ["How do I roll back a bad release?", "How can I roll back a bad rele
             "how do I rollback a bad release?"]
 
 
-def morningai(*args: str, env: dict, stdin: str | None = None) -> subprocess.CompletedProcess:
+def morningai(*args: str, env: dict, stdin: str | None = None,
+              python_options: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """The `morningai` command as a user runs it, in a child process; `stdin` answers its prompts."""
-    return subprocess.run([sys.executable, "-m", "hub", *args], env=env, cwd=Path(__file__).resolve().parents[1],
+    return subprocess.run([sys.executable, *python_options, "-m", "hub", *args], env=env, cwd=Path(__file__).resolve().parents[1],
                           input=stdin, capture_output=True, text=True, timeout=120, check=False)
 
 

@@ -14,45 +14,19 @@ from rich.markdown import Markdown
 
 from core.config import Settings, load_settings
 from core.models import FINISHED, KINDS, ChatTask
-from hub import wiring
-from hub.cli.main import CommandError, _jsonable, _migrated, _open, err, out
-from tasks import lifecycle
-from worker import process
+from hub.cli.common import CommandError, _jsonable, err, out
+from hub.cli.hub_client import hub_url, refusal, running_hub
+
+commands = typer.Typer()
 
 
-def _hub_url(settings: Settings) -> str:
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
-    return f"http://{host}:{settings.port}"
-
-
-def _hub_session(url: str, settings: Settings) -> requests.Session:
-    """A session logged in to the hub with MORNINGAI_ADMIN_EMAIL / _PASSWORD, sending the CSRF
-    token the login returns. Raises requests.ConnectionError when no hub answers at `url`."""
-    http = requests.Session()
-    if not (settings.admin_email and settings.admin_password):
-        raise CommandError(f"the hub at {url} needs a login: set MORNINGAI_ADMIN_EMAIL and "
-                           "MORNINGAI_ADMIN_PASSWORD (in the environment or .env) to a dashboard user's")
-    response = http.post(f"{url}/api/auth/login", timeout=10, json={
-        "email": settings.admin_email, "password": settings.admin_password.get_secret_value()})
-    if response.status_code != 200:
-        raise CommandError(f"could not log in to the hub at {url} as {settings.admin_email}: "
-                           f"{response.json().get('error', response.text)}")
-    http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return http
-
-
-def _ask_running_hub(url: str, settings: Settings, text: str, kind: str, workspace: str,
-                     timeout: float) -> dict | None:
-    """The finished task from the hub at `url`, or None if no hub answers there."""
-    try:
-        requests.get(f"{url}/healthz", timeout=5)
-    except requests.ConnectionError:
-        return None
-    http = _hub_session(url, settings)
+def _ask_running_hub(http: requests.Session, url: str, text: str, kind: str, workspace: str,
+                     timeout: float) -> dict:
+    """The finished task from the hub at `url`."""
     response = http.post(f"{url}/api/messages", json={"text": text, "kind": kind, "workspace": workspace},
                          timeout=5)
     if response.status_code >= 400:
-        raise CommandError(f"the hub at {url} refused the message: {response.json().get('error', response.text)}")
+        raise CommandError(f"the hub at {url} refused the message: {refusal(response)}")
     task_url = f"{url}{response.json()['url']}"
     deadline = time.monotonic() + timeout
     task = {"status": "received"}
@@ -68,6 +42,12 @@ def _ask_running_hub(url: str, settings: Settings, text: str, kind: str, workspa
 
 
 def _ask_in_process(settings: Settings, text: str, kind: str, workspace: str) -> dict:
+    # Imported here: the agent and the worker are loaded only when answering in this process.
+    from hub import wiring
+    from hub.cli.local import _migrated, _open
+    from tasks import lifecycle
+    from worker import process
+
     rt = _open(settings)
     try:
         rt.settings = _migrated(rt.db, settings)
@@ -83,6 +63,7 @@ def _ask_in_process(settings: Settings, text: str, kind: str, workspace: str) ->
         rt.close()
 
 
+@commands.command()
 def ask(
     text: Annotated[str, typer.Argument(help="Your question or request")],
     kind: Annotated[str, typer.Option(help=f"One of: {', '.join(KINDS)}")] = "ask",
@@ -96,11 +77,13 @@ def ask(
     if not text.strip():
         raise CommandError("the question is empty")
     settings = load_settings()
-    url = _hub_url(settings)
-    task = _ask_running_hub(url, settings, text, kind, workspace, timeout)
-    where = f"answered by the hub at {url}"
-    if task is None:
-        err.print(f"[dim]no hub running at {url}; answering in this process[/dim]")
+    url = hub_url(settings)
+    http = running_hub(settings)
+    if http is not None:
+        task = _ask_running_hub(http, url, text, kind, workspace, timeout)
+        where = f"answered by the hub at {url}"
+    else:
+        err.print(f"[dim]no hub running at {url}; answering in this process (loading the agent and the embedder)[/dim]")
         task = _ask_in_process(settings, text, kind, workspace)
         where = "answered in this process (no hub was running)"
     if as_json:

@@ -11,7 +11,8 @@ from rich.table import Table
 from core.config import load_settings
 from core.db import Database
 from hub import wiring
-from hub.cli.main import InputError, _apply_migrations, _database, _open, out
+from hub.cli.common import InputError, out
+from hub.cli.local import _apply_migrations, _database, _open
 from worker import channels
 
 channels_app = typer.Typer(no_args_is_help=True, help=(

@@ -14,15 +14,8 @@ from adapters.discord.rest import DiscordError, DiscordREST
 from core.config import Settings, load_settings
 from core.models import SNOWFLAKE
 from hub.cli.channels import ON_OFF, switch_follow_ups
-from hub.cli.main import (
-    CommandError,
-    InputError,
-    _database,
-    _migrated,
-    _open,
-    _setup_logging,
-    out,
-)
+from hub.cli.common import CommandError, InputError, out
+from hub.cli.local import _database, _migrated, _open, _setup_logging
 from hub.wiring import discord_hub, follow_dashboard
 
 discord_app = typer.Typer(help="Connect Discord: run the bot, invite it, map guilds to workspaces.")

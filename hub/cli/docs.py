@@ -13,7 +13,8 @@ import typer
 from core import workspaces
 from core.config import Settings, load_settings
 from core.db import Database
-from hub.cli.main import CommandError, InputError, _database, _migrated, out
+from hub.cli.common import CommandError, InputError, out
+from hub.cli.local import _database, _migrated
 from memory.embedders import choose_embedder
 from tasks import lifecycle
 from worker import docs_repository, proposals

@@ -19,15 +19,8 @@ from core import workspaces
 from core.config import load_settings
 from core.db import Database
 from hub import wiring
-from hub.cli.main import (
-    CommandError,
-    InputError,
-    _apply_migrations,
-    _database,
-    _jsonable,
-    _migrated,
-    out,
-)
+from hub.cli.common import CommandError, InputError, _jsonable, out
+from hub.cli.local import _apply_migrations, _database, _migrated
 from memory import faqs
 from memory.embedders import choose_embedder
 from worker import jobs, limits

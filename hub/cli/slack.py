@@ -10,7 +10,8 @@ from rich.table import Table
 from adapters.slack.installations import SlackInstallations
 from core.config import load_settings
 from hub.cli.channels import ON_OFF, print_channels, switch_follow_ups
-from hub.cli.main import _apply_migrations, _database, out
+from hub.cli.common import out
+from hub.cli.local import _apply_migrations, _database
 from worker import channels
 
 slack = typer.Typer(no_args_is_help=True, help="Slack: channel settings and installed teams.")

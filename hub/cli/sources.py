@@ -27,7 +27,8 @@ from rich.table import Table
 from core import workspaces
 from core.config import load_settings
 from core.db import Database
-from hub.cli.main import CommandError, InputError, _database, _migrated, err, out
+from hub.cli.common import CommandError, InputError, err, out
+from hub.cli.local import _database, _migrated
 from memory import connectors, credentials, store
 from memory.embedders import choose_embedder
 from memory.sync import sync

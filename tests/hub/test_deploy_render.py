@@ -3,6 +3,7 @@ production requires."""
 
 import shlex
 
+import click
 import pytest
 import typer
 import yaml
@@ -35,8 +36,8 @@ def _check_cli(command: str) -> None:
     while hasattr(group, "commands"):  # a group: descend to its sub-command
         if not args and group.invoke_without_command:  # a group that runs on its own
             break
-        assert args and args[0] in group.commands, f"{command}: no such command"
-        group, args = group.commands[args[0]], args[1:]
+        assert args and args[0] in group.list_commands(None), f"{command}: no such command"
+        _, group, args = group.resolve_command(click.Context(group), args)
     group.make_context(argv[0], list(args))  # unknown options or bad values raise a usage error
 
 

@@ -78,6 +78,7 @@ def list_sources(workspace: Workspace = "default",
     """The workspace's sources: what each synced, when, and why the last sync failed."""
     settings = load_settings()
     with _database(settings) as db:
+        _migrated(db, settings)
         space = _space(db, workspace)
         with db.workspace(space.id) as conn:
             rows = store.sources(conn)
@@ -119,6 +120,7 @@ def remove(source_id: Annotated[str, typer.Argument(metavar="ID", help="The sour
     """Remove a source with its documents: answers stop citing them at once."""
     settings = load_settings()
     with _database(settings) as db:
+        _migrated(db, settings)
         space, row = _source(db, workspace, source_id)
         with db.workspace(space.id) as conn:
             store.delete_source(conn, row["id"])

@@ -22,7 +22,7 @@ from hub.admin import secrets as admin_secrets
 
 log = logging.getLogger(__name__)
 
-EDITABLE = ("chat_model", "openai_base_url", "llm_timeout", "daily_token_budget", "user_rate_limit")
+EDITABLE = ("chat_model", "openai_base_url", "llm_timeout", "daily_token_budget", "user_rate_limit", "public_url")
 
 
 class SettingError(ValueError):

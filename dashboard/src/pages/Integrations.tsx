@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api";
+import { GuidedSetup } from "../components/GuidedSetup";
 import { ChannelSettings } from "../components/ChannelSettings";
 import { McpClients } from "../components/McpClients";
 import { Button, Card, EmptyState, ErrorNote, PageHeader, StatusBadge, inputClass } from "../components/ui";
@@ -76,6 +77,8 @@ export function Integrations() {
                 <ChannelSettings platform={integration.platform} />
               </>
             )}
+            {/* Its last step is where Test connection goes: test={<TestConnection … />}. */}
+            <GuidedSetup platform={integration.platform} open={!integration.configured} />
           </Card>
         ))}
       </div>

@@ -48,8 +48,8 @@ export function GuidedSetup({ platform, open, test }: { platform: string; open: 
       {shown && (
         <section aria-label={`Connect ${name} step by step`}>
           <ol className="mt-3 list-decimal space-y-4 pl-5 text-sm text-slate-700">
-            {platform === "slack" ? <SlackSteps /> : <DiscordSteps />}
-            <Secrets platform={platform} />
+            {platform === "slack" ? <SlackSteps secrets={<Secrets platform="slack" />} />
+                                  : <DiscordSteps secrets={<Secrets platform="discord" />} />}
             <li>
               <p className="font-medium text-slate-800">Test it</p>
               {test}
@@ -87,7 +87,8 @@ function useAnswer<T>(path: string) {
   return [body, error] as const;
 }
 
-function SlackSteps() {
+/** Each platform's steps, with `secrets` (the fields to paste them in) where they come up. */
+function SlackSteps({ secrets }: { secrets: ReactNode }) {
   const [manifest, error] = useAnswer<SlackManifest>("/api/integrations/slack/manifest");
   return (
     <>
@@ -112,11 +113,12 @@ function SlackSteps() {
         <p className="font-medium text-slate-800">Install it to your workspace</p>
         <p>On the app's <strong>Install App</strong> page, click <strong>Install to Workspace</strong> and allow it.</p>
       </li>
+      {secrets}
     </>
   );
 }
 
-function DiscordSteps() {
+function DiscordSteps({ secrets }: { secrets: ReactNode }) {
   const [setup, error] = useAnswer<DiscordSetup>("/api/integrations/discord/setup");
   return (
     <>
@@ -128,6 +130,7 @@ function DiscordSteps() {
         </p>
         <ErrorNote error={error} />
       </li>
+      {secrets}
       {setup && (
         <>
           <li>
@@ -149,7 +152,7 @@ function DiscordSteps() {
             {setup.interactions_url ? (
               <>
                 <p className="mb-2">
-                  Save DISCORD_PUBLIC_KEY below first, then paste this on the application's General Information page: Discord
+                  With DISCORD_PUBLIC_KEY saved above, paste this on the application's General Information page: Discord
                   checks it when you save.
                 </p>
                 <Copyable label="Interactions Endpoint URL" text={setup.interactions_url} />

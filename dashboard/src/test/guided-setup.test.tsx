@@ -84,6 +84,11 @@ describe("the guided connection", () => {
     expect(writeText).toHaveBeenLastCalledWith(discordSetup.invite_url);
     expect(await within(guide).findByLabelText("New value for DISCORD_PUBLIC_KEY")).toBeInTheDocument();
     expect(within(guide).queryByLabelText("New value for SLACK_BOT_TOKEN")).not.toBeInTheDocument();
+    // The public key is saved before the Interactions Endpoint URL is pasted: Discord checks it at once.
+    const steps = within(guide).getAllByRole("listitem").filter((item) => item.parentElement?.tagName === "OL");
+    expect(steps.map((step) => step.querySelector("p")!.textContent)).toEqual([
+      "Create the application", "Paste its secrets", "Invite the bot to your server",
+      "Interactions Endpoint URL (for slash commands without the gateway bot)", "Test it"]);
   });
 
   it("says why a Discord URL is missing", async () => {

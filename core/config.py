@@ -306,6 +306,11 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def said(error) -> str:
+    """What a validation error says, without pydantic's "Value error, " before our own words."""
+    return error["msg"].removeprefix("Value error, ")
+
+
 def load_settings(**overrides) -> Settings:
     """Read the settings, turning validation errors into one line per bad variable."""
     try:
@@ -316,7 +321,7 @@ def load_settings(**overrides) -> Settings:
             variable = ".".join(str(part) for part in error["loc"]) or "settings"
             given = error.get("input")
             shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
-            problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}{shown}")
+            problems.append(f"{variable}: {said(error)}{shown}")
         raise ConfigError("; ".join(problems)) from None
     if unsafe := settings.unsafe_in_production():
         raise ConfigError("\n".join(unsafe))

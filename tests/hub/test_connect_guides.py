@@ -104,7 +104,7 @@ def test_discord_without_its_settings_says_which_is_missing(no_public_url, clien
 def test_the_public_url_is_set_in_settings_checked_and_used_by_the_manifest(no_public_url, client):
     refused = client.put("/api/settings", json={"public_url": "ftp://hub.example.org"})
     assert refused.status_code == 400
-    assert "public_url: Value error, must be an http(s) URL" in refused.get_json()["error"]
+    assert refused.get_json()["error"] == "public_url: must be an http(s) URL, e.g. https://morningai.example.com"
 
     saved = client.put("/api/settings", json={"public_url": PUBLIC + "/"})
     assert saved.status_code == 200

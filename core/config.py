@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     Field,
     SecretStr,
@@ -22,6 +23,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable and says how to fix it."""
+
+
+def _public_url(value: str | None) -> str | None:
+    if value and urlsplit(value).scheme not in ("http", "https"):
+        raise ValueError("must be an http(s) URL, e.g. https://morningai.example.com")
+    return value.rstrip("/") if value else None
 
 
 def _env(name: str, *, default, description: str, **kwargs):
@@ -104,10 +111,13 @@ class Settings(BaseSettings):
                                description="Largest file or URL body ingest reads; larger ones are skipped")
     fetch_timeout: float = _env("MORNINGAI_FETCH_TIMEOUT", default=20.0, gt=0,
                                 description="Seconds ingest waits for a URL")
-    public_url: str | None = _env(
+    # Checked in its annotation, not a field_validator, so that the dashboard's Settings page
+    # (which checks a value with field_adapter) refuses what the environment would.
+    public_url: Annotated[str | None, AfterValidator(_public_url)] = _env(
         "MORNINGAI_PUBLIC_URL", default=None,
-        description="The dashboard's address as people reach it (https://morningai.example.com): pull requests "
-                    "link the tasks that motivated them")
+        description="The hub's address as people and Slack or Discord reach it (https://morningai.example.com): "
+                    "the Slack app manifest and Discord's interactions URL are built on it; pull requests link "
+                    "the tasks that motivated them")
     admin_email: str | None = _env(
         "MORNINGAI_ADMIN_EMAIL", default=None,
         description="The first admin's login, created when nobody has an account yet; `ask` logs in with it")
@@ -168,13 +178,6 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("must be an http(s) URL, e.g. https://slack.com/api/")
         return value if value.endswith("/") else value + "/"  # slack_sdk joins method names to it
-
-    @field_validator("public_url")
-    @classmethod
-    def _public_url(cls, value: str | None) -> str | None:
-        if value and urlsplit(value).scheme not in ("http", "https"):
-            raise ValueError("must be an http(s) URL, e.g. https://morningai.example.com")
-        return value.rstrip("/") if value else None
 
     @field_validator("discord_guild_ids", mode="before")
     @classmethod
@@ -303,6 +306,11 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def said(error) -> str:
+    """What a validation error says, without pydantic's "Value error, " before our own words."""
+    return error["msg"].removeprefix("Value error, ")
+
+
 def load_settings(**overrides) -> Settings:
     """Read the settings, turning validation errors into one line per bad variable."""
     try:
@@ -313,7 +321,7 @@ def load_settings(**overrides) -> Settings:
             variable = ".".join(str(part) for part in error["loc"]) or "settings"
             given = error.get("input")
             shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
-            problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}{shown}")
+            problems.append(f"{variable}: {said(error)}{shown}")
         raise ConfigError("; ".join(problems)) from None
     if unsafe := settings.unsafe_in_production():
         raise ConfigError("\n".join(unsafe))

@@ -19,6 +19,9 @@ from adapters.discord.interactions import BadInteraction, Hub, Replayed, accept,
 # A signed request older (or newer) than this is refused, so a captured one cannot be replayed
 # later; Discord sends interactions as they happen.
 MAX_CLOCK_SKEW = 300
+# Where the blueprint below answers: the Interactions Endpoint URL the Developer Portal is given
+# is the hub's public URL followed by this.
+PATH = "/discord/interactions"
 
 
 def verify(key: VerifyKey, signature: str, timestamp: str, body: bytes) -> bool:

@@ -17,13 +17,13 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
-from core.config import Settings, field_adapter
+from core.config import Settings, field_adapter, said
 from core.db import Database
 from hub.admin import secrets as admin_secrets
 
 log = logging.getLogger(__name__)
 
-EDITABLE = ("chat_model", "openai_base_url", "llm_timeout", "daily_token_budget", "user_rate_limit")
+EDITABLE = ("chat_model", "openai_base_url", "llm_timeout", "daily_token_budget", "user_rate_limit", "public_url")
 
 
 class SettingError(ValueError):
@@ -49,7 +49,7 @@ def save(db: Database, changes: dict[str, Any], user_id: uuid.UUID | None) -> No
             try:
                 value = field_adapter(name).validate_python(value, strict=True)
             except ValidationError as exc:
-                raise SettingError(f"{name}: {exc.errors()[0]['msg']}") from None
+                raise SettingError(f"{name}: {said(exc.errors()[0])}") from None
         checked[name] = value
     with db.connection() as conn, conn.transaction():
         for name, value in checked.items():

@@ -29,6 +29,7 @@ from hub.web import (
     auth,
     faqs,
     feedback,
+    guides,
     health,
     integrations,
     knowledge,
@@ -72,6 +73,7 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
     app.register_blueprint(faqs.bp)
     app.register_blueprint(proposals.bp)
     app.register_blueprint(integrations.bp)
+    app.register_blueprint(guides.bp)
     app.config["MORNINGAI_CONNECTORS"] = wiring.connectors(rt)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(analytics.bp)

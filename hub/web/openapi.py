@@ -206,6 +206,13 @@ OPERATIONS: list[tuple[str, str, str, str, list, dict | None, int]] = [
      "integrations", [_path("guild_id", {"type": "string"})], WORKSPACE_BODY, 200),
     ("/api/integrations/discord/guilds/{guild_id}", "delete", "Disconnect a Discord guild: leave it, drop its mapping",
      "integrations", [_path("guild_id", {"type": "string"})], None, 200),
+    ("/api/integrations/slack/manifest", "get",
+     "The Slack app manifest with this hub's public URL filled in (YAML and JSON) and the link that creates the "
+     "app from it; 409 while MORNINGAI_PUBLIC_URL is unset or not an https address Slack can reach",
+     "integrations", [], None, 200),
+    ("/api/integrations/discord/setup", "get",
+     "Discord's Interactions Endpoint URL and the bot's invite URL, each null with the reason while the setting "
+     "it needs is missing", "integrations", [], None, 200),
     ("/api/channels/{platform}", "get", "A platform's channels with their settings", "integrations",
      [CHANNEL_PLATFORM], None, 200),
     ("/api/channels/{platform}/{channel}", "put", "Change a channel's settings (those not sent keep their value)",

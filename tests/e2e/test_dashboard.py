@@ -1,6 +1,7 @@
 """The dashboard end to end, as a newcomer uses it: headless Chromium (Debian's, driven by
 Playwright) against a real `morningai up`. A screenshot of each page goes to tests/artifacts/."""
 
+import json
 import os
 import re
 import shutil
@@ -8,12 +9,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
 import requests
 from conftest import ROOT
 from fakes import FakeOpenAI
+from fakes.slack_server import FakeSlack
 from support import admin_session, stop_up, wait_for
 from test_cli import _free_port, _ready
 
@@ -259,7 +262,7 @@ def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path)
     _shot(page, "09-feedback")
 
     _nav(page, "Integrations")
-    expect(page.get_by_role("region", name="Slack")).to_contain_text("not configured")
+    expect(page.get_by_role("region", name="Slack", exact=True)).to_contain_text("not configured")
     _shot(page, "10-integrations")
     # An API token for an MCP client: shown once with the settings to paste, then only its prefix.
     page.get_by_label("Who or what will use the token").fill("Claude Code")
@@ -295,3 +298,48 @@ def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path)
 
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in to MorningAI hub")).to_be_visible()
+
+
+def test_slack_is_connected_step_by_step_from_the_integrations_page(built_dashboard, page, tmp_path):
+    """The guided connection: the link that creates the Slack app carries the hub's manifest,
+    and the secrets Slack hands back are pasted on the same card."""
+    expect = playwright.expect
+    public = "https://hub.example.org"
+    with FakeSlack() as slack, _up(tmp_path, MORNINGAI_PUBLIC_URL=public, SLACK_API_URL=slack.api_url) as hub:
+        slack.add_team("T0GUIDED", "xoxb-pasted-token", name="Guided Team")
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=hub)
+        page.goto(hub)
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        _nav(page, "Integrations")
+        guide = page.get_by_role("region", name="Connect Slack step by step")
+        expect(guide).to_be_visible()  # open: Slack is not configured yet
+
+        create = guide.get_by_role("link", name="Create Slack app")
+        link = urlsplit(create.get_attribute("href"))
+        assert (link.netloc, link.path) == ("api.slack.com", "/apps")
+        manifest = json.loads(parse_qs(link.query)["manifest_json"][0])
+        assert manifest["settings"]["event_subscriptions"]["request_url"] == f"{public}/slack/events"
+        assert manifest["oauth_config"]["redirect_urls"] == [f"{public}/slack/oauth_redirect"]
+        guide.get_by_role("button", name="Copy Manifest (YAML)").click()
+        expect(guide.get_by_role("status").first).to_have_text("Copied")
+        assert f"request_url: {public}/slack/events" in page.evaluate("navigator.clipboard.readText()")
+        _shot(page, "17-integrations-connect-slack")
+
+        for variable, value in (("SLACK_SIGNING_SECRET", "8f14e45fceea167a5a36dedd4bea2543"),
+                                ("SLACK_BOT_TOKEN", "xoxb-pasted-token")):
+            guide.get_by_label(f"New value for {variable}").fill(value)
+            guide.get_by_role("button", name=f"Save {variable}").click()
+            expect(guide.get_by_label(f"New value for {variable}")).to_have_value("")
+        expect(guide.get_by_text("set · from the dashboard")).to_have_count(2)
+        # Saved where every process of the hub reads them, never shown back.
+        secrets = admin_session(hub, EMAIL, PASSWORD).get(f"{hub}/api/settings").json()["secrets"]
+        assert {s["variable"]: s["source"] for s in secrets if s["variable"].startswith("SLACK_")} == {
+            "SLACK_SIGNING_SECRET": "dashboard", "SLACK_BOT_TOKEN": "dashboard", "SLACK_CLIENT_SECRET": None}
+        assert "xoxb-pasted-token" not in page.content()
+        # No restart: the Test connection of the guide's last step asks the fake Slack with the pasted token.
+        guide.get_by_role("button", name="Test connection").click()
+        expect(guide.get_by_role("status").last).to_contain_text("Guided Team")
+        assert slack.calls("auth.test")
+        _shot(page, "18-integrations-slack-secrets")

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { api } from "../api";
+import { Copyable } from "./Copyable";
 import { Button, EmptyState, ErrorNote, HeadWithActions, StatusBadge, Table, inputClass } from "./ui";
 
 interface ApiToken {
@@ -121,28 +122,5 @@ function NewToken({ made, url, onDone }: { made: MadeToken; url: string; onDone:
       <Copyable label="JSON (.mcp.json, Cursor's mcp.json)" text={json} />
       <Button variant="secondary" onClick={onDone}>Done</Button>
     </section>
-  );
-}
-
-function Copyable({ label, text }: { label: string; text: string }) {
-  const [copied, setCopied] = useState<string | null>(null);
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied("Copied");
-    } catch {
-      // Browsers give pages the clipboard over HTTPS (or on localhost) only.
-      setCopied("The browser refused the clipboard here: select the text and copy it");
-    }
-  }
-  return (
-    <div className="mb-3">
-      <div className="mb-1 flex items-center gap-2 text-sm">
-        <span className="font-medium text-slate-800">{label}</span>
-        <Button type="button" variant="secondary" aria-label={`Copy ${label}`} onClick={() => void copy()}>Copy</Button>
-        {copied && <span role="status" className="text-slate-700">{copied}</span>}
-      </div>
-      <pre className="overflow-x-auto whitespace-pre-wrap break-all rounded bg-white p-2 text-xs"><code>{text}</code></pre>
-    </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api";
+import { GuidedSetup } from "../components/GuidedSetup";
 import { ChannelSettings } from "../components/ChannelSettings";
 import { McpClients } from "../components/McpClients";
 import { TestConnection } from "../components/TestConnection";
@@ -71,7 +72,7 @@ export function Integrations() {
         {chats.map((integration) => (
           <Card key={integration.platform} title={integration.name}>
             <Status integration={integration} />
-            <TestConnection platform={integration.platform} name={integration.name} />
+            {integration.configured && <TestConnection platform={integration.platform} name={integration.name} />}
             {integration.configured && (
               <>
                 {integration.platform === "slack"
@@ -81,6 +82,8 @@ export function Integrations() {
                 <ChannelSettings platform={integration.platform} />
               </>
             )}
+            <GuidedSetup platform={integration.platform} open={!integration.configured}
+                         test={integration.configured ? undefined : <TestConnection platform={integration.platform} name={integration.name} />} />
           </Card>
         ))}
       </div>

@@ -4,6 +4,7 @@ import { MemoryRouter } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Integrations } from "../pages/Integrations";
 import { fakeApi } from "./fetch";
+import { guideRoutes } from "./guides";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -32,6 +33,7 @@ describe("integrations", () => {
   it("tells a newcomer how to connect a platform that is not configured", async () => {
     fakeApi({
       ...noTokens,
+      ...guideRoutes,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(false), discord(false)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
     });
@@ -39,7 +41,7 @@ describe("integrations", () => {
     const card = await screen.findByRole("region", { name: "Slack" });
     expect(within(card).getByText("not configured")).toBeInTheDocument();
     expect(within(card).getByText(/manifest\.yml/)).toBeInTheDocument();
-    expect(within(screen.getByRole("region", { name: "Discord" })).getByText(/Connect Discord/)).toBeInTheDocument();
+    expect(within(screen.getByRole("region", { name: "Discord" })).getByText(/“Connect Discord” walks through it/)).toBeInTheDocument();
     expect(screen.queryByRole("region", { name: "Slack teams" })).not.toBeInTheDocument();
   });
 
@@ -48,6 +50,7 @@ describe("integrations", () => {
                    scopes: ["chat:write"], installed_at: "2024-05-01T10:00:00+00:00" }];
     const fetch = fakeApi({
       ...noTokens,
+      ...guideRoutes,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(true), discord(false)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }, { name: "support" }] } }),
       "GET /api/integrations/slack/teams": () => ({ body: { teams, single_workspace: null, connect_url: "/slack/install" } }),
@@ -77,6 +80,7 @@ describe("integrations", () => {
     let answer: { status: number; body: object } = { status: 400, body: { error: "sources: 's1' is not a source of workspace 'default'" } };
     const fetch = fakeApi({
       ...noTokens,
+      ...guideRoutes,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(false), discord(true)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
       "GET /api/integrations/discord/guilds": () => ({ body: { guilds: [], connect_url: null, can_leave: true } }),
@@ -112,6 +116,7 @@ describe("integrations", () => {
       status: 400, body: { error: "review_channel: MorningAI is not in #elsewhere: /invite @MorningAI there first" } };
     const fetch = fakeApi({
       ...noTokens,
+      ...guideRoutes,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(true), discord(false)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
       "GET /api/integrations/slack/teams": () => ({ body: { teams: [], single_workspace: { workspace: "default" }, connect_url: null } }),
@@ -156,6 +161,7 @@ describe("integrations", () => {
   it("refuses to save a channel that takes no kind at all", async () => {
     fakeApi({
       ...noTokens,
+      ...guideRoutes,
       "GET /api/integrations": () => ({ body: { integrations: [web, slack(true), discord(false)] } }),
       "GET /api/workspaces": () => ({ body: { workspaces: [{ name: "default" }] } }),
       "GET /api/integrations/slack/teams": () => ({ body: { teams: [], single_workspace: { workspace: "default" }, connect_url: null } }),

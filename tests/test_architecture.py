@@ -34,3 +34,12 @@ def test_the_worker_importing_an_adapter_is_caught(tmp_path):
     assert run.returncode == 1
     assert "worker is not allowed to import adapters" in run.stdout
     assert "worker.jobs -> adapters.slack.poster" in run.stdout
+
+
+def test_test_modules_have_names_of_their_own():
+    # pytest imports test files by their base name ("rootdir" layout, no packages): two folders
+    # holding test_x.py stop the whole run at collection, which `make test-fast` (no e2e) misses.
+    names: dict[str, list[str]] = {}
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}

@@ -41,7 +41,9 @@ export function GuidedSetup({ platform, open, test }: { platform: string; open: 
   const [shown, setShown] = useState(open);
   const name = platform === "slack" ? "Slack" : "Discord";
   return (
-    <details open={open} className="mb-4 rounded border border-slate-200 p-3"
+    // Open at first while the platform is not configured, then as the person leaves it: saving the
+    // secrets makes it configured, and the guide must not fold away before its Test step.
+    <details open={shown} className="mb-4 rounded border border-slate-200 p-3"
              onToggle={(e) => setShown((e.currentTarget as HTMLDetailsElement).open)}>
       <summary className="cursor-pointer font-semibold text-slate-800">Connect {name} step by step</summary>
       {/* Asked for only when opened: a connected platform's card does not need it. */}

@@ -83,7 +83,7 @@ export function Integrations() {
               </>
             )}
             <GuidedSetup platform={integration.platform} open={!integration.configured}
-                         test={integration.configured ? undefined : <TestConnection platform={integration.platform} name={integration.name} />} />
+                         test={<TestConnection platform={integration.platform} name={integration.name} />} />
           </Card>
         ))}
       </div>

@@ -16,7 +16,6 @@ import pytest
 import requests
 from conftest import ROOT
 from fakes import FakeOpenAI
-from fakes.slack_server import FakeSlack
 from support import admin_session, stop_up, wait_for
 from test_cli import _free_port, _ready
 
@@ -305,8 +304,7 @@ def test_slack_is_connected_step_by_step_from_the_integrations_page(built_dashbo
     and the secrets Slack hands back are pasted on the same card."""
     expect = playwright.expect
     public = "https://hub.example.org"
-    with FakeSlack() as slack, _up(tmp_path, MORNINGAI_PUBLIC_URL=public, SLACK_API_URL=slack.api_url) as hub:
-        slack.add_team("T0GUIDED", "xoxb-pasted-token", name="Guided Team")
+    with _up(tmp_path, MORNINGAI_PUBLIC_URL=public) as hub:
         page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=hub)
         page.goto(hub)
         page.get_by_label("Email").fill(EMAIL)
@@ -338,8 +336,4 @@ def test_slack_is_connected_step_by_step_from_the_integrations_page(built_dashbo
         assert {s["variable"]: s["source"] for s in secrets if s["variable"].startswith("SLACK_")} == {
             "SLACK_SIGNING_SECRET": "dashboard", "SLACK_BOT_TOKEN": "dashboard", "SLACK_CLIENT_SECRET": None}
         assert "xoxb-pasted-token" not in page.content()
-        # No restart: the Test connection of the guide's last step asks the fake Slack with the pasted token.
-        guide.get_by_role("button", name="Test connection").click()
-        expect(guide.get_by_role("status").last).to_contain_text("Guided Team")
-        assert slack.calls("auth.test")
         _shot(page, "18-integrations-slack-secrets")

@@ -8,37 +8,35 @@ import time
 import uuid
 from typing import Annotated
 
-import requests
 import typer
 from rich.markdown import Markdown
 
 from core.config import Settings, load_settings
 from core.models import FINISHED, KINDS, ChatTask
 from hub.cli.common import CommandError, _jsonable, err, out
-from hub.cli.hub_client import hub_url, refusal, running_hub
+from hub.cli.hub_client import Hub, NoHub
 
 commands = typer.Typer()
 
 
-def _ask_running_hub(http: requests.Session, url: str, text: str, kind: str, workspace: str,
-                     timeout: float) -> dict:
-    """The finished task from the hub at `url`."""
-    response = http.post(f"{url}/api/messages", json={"text": text, "kind": kind, "workspace": workspace},
-                         timeout=5)
-    if response.status_code >= 400:
-        raise CommandError(f"the hub at {url} refused the message: {refusal(response)}")
-    task_url = f"{url}{response.json()['url']}"
+def _ask_running_hub(hub: Hub, text: str, kind: str, workspace: str, timeout: float) -> dict:
+    """The finished task from the running hub."""
+    answer = hub.post("/api/messages", {"text": text, "kind": kind, "workspace": workspace})
+    if answer.status >= 400:
+        raise CommandError(f"the hub at {hub.url} refused the message: {answer.refusal}")
+    task_path = answer.json()["url"]
     deadline = time.monotonic() + timeout
     task = {"status": "received"}
     while time.monotonic() < deadline:
-        try:
-            task = http.get(task_url, timeout=5).json()
-        except requests.RequestException as exc:
-            raise CommandError(f"lost the hub at {url} while waiting for {task_url}: {exc}") from None
+        answer = hub.get(task_path, timeout=5)
+        if answer.status >= 400:
+            raise CommandError(f"the hub at {hub.url} lost track of {task_path}: {answer.refusal}")
+        task = answer.json()
         if task["status"] in FINISHED:
             return task
         time.sleep(0.05)
-    raise CommandError(f"no reply within {timeout:.0f}s; the task is still {task['status']}: see {task_url}")
+    raise CommandError(f"no reply within {timeout:.0f}s; the task is still {task['status']}: "
+                       f"see {hub.url}{task_path}")
 
 
 def _ask_in_process(settings: Settings, text: str, kind: str, workspace: str) -> dict:
@@ -77,13 +75,13 @@ def ask(
     if not text.strip():
         raise CommandError("the question is empty")
     settings = load_settings()
-    url = hub_url(settings)
-    http = running_hub(settings)
-    if http is not None:
-        task = _ask_running_hub(http, url, text, kind, workspace, timeout)
-        where = f"answered by the hub at {url}"
-    else:
-        err.print(f"[dim]no hub running at {url}; answering in this process (loading the agent and the embedder)[/dim]")
+    hub = Hub(settings)
+    try:
+        task = _ask_running_hub(hub, text, kind, workspace, timeout)
+        where = f"answered by the hub at {hub.url}"
+    except NoHub:
+        err.print(f"[dim]no hub running at {hub.url}; answering in this process "
+                  "(loading the agent and the embedder)[/dim]")
         task = _ask_in_process(settings, text, kind, workspace)
         where = "answered in this process (no hub was running)"
     if as_json:

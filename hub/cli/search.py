@@ -6,22 +6,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import requests
 import typer
 
 from core.config import Settings, load_settings
 from hub.cli.common import CommandError, _this_command, err, out
-from hub.cli.hub_client import hub_url, refusal, running_hub
+from hub.cli.hub_client import Hub, NoHub
 
 commands = typer.Typer()
 
 
-def _search_hub(http: requests.Session, url: str, workspace: str, query: str, k: int) -> list[dict]:
-    response = http.get(f"{url}/api/knowledge/search", params={"q": query, "k": k, "workspace": workspace},
-                        timeout=30)
-    if response.status_code >= 400:
-        raise CommandError(f"the hub at {url} could not search: {refusal(response)}")
-    return response.json()["hits"]
+def _search_hub(hub: Hub, workspace: str, query: str, k: int) -> list[dict]:
+    answer = hub.get("/api/knowledge/search", {"q": query, "k": k, "workspace": workspace})
+    if answer.status >= 400:
+        raise CommandError(f"the hub at {hub.url} could not search: {answer.refusal}")
+    return answer.json()["hits"]
 
 
 def _search_here(settings: Settings, workspace: str, query: str, k: int) -> list[dict]:
@@ -46,13 +44,12 @@ def search_command(
     """Search a workspace's knowledge: the passages an answer would cite. Asks the running hub,
     or, when none is running, searches in this process."""
     settings = load_settings()
-    url = hub_url(settings)
-    http = running_hub(settings)
-    if http is not None:
-        hits = _search_hub(http, url, workspace, query, k)
-        err.print(f"[dim]searched by the hub at {url}[/dim]")
-    else:
-        err.print(f"[dim]no hub running at {url}; searching in this process (loading the embedder)[/dim]")
+    hub = Hub(settings)
+    try:
+        hits = _search_hub(hub, workspace, query, k)
+        err.print(f"[dim]searched by the hub at {hub.url}[/dim]")
+    except NoHub:
+        err.print(f"[dim]no hub running at {hub.url}; searching in this process (loading the embedder)[/dim]")
         hits = _search_here(settings, workspace, query, k)
     if as_json:
         out.print_json(data=hits)

@@ -18,12 +18,22 @@ class Services(Protocol):
     def stop(self) -> None: ...
 
 
+class SettingsSource(Protocol):
+    """Settings kept up with the dashboard (hub/admin/live.py)."""
+
+    def current(self) -> Settings:
+        """The settings in force, checked for changes now and then: cheap enough for every read."""
+
+    def refresh(self) -> None:
+        """Check for changes now."""
+
+
 class Runtime:
     def __init__(self, settings: Settings, database_url: str, redis_url: str,
                  services: Services | None = None, *, embedder: Callable[[Settings], Any] | None = None,
                  embedded: tuple[str, ...] = ()):
         self._settings = settings
-        self._follow: Callable[[], Settings] | None = None
+        self._follow: SettingsSource | None = None
         # What the environment says, before the dashboard's settings and secrets are applied.
         self.environment = settings
         self.database_url = database_url
@@ -39,16 +49,23 @@ class Runtime:
     @property
     def settings(self) -> Settings:
         """The settings in force: those handed in, or the latest of what `follow` was given."""
-        return self._settings if self._follow is None else self._follow()
+        return self._settings if self._follow is None else self._follow.current()
 
     @settings.setter
     def settings(self, settings: Settings) -> None:
         self._settings, self._follow = settings, None
 
-    def follow(self, source: Callable[[], Settings]) -> None:
+    def follow(self, source: SettingsSource) -> None:
         """Take the settings from `source` on every read from now on: the composition root's
-        settings kept up with the dashboard (hub/admin/live.py), which must be cheap to call."""
+        settings kept up with the dashboard (hub/admin/live.py)."""
         self._follow = source
+
+    def refresh_settings(self) -> None:
+        """Bring the settings up to what is saved now, not within the second the source allows
+        itself: for a person who saved a secret and at once tests it (perhaps through another
+        web process), the check's delay would be the answer they see."""
+        if self._follow is not None:
+            self._follow.refresh()
 
     @cached_property
     def embedder(self):

@@ -77,7 +77,7 @@ def follow_dashboard(rt: Runtime) -> None:
     secrets on top, as they are saved."""
     live = LiveSettings(rt.db, rt.environment)
     live.current()  # now: a process says at start what it cannot apply
-    rt.follow(live.current)
+    rt.follow(live)
 
 
 def for_worker(rt: Runtime) -> Wiring:

@@ -63,6 +63,13 @@ class LiveSettings:
             self._checking.release()
         return self._settings
 
+    def refresh(self) -> None:
+        with self._checking:  # after a check in flight, which may have read an older version
+            try:
+                self._check()
+            finally:
+                self._checked = time.monotonic()
+
     def _check(self) -> None:
         if not self._started:
             # The start as it always was: a first start before the migrations, or with the

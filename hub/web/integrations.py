@@ -107,6 +107,7 @@ def test_connection(platform: str):
     error text. A refusal is still a 200: the test ran, and its answer is the refusal."""
     if platform not in connections.PLATFORMS:
         return common.error(f"platform: {platform!r} is not one of {', '.join(connections.PLATFORMS)}", 404)
+    common.runtime().refresh_settings()  # the secret pasted a moment ago is the one tested
     try:
         tested = _connectors().test_connection(platform)
     except connections.NotConfigured as exc:

@@ -16,6 +16,7 @@ import pytest
 import requests
 from conftest import ROOT
 from fakes import FakeOpenAI
+from fakes.slack_server import FakeSlack
 from support import admin_session, stop_up, wait_for
 from test_cli import _free_port, _ready
 
@@ -301,10 +302,12 @@ def test_a_newcomer_logs_in_adds_knowledge_asks_and_reviews(hub, page, tmp_path)
 
 def test_slack_is_connected_step_by_step_from_the_integrations_page(built_dashboard, page, tmp_path):
     """The guided connection: the link that creates the Slack app carries the hub's manifest,
-    and the secrets Slack hands back are pasted on the same card."""
+    the secrets Slack hands back are pasted on the same card, and its Test connection asks
+    Slack with them at once, with no restart."""
     expect = playwright.expect
     public = "https://hub.example.org"
-    with _up(tmp_path, MORNINGAI_PUBLIC_URL=public) as hub:
+    with FakeSlack() as slack, _up(tmp_path, MORNINGAI_PUBLIC_URL=public, SLACK_API_URL=slack.api_url) as hub:
+        slack.add_team("T0GUIDED", "xoxb-pasted-token", name="Guided Team")
         page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=hub)
         page.goto(hub)
         page.get_by_label("Email").fill(EMAIL)
@@ -336,4 +339,8 @@ def test_slack_is_connected_step_by_step_from_the_integrations_page(built_dashbo
         assert {s["variable"]: s["source"] for s in secrets if s["variable"].startswith("SLACK_")} == {
             "SLACK_SIGNING_SECRET": "dashboard", "SLACK_BOT_TOKEN": "dashboard", "SLACK_CLIENT_SECRET": None}
         assert "xoxb-pasted-token" not in page.content()
+        # No restart: the Test connection of the guide's last step asks the fake Slack with the pasted token.
+        guide.get_by_role("button", name="Test connection").click()
+        expect(guide.get_by_role("status").last).to_contain_text("Guided Team")
+        assert slack.calls("auth.test")
         _shot(page, "18-integrations-slack-secrets")

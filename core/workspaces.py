@@ -54,6 +54,13 @@ def ensure(db: Database, name: str) -> tuple[Workspace, bool]:
     return get(db, name), created
 
 
+def every(db: Database) -> list[Workspace]:
+    """All workspaces, by name: for what is done across them (each under its own Row Level Security)."""
+    with db.connection() as conn:
+        return [Workspace(**row) for row in conn.execute(
+            "SELECT id, name, embedder, embedding_dims FROM workspaces ORDER BY name")]
+
+
 def all_names(db: Database) -> list[str]:
     with db.connection() as conn:
         return [row["name"] for row in conn.execute("SELECT name FROM workspaces ORDER BY name")]

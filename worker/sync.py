@@ -49,12 +49,11 @@ def _schedule_next(rt: Runtime, space: workspaces.Workspace, source_id: uuid.UUI
 def enqueue_due(rt: Runtime) -> int:
     """Queue the scheduled syncs that are due and have no job waiting or running."""
     queued = 0
-    for name in workspaces.all_names(rt.db):
-        space = workspaces.get(rt.db, name)
+    for space in workspaces.every(rt.db):
         with rt.db.workspace(space.id) as conn:
             due = store.due_sources(conn)
         for row in due:
-            queued += rt.queue.enqueue_sync(name, row["id"], due=row["due"]) is not None
+            queued += rt.queue.enqueue_sync(space.name, row["id"], due=row["due"]) is not None
     if queued:
         log.info("queued %d scheduled source sync(s)", queued)
     return queued

@@ -110,7 +110,7 @@ def embedder(settings: Settings, db: Database | None) -> Iterator[Finding]:
     if db is None:
         yield Finding("embedder", OK, f"{chosen.name} loads; workspaces not checked (the database is not ready)")
         return
-    spaces = [workspaces.get(db, name) for name in workspaces.all_names(db)]
+    spaces = workspaces.every(db)
     mismatched = [s for s in spaces if s.embedder not in (None, chosen.name) or s.embedding_dims not in (None, chosen.dims)]
     if mismatched:
         names = ", ".join(f"{s.name} ({s.embedder})" for s in mismatched)

@@ -85,7 +85,7 @@ def rotate_secret_key() -> None:
         _apply_migrations(db)
         # One transaction: either everything is sealed with the new key, or nothing changed.
         with db.connection() as conn, conn.transaction():
-            spaces = [workspaces.get(db, name).id for name in workspaces.all_names(db)]
+            spaces = [space.id for space in workspaces.every(db)]
             tokens = _resealed("a stored Slack token opens", lambda: SlackInstallations(
                 db, settings.secret_key, settings.previous_secret_key).reseal_tokens(conn))
             secrets = _resealed("a secret set in the dashboard opens",

@@ -71,8 +71,7 @@ def github():
 def _sources(rt, repository: str) -> list[tuple[workspaces.Workspace, dict[str, Any]]]:
     """Every workspace's GitHub sources of the repository (sources live under Row Level Security)."""
     found = []
-    for name in workspaces.all_names(rt.db):
-        space = workspaces.get(rt.db, name)
+    for space in workspaces.every(rt.db):
         with rt.db.workspace(space.id) as conn:
             found += [(space, row) for row in store.github_sources(conn, repository)]
     return found

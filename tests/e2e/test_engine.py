@@ -69,10 +69,12 @@ def test_killing_a_worker_with_dozens_in_flight_posts_each_exactly_once(rt, runb
     with FakeOpenAI(dims=8, delay=4) as model:
         doomed = processes.worker(**_model_env(model))
         task_ids = _ask_many(rt, 30)
-        wait_for(lambda: model.peak_concurrency >= 24, timeout=30, what="the worker to hold many calls at once")
+        # Killed while it holds two dozen calls, not once it has held them: on a loaded machine
+        # the first calls can end before the last begin.
+        wait_for(lambda: model.answering >= 24, timeout=30, what="the worker to hold many calls at once")
         processes.kill(doomed)
         held = [t for t in task_ids if lifecycle.get(rt.db, t)["status"] == "running"]
-        assert len(held) >= 24
+        assert len(held) >= 20  # a call that ended in the moment between the check and the kill may have posted
 
         model.delay = 0.2
         processes.worker(**_model_env(model))  # its reconciler finds the dead worker's tasks

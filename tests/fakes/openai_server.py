@@ -187,6 +187,12 @@ class FakeOpenAI:
         with self._lock:
             self.chat_replies.extend(texts)
 
+    @property
+    def answering(self) -> int:
+        """How many requests it is answering now."""
+        with self._lock:
+            return self._answering
+
     def requests_to(self, path: str) -> list[Request]:
         with self._lock:
             return [request for request in self.requests if request.path == path]

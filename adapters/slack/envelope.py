@@ -80,8 +80,8 @@ class Reaction(Event):
 
 
 class Viewing(Event):
-    """app_home_opened and app_context_changed: who is looking at what."""
-    user: Id
+    """app_home_opened and app_context_changed: who is looking at what (the listener goes
+    without the user when Slack leaves it out)."""
     tab: Id | None = None
     context: dict[str, Any] | None = None
 

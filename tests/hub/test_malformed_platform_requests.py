@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import pytest
 from fakes import FakeDiscord
 from fakes.slack_server import FakeSlack
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from signed_support import KEY, TEAM, app, slack  # noqa: F401
 
@@ -300,6 +300,8 @@ def test_no_mutated_signed_slack_request_gets_a_5xx_or_stores_anything(app, slac
     before = tasks(app)
     response = post_slack(app, slack, body, content_type)
     assert response.status_code < 500, (body[:300], response.get_data(as_text=True))
+    # The mix of answers, for --hypothesis-show-statistics.
+    event(f"{response.status_code} {(response.get_json(silent=True) or {}).get('reason', '')}")
     if response.status_code != 200:
         assert response.get_json()["error"] and tasks(app) == before
     slack_still_answers(app, slack)
@@ -315,6 +317,8 @@ def test_no_mutated_signed_discord_interaction_gets_a_5xx_or_stores_anything(app
     before = tasks(app)
     response = post_discord(app, body)
     assert response.status_code < 500, (body[:300], response.get_data(as_text=True))
+    # The mix of answers, for --hypothesis-show-statistics.
+    event(f"{response.status_code} {(response.get_json(silent=True) or {}).get('reason', '')}")
     if response.status_code != 200:
         assert response.get_json()["error"] and tasks(app) == before
     discord_still_answers(app)

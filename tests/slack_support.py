@@ -124,7 +124,8 @@ def mention(channel: str, text: str, ts: str = "1700000001.000100", **extra) -> 
 
 
 def send(hub, slack, payload: dict | str, *, form: bool = False, headers: dict | None = None) -> requests.Response:
-    body = urlencode(payload) if form else json.dumps(payload)
+    # A string is sent as it is: a body no encoder would make.
+    body = payload if isinstance(payload, str) else urlencode(payload) if form else json.dumps(payload)
     content_type = "application/x-www-form-urlencoded" if form else "application/json"
     return requests.post(f"{hub['url']}/slack/events", data=body.encode(), timeout=10,
                          headers={"Content-Type": content_type, **slack.signed(body), **(headers or {})})

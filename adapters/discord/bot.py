@@ -50,6 +50,12 @@ class Bot(discord.Client):
                          allowed_mentions=discord.AllowedMentions.none())
         self.hub, self.rest, self.guild_ids = hub, rest, guild_ids
         self.app_id = application_id
+        # discord.py reads each dispatch in its receive loop, before any handler of ours, and an
+        # exception there ends the loop: one malformed event would end the connection and this
+        # process. Each reading is guarded, so such an event is logged and skipped. (What our
+        # handlers raise, discord.py itself logs and goes on from.)
+        self._connection.parsers = {event: _skipping_malformed(event, parse)
+                                    for event, parse in self._connection.parsers.items()}
 
     async def setup_hook(self) -> None:
         for line in await asyncio.to_thread(sync_commands, self.rest, self.app_id, self.guild_ids):
@@ -182,6 +188,16 @@ class Bot(discord.Client):
         if self.user in message.mentions:
             return re.sub(rf"<@!?{self.user.id}>", "", content).strip()
         return None
+
+
+def _skipping_malformed(event: str, parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def guarded(data: Any) -> Any:
+        try:
+            return parse(data)
+        except Exception:
+            log.warning("skipped a malformed %s event from the gateway", event, exc_info=True)
+            return None
+    return guarded
 
 
 def _question(message: discord.Message, channel: Any) -> str:

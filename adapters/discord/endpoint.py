@@ -4,7 +4,6 @@ anything is read from it; Discord probes with bad signatures and drops endpoints
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -14,7 +13,9 @@ from nacl.exceptions import BadSignatureError
 from nacl.exceptions import ValueError as NaclValueError
 from nacl.signing import VerifyKey
 
+from adapters.discord import envelope
 from adapters.discord.interactions import BadInteraction, Hub, Replayed, accept, parse
+from core.refusals import Refused
 
 # A signed request older (or newer) than this is refused, so a captured one cannot be replayed
 # later; Discord sends interactions as they happen.
@@ -52,14 +53,19 @@ def blueprint(hub: Hub, public_key: Callable[[], str | None]) -> Blueprint:
         timestamp = request.headers.get("X-Signature-Timestamp", "")
         body = request.get_data(cache=False)
         if not verify(key, signature, timestamp, body):
-            return jsonify(error="invalid request signature"), 401
+            raise Refused("bad_signature", 401, "invalid request signature")
         if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW:
-            return jsonify(error=f"X-Signature-Timestamp is more than {MAX_CLOCK_SKEW}s away from now"), 401
+            raise Refused("bad_signature", 401, f"X-Signature-Timestamp is more than {MAX_CLOCK_SKEW}s away from now")
+        payload = envelope.check(body)
         try:
-            return jsonify(accept(hub, parse(json.loads(body))))
+            interaction = parse(payload)
+        except BadInteraction as exc:  # of a handled shape, but not one of our commands or buttons
+            raise Refused("unknown_type", 400, f"not an interaction we can handle: {exc}") from None
+        try:
+            return jsonify(accept(hub, interaction))
         except Replayed as exc:
             return jsonify(error=str(exc)), 409
-        except (BadInteraction, ValueError) as exc:  # ValueError: not JSON at all
+        except BadInteraction as exc:  # ours, but not answerable: a command without its text
             return jsonify(error=f"not an interaction we can handle: {exc}"), 400
 
     return bp

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -16,10 +17,12 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import PathConverter
 
 from adapters.discord import endpoint as discord_endpoint
+from adapters.slack import envelope
 from adapters.slack.bolt_app import OAuth, create_bolt_app
 from adapters.slack.installations import SlackInstallations, SlackOAuthStates
 from core import logs
 from core.config import Settings, load_settings
+from core.refusals import Refused
 from core.runtime import Runtime
 from hub import wiring
 from hub.mcp import endpoint as mcp_endpoint
@@ -46,6 +49,7 @@ DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
 ASSET_MAX_AGE = 365 * 24 * 3600
 
 requests_log = logging.getLogger("hub.requests")
+refusals_log = logging.getLogger("hub.refusals")
 
 
 class PageConverter(PathConverter):
@@ -112,8 +116,22 @@ def create_app(runtime: Runtime | None = None, dashboard: Path = DASHBOARD) -> F
             return response
         return send_from_directory(dashboard, "index.html")
 
+    @app.errorhandler(Refused)
+    def _refused(exc: Refused):
+        """A platform's request turned away before anything acted on it: said once in the log
+        (with the request's trace id) and counted, so a platform sending something new shows."""
+        platform = metrics.INBOUND.get(request.endpoint, "web")
+        metrics.REFUSED.labels(platform, exc.reason).inc()
+        refusals_log.warning("refused a %s request (%s): %s", platform, exc.reason, exc.message)
+        if exc.status == 200:  # acknowledged, as the platform's contract asks, and left alone
+            return jsonify(ignored=exc.message), 200
+        return jsonify(error=exc.message, reason=exc.reason), exc.status
+
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):
+        if request.endpoint in ("slack_events", "discord.interactions"):
+            return _refused(Refused("too_large", 413, f"request body too large: at most "
+                                                      f"{app.config['MAX_CONTENT_LENGTH']} bytes"))
         if request.endpoint == "knowledge.add_source":
             return jsonify(error=f"file too large: at most {rt.settings.max_file_bytes} bytes "
                                  "(MORNINGAI_MAX_FILE_BYTES)"), 413
@@ -168,14 +186,32 @@ def _mount_slack(app: Flask, rt: Runtime) -> None:
         if oauth_page and not rt.settings.slack_oauth_enabled:
             return jsonify(error="Slack is connected to one team here (SLACK_BOT_TOKEN): there is nothing to "
                                  "install; set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install it in more"), 404
-        return handler.handle(request)
+        if oauth_page:
+            return handler.bolt.handle(request)
+        # Signed first, then of a shape the listeners read; Bolt is handed only what passes.
+        body = request.get_data()  # kept: Bolt reads it again
+        envelope.verify(handler.signing_secret, request.headers, body)
+        envelope.check(body, request.mimetype)
+        try:
+            return handler.bolt.handle(request)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            # Bolt's request parsing, on something the checks above let through: the request's
+            # fault, not ours. (A listener's own failure Bolt answers itself, with a 500.)
+            refusals_log.warning("slack-bolt could not read a request", exc_info=True)
+            raise Refused("unparsed", 400, f"the request could not be read ({type(exc).__name__})") from exc
 
     app.add_url_rule("/slack/events", "slack_events", handle, methods=["POST"])
     for path in ("/slack/install", "/slack/oauth_redirect"):
         app.add_url_rule(path, path, lambda: handle(oauth_page=True), methods=["GET"])
 
 
-def _slack_handler(rt: Runtime, settings: Settings, hub) -> SlackRequestHandler | None:
+@dataclass(frozen=True)
+class _SlackEndpoint:
+    signing_secret: str
+    bolt: SlackRequestHandler
+
+
+def _slack_handler(rt: Runtime, settings: Settings, hub) -> _SlackEndpoint | None:
     if not settings.slack_enabled:
         return None
     oauth = None
@@ -184,7 +220,8 @@ def _slack_handler(rt: Runtime, settings: Settings, hub) -> SlackRequestHandler 
                       client_secret=settings.slack_client_secret.get_secret_value(),
                       installations=SlackInstallations(rt.db, settings.secret_key, settings.previous_secret_key),
                       states=SlackOAuthStates(rt.db), redirect_uri=settings.slack_redirect_uri)
+    secret = settings.slack_signing_secret.get_secret_value()
     bolt = create_bolt_app(
-        signing_secret=settings.slack_signing_secret.get_secret_value(), api_url=settings.slack_api_url, hub=hub,
+        signing_secret=secret, api_url=settings.slack_api_url, hub=hub,
         bot_token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None, oauth=oauth)
-    return SlackRequestHandler(bolt)
+    return _SlackEndpoint(secret, SlackRequestHandler(bolt))

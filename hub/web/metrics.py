@@ -43,6 +43,11 @@ ACK_SECONDS = Histogram("morningai_ack_seconds", "Time to acknowledge an inbound
                         ["platform"], registry=_local,
                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 3, 5))
 
+# Requests to a platform endpoint the hub turned away (core/refusals.py's reasons: a small
+# fixed set): a platform starting to send something new shows here before anyone complains.
+REFUSED = Counter("morningai_platform_requests_refused", "Platform requests refused, by platform and reason",
+                  ["platform", "reason"], registry=_local)
+
 # The endpoints where a platform hands the hub a message and waits for the acknowledgement.
 INBOUND = {"api.post_message": "web", "slack_events": "slack", "discord.interactions": "discord"}
 JOB_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]

@@ -321,3 +321,30 @@ def test_a_session_that_cannot_be_resumed_is_identified_anew_and_the_pending_ans
     discord.dispatch("MESSAGE_CREATE", mention)
     wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply on the new session")
     assert bot.poll() is None
+
+
+def test_malformed_dispatches_are_skipped_and_the_connection_stays(bot, discord, owner):
+    """A platform with a bug sends events discord.py cannot read, or that our handlers cannot:
+    each is logged and skipped, and the same connection goes on taking what comes next."""
+    mention = discord.user_message(f"<@{discord.bot_author()['id']}> how do we deploy?", mention_bot=True)
+    command = discord.command_interaction("ask", "question", "How do we deploy?")
+    broken = [
+        ("MESSAGE_CREATE", {k: v for k, v in mention.items() if k != "author"}),  # a field removed
+        ("MESSAGE_CREATE", {**mention, "id": "not-a-snowflake"}),
+        ("MESSAGE_CREATE", {**mention, "author": 0, "id": "1"}),
+        ("MESSAGE_CREATE", {**mention, "content": "\x00" + "x" * 70_000, "id": "2"}),
+        ("MESSAGE_CREATE", {**mention, "channel_id": None, "id": "4"}),
+        ("INTERACTION_CREATE", {**command, "data": 0}),
+        ("INTERACTION_CREATE", {k: v for k, v in command.items() if k != "type"}),
+        ("INTERACTION_CREATE", {**command, "member": "alice", "id": "3"}),
+        ("GUILD_CREATE", "not an object"),
+    ]
+    for event, data in broken:
+        discord.dispatch(event, data)
+    discord.dispatch("MESSAGE_CREATE", mention)
+    assert wait_for(lambda: _reply_to(discord, mention["id"]), what="the reply to the mention after them")
+    discord.dispatch("INTERACTION_CREATE", command)
+    assert "No knowledge base yet" in text_of(_original(discord, command))
+    assert bot.poll() is None and discord.connected
+    assert len(discord.identified_with()) == 1  # never reconnected: the first connection took all
+    assert owner.execute("SELECT count(*) FROM tasks").fetchone()[0] == 2

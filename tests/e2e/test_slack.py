@@ -59,6 +59,31 @@ def test_a_mention_is_answered_once_in_its_thread_with_sources(hub, slack):
     wait_for(lambda: not slack.reactions_on("CMENTION", "1700000001.000100"), what=":eyes: taken off")
 
 
+def test_signed_malformed_events_get_a_deliberate_answer_from_gunicorn_and_store_nothing(hub, slack):
+    valid = envelope(mention("CMALFORMED", "how do we deploy?"))
+    refused = _refused(hub, "bad_envelope")
+    cases = [
+        ({**valid, "event": 0}, None, 400),
+        ({**valid, "authorizations": "T1"}, None, 400),
+        ({**valid, "event": {**valid["event"], "text": "deploy \ud800"}}, None, 400),
+        (json.dumps(valid)[:-9], None, 400),  # cut short
+        (valid, {"Content-Type": "text/plain"}, 415),
+    ]
+    for payload, headers, status in cases:
+        response = send(hub, slack, payload, headers=headers)
+        assert response.status_code == status and response.json()["reason"], response.text
+    assert tasks_for(hub, valid["event_id"]) == []
+    assert send(hub, slack, valid).status_code == 200  # the well-formed one, right after
+    assert answered(hub, valid["event_id"])["status"] == "posted"
+    assert _refused(hub, "bad_envelope") == refused + 3
+
+
+def _refused(hub, reason: str) -> float:
+    metrics = requests.get(f"{hub['url']}/metrics", timeout=10).text
+    line = f'morningai_platform_requests_refused_total{{platform="slack",reason="{reason}"}} '
+    return next((float(row.removeprefix(line)) for row in metrics.splitlines() if row.startswith(line)), 0.0)
+
+
 def test_a_question_in_the_agent_conversation_is_answered_in_its_thread_with_a_status(hub, slack):
     # Slack says which channel the person is looking at, then they ask in the app's Messages tab.
     looking = envelope({"type": "app_context_changed", "user": "U2", "channel": "DDIRECT", "event_ts": "1.0",

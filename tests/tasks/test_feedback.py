@@ -10,35 +10,10 @@ from urllib.parse import urlencode
 import pytest
 from conftest import log_in
 from fakes import FakeDiscord
-from fakes.slack_server import FakeSlack
-from nacl.signing import SigningKey
+from signed_support import KEY, TEAM, app, slack  # noqa: F401
 
-from core.config import load_settings
 from core.models import ChatTask, Reply
-from hub import wiring
-from hub.web.app import create_app
 from tasks import lifecycle
-
-TEAM, TOKEN = "T1", "xoxb-feedback-team"
-KEY = SigningKey.generate()
-
-
-@pytest.fixture
-def slack():
-    with FakeSlack() as server:
-        server.add_team(TEAM, TOKEN)
-        yield server
-
-
-@pytest.fixture
-def app(hub_env, slack, monkeypatch):
-    """A web app with Slack and Discord's HTTP interactions configured."""
-    for name, value in {"SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_BOT_TOKEN": TOKEN,
-                        "SLACK_API_URL": slack.api_url, "DISCORD_PUBLIC_KEY": KEY.verify_key.encode().hex()}.items():
-        monkeypatch.setenv(name, value)
-    rt = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], hub_env["REDIS_URL"])
-    yield create_app(rt)
-    rt.close()
 
 
 @pytest.fixture

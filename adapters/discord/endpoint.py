@@ -66,6 +66,6 @@ def blueprint(hub: Hub, public_key: Callable[[], str | None]) -> Blueprint:
         except Replayed as exc:
             return jsonify(error=str(exc)), 409
         except BadInteraction as exc:  # ours, but not answerable: a command without its text
-            return jsonify(error=f"not an interaction we can handle: {exc}"), 400
+            raise Refused("bad_envelope", 400, f"not an interaction we can handle: {exc}") from None
 
     return bp

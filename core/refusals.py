@@ -1,14 +1,24 @@
 """A platform request the hub turns away before acting on it: why, in one of a few fixed words
 (metrics count refusals by them, so they must stay a small set, never free text), the HTTP
-status it gets and a short sentence saying what was wrong."""
+status it gets and a short sentence saying what was wrong. Also the vocabulary the platforms'
+envelope models (adapters/*/envelope.py) share to say what they read."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 Model = TypeVar("Model", bound=BaseModel)
+
+# Ids, names and type words: the platforms' are short; a 70,000-character one is not theirs.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+class Shape(BaseModel):
+    """An envelope model checks only the fields the hub reads; every other field passes."""
+
+    model_config = ConfigDict(extra="allow")
 
 REASONS = (
     "bad_signature",  # unsigned, mis-signed or stale

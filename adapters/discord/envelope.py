@@ -11,39 +11,33 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
 from adapters.discord.interactions import APPLICATION_COMMAND, MESSAGE_COMPONENT, PING
-from core.refusals import Refused, plain, validated
+from core.refusals import Id, Refused, Shape, plain, validated
 
-# Snowflakes, names and custom ids are short; a 70,000-character one is not Discord's.
-Id = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class User(_Shape):
+class User(Shape):
     id: Id
 
 
-class Member(_Shape):
+class Member(Shape):
     user: User | None = None
 
 
-class Channel(_Shape):
+class Channel(Shape):
     type: int | None = None
     parent_id: Id | None = None
 
 
-class Message(_Shape):
+class Message(Shape):
     id: Id | None = None
     content: str | None = None
 
 
-class Interaction(_Shape):
+class Interaction(Shape):
     type: int
     id: Id
     application_id: Id
@@ -57,16 +51,16 @@ class Interaction(_Shape):
     authorizing_integration_owners: dict[str, Id] | None = None
 
 
-class Option(_Shape):
+class Option(Shape):
     name: Id
     value: Any = None
 
 
-class Resolved(_Shape):
+class Resolved(Shape):
     messages: dict[str, Message] | None = None
 
 
-class CommandData(_Shape):
+class CommandData(Shape):
     name: Id
     type: int | None = None
     target_id: Id | None = None
@@ -74,7 +68,7 @@ class CommandData(_Shape):
     resolved: Resolved | None = None
 
 
-class ComponentData(_Shape):
+class ComponentData(Shape):
     custom_id: Id
 
 

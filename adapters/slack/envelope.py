@@ -17,24 +17,18 @@ import time
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from core.refusals import Refused, plain, validated
+from core.refusals import Id, Refused, Shape, plain, validated
 
 # Slack refuses to retry a request older than this, and so does Bolt's own check.
 MAX_CLOCK_SKEW = 300
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 
-# Ids, timestamps and type names: Slack's are short; a 70,000-character one is not Slack's.
-Id = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
-class _Shape(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class Authorization(_Shape):
+class Authorization(Shape):
     team_id: Id | None = None
     enterprise_id: Id | None = None
     user_id: Id | None = None
@@ -42,7 +36,7 @@ class Authorization(_Shape):
     is_enterprise_install: bool | None = None
 
 
-class Event(_Shape):
+class Event(Shape):
     """What Bolt reads of any event to route and authorize it."""
     type: Id
     user: Id | None = None
@@ -67,7 +61,7 @@ class Posted(Event):
     ts: Id
 
 
-class Item(_Shape):
+class Item(Shape):
     type: Id
     channel: Id | None = None
     ts: Id | None = None
@@ -96,11 +90,11 @@ EVENTS: dict[str, type[Event]] = {
     "app_context_changed": Viewing, "tokens_revoked": TokensRevoked, "app_uninstalled": Event}
 
 
-class Typed(_Shape):
+class Typed(Shape):
     type: Id
 
 
-class EventCallback(_Shape):
+class EventCallback(Shape):
     type: Literal["event_callback"]
     event_id: Id
     team_id: Id | None = None
@@ -112,12 +106,12 @@ class EventCallback(_Shape):
     authorizations: list[Authorization] = Field(default_factory=list)
 
 
-class UrlVerification(_Shape):
+class UrlVerification(Shape):
     type: Literal["url_verification"]
     challenge: Annotated[str, StringConstraints(max_length=255)]
 
 
-class Command(_Shape):
+class Command(Shape):
     """A slash command, form-encoded."""
     command: Id
     team_id: Id
@@ -132,21 +126,21 @@ class Command(_Shape):
 COMMANDS = {"/morningai"}  # inbound.COMMAND, and manifest.yml's one command
 
 
-class Party(_Shape):
+class Party(Shape):
     id: Id
 
 
-class Team(_Shape):
+class Team(Shape):
     id: Id | None = None
     enterprise_id: Id | None = None
 
 
-class Action(_Shape):
+class Action(Shape):
     action_id: Id
     value: str | None = None
 
 
-class Interaction(_Shape):
+class Interaction(Shape):
     type: Id
     user: Party
     team: Team | None = None
@@ -162,7 +156,7 @@ class Pressed(Interaction):
     actions: list[Action] = Field(min_length=1)
 
 
-class ShortcutMessage(_Shape):
+class ShortcutMessage(Shape):
     ts: Id
     thread_ts: Id | None = None
     text: str | None = None

@@ -60,12 +60,12 @@ def blueprint(hub: Hub, public_key: Callable[[], str | None]) -> Blueprint:
         try:
             interaction = parse(payload)
         except BadInteraction as exc:  # of a handled shape, but not one of our commands or buttons
-            raise Refused("unknown_type", 400, f"not an interaction we can handle: {exc}") from None
+            raise Refused("unknown_type", 400, f"{envelope.SAYING}{exc}") from None
         try:
             return jsonify(accept(hub, interaction))
         except Replayed as exc:
             return jsonify(error=str(exc)), 409
         except BadInteraction as exc:  # ours, but not answerable: a command without its text
-            raise Refused("bad_envelope", 400, f"not an interaction we can handle: {exc}") from None
+            raise Refused("bad_envelope", 400, f"{envelope.SAYING}{exc}") from None
 
     return bp

@@ -1,8 +1,8 @@
 """A worker process: one RQ worker (with RQ's scheduler, for retries with intervals) running
 the jobs of worker/jobs.py, many at once (worker/engine.py) unless the fork engine is chosen,
-and two threads beside it: the dispatcher, which queues the tasks stored `received` and has
-their sign of work put up (worker/progress.py), and the watch, which keeps this worker's
-heartbeat and runs the reconciler."""
+and three threads beside it: the dispatcher, which queues the tasks stored `received` and has
+their sign of work put up (worker/progress.py), the heartbeat, which says which tasks this
+worker holds, and the watch, which runs the reconciler."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from rq import Worker
 
+from core.runtime import Runtime
 from memory.embedders import load_before_fork
 from tasks import dispatcher, reconciler
 from worker import jobs, sync
@@ -45,8 +46,8 @@ def serve(wiring: jobs.Wiring, *, burst: bool = False) -> None:
         return {execution.job_id for execution in list(worker.executions.values())}
 
     early = EarlyProgress(rt.db, wiring.posters)
-    helpers = [threading.Thread(target=_keep_watch, args=(wiring, name, holding, stop), name="reconciler",
-                                daemon=True),
+    helpers = [threading.Thread(target=_beat, args=(rt, name, holding, stop), name="heartbeat", daemon=True),
+               threading.Thread(target=_keep_watch, args=(wiring, stop), name="reconciler", daemon=True),
                threading.Thread(target=dispatcher.run, args=(rt, stop, early.queued), name="dispatcher",
                                 daemon=True)]
     for helper in helpers:
@@ -66,13 +67,24 @@ def run_in_process(wiring: jobs.Wiring) -> None:
     Worker([rt.queue.rq, rt.queue.ingest], connection=rt.queue.redis).work(burst=True, logging_level="WARNING")
 
 
-def _keep_watch(wiring: jobs.Wiring, worker_name: str, holding: Callable[[], set[str]],
-                stop: threading.Event) -> None:
-    rt = wiring.runtime
+def _beat(rt: Runtime, worker_name: str, holding: Callable[[], set[str]], stop: threading.Event) -> None:
+    """Beat every reconcile interval, on a thread of its own: a sweep that takes longer than a
+    heartbeat lives (hundreds of stuck tasks, a slow database) must not let this worker's beat
+    lapse, or reconcilers, its own included, take its tasks for a dead worker's."""
     interval = rt.settings.reconcile_interval
     while not stop.is_set():
         try:
             rt.queue.beat(worker_name, ttl=reconciler.HEARTBEAT_TTLS * interval, holding=holding())
+        except Exception:
+            log.exception("heartbeat failed; next one in %ss", interval)
+        stop.wait(interval)
+
+
+def _keep_watch(wiring: jobs.Wiring, stop: threading.Event) -> None:
+    rt = wiring.runtime
+    interval = rt.settings.reconcile_interval
+    while not stop.is_set():
+        try:
             reconciler.sweep(rt, lambda task: jobs.announce_failure(rt, wiring.posters, task))
             sync.enqueue_due(rt)
         except Exception:

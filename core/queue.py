@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from redis import Redis
 from rq import Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
+from rq.executions import Execution, ExecutionRegistry
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.utils import utcparse
@@ -115,6 +116,7 @@ class TaskQueue:
     def forget(self, task_id: uuid.UUID) -> None:
         """Drop what RQ remembers of an earlier run before the task is queued again under the
         same job id, so an expired entry of the dead run is never taken for the new one."""
+        self.redis.delete(_missing(str(task_id)))
         try:
             job = Job.fetch(str(task_id), connection=self.redis)
         except NoSuchJobError:
@@ -141,7 +143,29 @@ class TaskQueue:
             return Whereabouts("started", worker=worker.decode(),
                                started=utcparse(started.decode()).replace(tzinfo=timezone.utc).timestamp()
                                if started else None)
+        # A worker serving several queues pops the job off its list and records the run it took
+        # before the thread that runs it marks the job started: a moment in which nothing else
+        # says where the job is.
+        if taken := self._latest_execution(job_id):
+            return Whereabouts("started", worker=taken.worker_name, started=taken.created_at.timestamp())
         return Whereabouts("nowhere")
+
+    def missing_since(self, task_id: uuid.UUID, lapse_after: float) -> float:
+        """When a reconciler first found the task's job nowhere (a Unix time), marking it now if
+        none has. A worker pops a job off the queue's list and records the run it took a moment
+        later; nothing in Redis names the job in between, so one look cannot tell a job being
+        taken from a lost one. The mark lapses after `lapse_after` seconds: a job found nowhere
+        again much later is a new case."""
+        key = _missing(str(task_id))
+        self.redis.set(key, time.time(), nx=True, px=int(lapse_after * 1000))
+        return float(self.redis.get(key) or time.time())
+
+    def _latest_execution(self, job_id: str) -> Execution | None:
+        try:
+            executions = ExecutionRegistry(job_id, connection=self.redis).get_executions()
+        except ValueError:  # a run's record expired before its place in the registry did
+            return None
+        return max(executions, key=lambda execution: execution.created_at, default=None)
 
     def uptime(self) -> float:
         """Seconds since Redis started: younger than a heartbeat's interval, it may have
@@ -218,6 +242,10 @@ class TaskQueue:
 
 def _heartbeat(worker_name: str) -> str:
     return f"morningai:heartbeat:{worker_name}"
+
+
+def _missing(job_id: str) -> str:
+    return f"morningai:missing:{job_id}"
 
 
 def _state(worker: Worker) -> str:

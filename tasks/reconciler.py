@@ -3,9 +3,9 @@
 A task is healthy only while something will run it. A sweep finds those nothing will, past a
 grace period, and sets them going again:
 - `queued` but its job is neither in the queue, nor a retry in the scheduled registry that is
-  not yet overdue, nor started on a live worker (Redis lost its data or part of it, a retry's
-  scheduler never ran it, a worker died between taking the job and starting the task) -> back
-  to `received`, for a dispatcher to queue again;
+  not yet overdue, nor started on a live worker, and was not a moment ago either (Redis lost its
+  data or part of it, a retry's scheduler never ran it, a worker died between taking the job and
+  starting the task) -> back to `received`, for a dispatcher to queue again;
 - `running` but no live worker has its job in flight (the worker died) -> the same, or, once
   max_attempts runs are spent, mark it failed. Not while Redis is younger than a worker's
   heartbeat: a Redis that restarted empty has forgotten workers that are alive;
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 # A worker's heartbeat lives this many reconcile intervals (worker/process.py keeps it).
 HEARTBEAT_TTLS = 3
+# Seconds a queued task's job may be nowhere in Redis before it is lost: a worker that popped it
+# records the run it took within moments (core/queue.py: missing_since).
+TAKING = 1.0
 
 
 def sweep(rt: Runtime, announce_failure: Callable[[ChatTask], None]) -> Counter:
@@ -87,7 +90,10 @@ def _will_run(rt: Runtime, task_id, where: Whereabouts) -> bool:
         return True
     if where.place == "scheduled":  # a retry RQ's scheduler should have queued by now is lost
         return where.due > time.time() - rt.settings.reconcile_interval
-    return where.place == "started" and rt.queue.holds(where.worker, task_id, since=where.started)
+    if where.place == "started":
+        return rt.queue.holds(where.worker, task_id, since=where.started)
+    lapse = HEARTBEAT_TTLS * rt.settings.reconcile_interval + TAKING  # outlives the sweeps between two looks
+    return rt.queue.missing_since(task_id, lapse_after=lapse) > time.time() - TAKING
 
 
 def _describe(where: Whereabouts) -> str:

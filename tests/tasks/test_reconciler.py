@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
+from rq import Queue, Worker
 from rq.registry import ScheduledJobRegistry
 
 from core.models import ChatTask
@@ -33,9 +34,13 @@ def test_a_queued_task_whose_job_lost_its_place_in_the_queue_is_queued_again(rt,
     rt.queue.redis.lrem(rt.queue.rq.key, 0, str(task_id))  # the job's hash survived, its place did not
     assert rt.queue.redis.exists(f"rq:job:{task_id}")
     _idle(owner, task_id)
+    assert _sweep(rt) == {}  # it may be a job a worker is taking this moment
 
+    time.sleep(reconciler.TAKING)
+    _idle(owner, task_id)
     assert _sweep(rt) == {"re-queued lost job": 1}
     assert lifecycle.get(rt.db, task_id)["status"] == "received"  # the dispatchers queue it again
+    assert not rt.queue.redis.exists(f"morningai:missing:{task_id}")  # the next run's look starts afresh
 
 
 def test_a_retry_the_scheduler_never_ran_is_lost_once_overdue_and_not_before(rt, owner):
@@ -87,3 +92,25 @@ def test_a_job_that_redis_says_started_on_a_live_worker_which_no_longer_holds_it
     assert _sweep(rt) == {"re-queued lost job": 1}
     assert lifecycle.get(rt.db, held)["status"] == "queued"
     assert lifecycle.get(rt.db, dropped)["status"] == "received"  # for a dispatcher to queue again
+
+
+
+def test_a_job_a_worker_took_but_has_not_marked_started_is_on_that_worker(rt, owner):
+    """A worker serving the chat and ingest queues pops the job, records its run, and only then
+    does the run's thread mark the job started. A sweep in that moment must not queue the task
+    a second time; if the worker died in it, the task is lost like any other on a dead worker."""
+    took, died = _queued_task(rt), _queued_task(rt)
+    queues = [rt.queue.rq, rt.queue.ingest]
+    alive = Worker(queues, connection=rt.queue.redis, name="alive.1.abc")
+    dead = Worker(queues, connection=rt.queue.redis, name="dead.1.abc")
+    for worker in (alive, dead):
+        job, _ = Queue.dequeue_any(queues, timeout=None, connection=rt.queue.redis)
+        worker.prepare_execution(job)  # as RQ's worker does before handing the job to a thread
+        assert rt.queue.redis.hget(f"rq:job:{job.id}", "status") == b"queued"
+    rt.queue.beat("alive.1.abc", ttl=60)
+    for task_id in (took, died):
+        _idle(owner, task_id)
+
+    assert _sweep(rt) == {"re-queued lost job": 1}
+    assert lifecycle.get(rt.db, took)["status"] == "queued"
+    assert lifecycle.get(rt.db, died)["status"] == "received"

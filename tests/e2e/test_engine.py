@@ -27,12 +27,6 @@ def runbook(rt, tmp_path):
     ingest(rt.db, HashEmbedder(), [str(tmp_path / "oncall.md")])
 
 
-@pytest.fixture
-def slow_model():
-    with FakeOpenAI(dims=8, delay=2) as model:
-        yield model
-
-
 def _model_env(model) -> dict[str, str]:
     return {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": model.base_url, "MORNINGAI_EMBEDDINGS": "hash"}
 
@@ -53,34 +47,36 @@ def _messages_per_task(owner, task_ids) -> dict:
     return {task_id: count for task_id, count in rows}
 
 
-def test_one_worker_process_keeps_many_conversations_in_flight(rt, runbook, slow_model, processes, owner):
-    worker = processes.worker(**_model_env(slow_model), MORNINGAI_WORKER_CONCURRENCY="32")
-    task_ids = _ask_many(rt, 40)
-
-    wait_for(lambda: _posted(rt, task_ids), timeout=60, what="every question answered")
-    # Forty two-second model calls: a worker holding one at a time would be 80 s in.
-    assert slow_model.peak_concurrency >= 24
+def test_one_worker_process_keeps_many_conversations_in_flight(rt, runbook, processes, owner):
+    with FakeOpenAI(dims=8) as model:
+        worker = processes.worker(**_model_env(model), MORNINGAI_WORKER_CONCURRENCY="32")
+        model.hold()
+        task_ids = _ask_many(rt, 40)
+        # A worker holding one question at a time would never have a second call open.
+        wait_for(lambda: model.answering == 32, timeout=60, what="the worker to fill its 32 slots")
+        model.release()
+        wait_for(lambda: _posted(rt, task_ids), timeout=60, what="every question answered")
+    assert model.peak_concurrency == 32  # and never more than its slots
     assert _messages_per_task(owner, task_ids) == {task_id: 1 for task_id in task_ids}
     assert rt.queue.rq.finished_job_registry.count == 40  # RQ's registries tell the truth
     assert worker.poll() is None
 
 
 def test_killing_a_worker_with_dozens_in_flight_posts_each_exactly_once(rt, runbook, processes, owner):
-    with FakeOpenAI(dims=8, delay=4) as model:
+    with FakeOpenAI(dims=8) as model:
         doomed = processes.worker(**_model_env(model))
+        model.hold()
         task_ids = _ask_many(rt, 30)
-        # Killed while it holds two dozen calls, not once it has held them: on a loaded machine
-        # the first calls can end before the last begin.
-        wait_for(lambda: model.answering >= 24, timeout=30, what="the worker to hold many calls at once")
+        wait_for(lambda: model.answering == 30, timeout=60, what="the worker to hold every call at once")
         processes.kill(doomed)
         held = [t for t in task_ids if lifecycle.get(rt.db, t)["status"] == "running"]
-        assert len(held) >= 20  # a call that ended in the moment between the check and the kill may have posted
+        assert held == task_ids
 
-        model.delay = 0.2
+        model.release()  # the dead worker's calls are answered to nobody
         processes.worker(**_model_env(model))  # its reconciler finds the dead worker's tasks
         wait_for(lambda: _posted(rt, task_ids), timeout=60, what="every task posted after the kill")
     assert _messages_per_task(owner, task_ids) == {task_id: 1 for task_id in task_ids}
-    assert {lifecycle.get(rt.db, t)["attempts"] for t in held} == {2}
+    assert {lifecycle.get(rt.db, t)["attempts"] for t in task_ids} == {2}
 
 
 def test_a_worker_killed_mid_stream_leaves_one_answer_in_the_message_it_streamed(rt, runbook, processes):

@@ -134,6 +134,8 @@ class FakeOpenAI:
         self._answering = 0
         self.peak_concurrency = 0  # the most requests it was answering at once
         self._stopping = threading.Event()  # wakes handlers sleeping out a `delay` on stop()
+        self._open = threading.Event()  # cleared by hold(): requests wait until release()
+        self._open.set()
         self._ids = itertools.count(1)
         self._httpd: FakeServer | None = None
         self._thread: threading.Thread | None = None
@@ -152,6 +154,7 @@ class FakeOpenAI:
     def stop(self) -> None:
         if self._httpd is not None:
             self._stopping.set()
+            self._open.set()
             self._httpd.shutdown()
             self._httpd.server_close()
             self._thread.join(timeout=5)
@@ -187,6 +190,14 @@ class FakeOpenAI:
         with self._lock:
             self.chat_replies.extend(texts)
 
+    def hold(self) -> None:
+        """Keep every request waiting, from now until release() (or stop()): what a test sees
+        while a client has calls in flight then no longer depends on how fast the machine is."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
     @property
     def answering(self) -> int:
         """How many requests it is answering now."""
@@ -212,6 +223,7 @@ class FakeOpenAI:
                 self._answering -= 1
 
     def _answer(self, request: Request, canned: Reply | None) -> Reply:
+        self._open.wait()
         if self.delay > 0:
             self._stopping.wait(self.delay)
         if canned is not None:

@@ -106,12 +106,14 @@ def test_a_worker_killed_mid_stream_leaves_one_answer_in_the_message_it_streamed
 def test_a_worker_waits_out_a_redis_outage_with_tasks_in_flight(hub_env, own_redis, runbook, processes, owner):
     redis_url = own_redis.start()
     rt = wiring.runtime(load_settings(), hub_env["DATABASE_URL"], redis_url)
-    with FakeOpenAI(dims=8, delay=3) as model:
+    with FakeOpenAI(dims=8) as model:
         worker = processes.worker(REDIS_URL=redis_url, **_model_env(model))
+        model.hold()
         task_ids = _ask_many(rt, 5)
-        wait_for(lambda: model.peak_concurrency == 5, what="the questions to reach the model")
+        wait_for(lambda: model.answering == 5, timeout=60, what="the questions to reach the model")
 
         own_redis.stop()
+        model.release()
         time.sleep(4)  # the model answers meanwhile; RQ cannot record anything
         assert worker.poll() is None
         assert own_redis.start() == redis_url

@@ -62,7 +62,7 @@ dashboard-test: $(READY)
 	@$(WITH_NODE) && cd dashboard && npm ci --no-audit --no-fund && npm run build && npx vitest run
 
 test: $(TEST_READY) dashboard-test chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 # The inner loop: the in-process tests (real PostgreSQL and Redis, no hub processes, no browser),
 # one pytest worker per core, each with its own embedded servers.
